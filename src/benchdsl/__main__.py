@@ -1,0 +1,3 @@
+from benchdsl.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,273 @@
+"""The syntax tree of a `.bench` file: frozen attrs nodes, no logic.
+
+Every node carries a `Span` that is excluded from equality, so two trees that
+differ only in layout compare equal (the formatter's round-trip test relies on
+it).
+"""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen(order=True)
+class Span:
+    path: str
+    line: int
+    column: int
+    end_line: int = 0
+    end_column: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+def _span():
+    return attrs.field(eq=False, repr=False, default=None)
+
+
+# --- expressions -----------------------------------------------------------
+
+
+@attrs.frozen
+class UnitSpec:
+    text: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Quantity:
+    value: float
+    text: str
+    unit: UnitSpec | None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Ref:
+    path: tuple[str, ...]
+    span: Span | None = _span()
+
+    @property
+    def name(self) -> str:
+        return ".".join(self.path)
+
+
+@attrs.frozen
+class OwnRef:
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Call:
+    name: str
+    args: tuple[Expr, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class BinOp:
+    op: str  # one of + - * /
+    left: Expr
+    right: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Neg:
+    operand: Expr
+    span: Span | None = _span()
+
+
+Expr = Quantity | Ref | OwnRef | Call | BinOp | Neg
+
+
+# --- published values ------------------------------------------------------
+
+
+@attrs.frozen
+class PubNone:
+    """A dash in the table: the report claims there is no saving."""
+
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class PubNumber:
+    value: float
+    decimals: int
+    qualifier: str | None  # None (exact), "about", "over", "nearly"
+    unit: UnitSpec | None
+    tolerance: float | None
+    text: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class PubRange:
+    low: float
+    high: float
+    decimals: int
+    unit: UnitSpec | None
+    text: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class PubName:
+    name: str
+    span: Span | None = _span()
+
+
+Published = PubNone | PubNumber | PubRange | PubName
+
+
+# --- declarations ----------------------------------------------------------
+
+
+@attrs.frozen
+class Municipality:
+    name: str
+    code: str | None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Group:
+    name: str
+    members: tuple[Expr, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Own:
+    name: str
+    year: int
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Panel:
+    path: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Basis:
+    name: str
+    title: str | None
+    expr: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Indicator:
+    name: str
+    title: str | None
+    unit: UnitSpec | None
+    better: str | None  # "lower" | "higher" | None
+    source: str | None
+    formula: Expr | None
+    notes: tuple[str, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Let:
+    name: str
+    expr: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Adjust:
+    indicator: str
+    amount: Expr
+    reason: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Claim:
+    name: str
+    label: str
+    under: tuple[str, ...]
+    expr: Expr
+    published: Published
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Measure:
+    name: str
+    title: str | None
+    lets: tuple[Let, ...]
+    adjusts: tuple[Adjust, ...]
+    saving: Expr | None
+    unit: UnitSpec | None
+    round: int | None
+    notes: tuple[str, ...]
+    claims: tuple[Claim, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Column:
+    name: str
+    header: str
+    basis: str | None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Section:
+    title: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Row:
+    name: str
+    label: str
+    source: str  # a measure, or a table whose total this row takes
+    published: tuple[Published, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Total:
+    name: str
+    label: str
+    published: tuple[Published, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Table:
+    name: str
+    title: str | None
+    columns: tuple[Column, ...]
+    body: tuple[Section | Row | Total, ...]
+    notes: tuple[str, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Known:
+    target: tuple[str, ...]
+    reason: str
+    span: Span | None = _span()
+
+    @property
+    def name(self) -> str:
+        return ".".join(self.target)
+
+
+Decl = Municipality | Group | Own | Panel | Basis | Indicator | Measure | Table | Claim | Known
+
+
+@attrs.frozen
+class File:
+    path: str
+    decls: tuple[Decl, ...]
+    span: Span | None = _span()

@@ -1,0 +1,243 @@
+"""Computed figures vs the values a report published.
+
+Every published value becomes an audit item: a table cell or a claim.  Its
+tolerance follows the published precision (29.7 means ±0.05), or the
+qualifier the text used ("nærmere 57", "vel 800", "om lag 275").
+
+Statuses:
+  ok        the figure reproduces the published value
+  mismatch  it does not, and nobody said why: the run fails (exit 1)
+  known     it does not, and a `known` declaration says why (a report inconsistency)
+  follows   it does not, but it does once the `known` figures it depends on
+            are replaced by their published values: a consequence, not a new finding
+  error     it could not be computed (missing data, ...)
+"""
+
+from __future__ import annotations
+
+import math
+
+import attrs
+
+from benchdsl import ir
+from benchdsl.diagnostics import Diagnostic, warning
+from benchdsl.evaluate import Evaluator, Figure
+
+OK, MISMATCH, KNOWN, FOLLOWS, ERROR = "ok", "mismatch", "known", "follows", "error"
+APPROX_SLACK = 0.05  # "om lag", "vel", "nærmere": within 5 % unless a ± is given
+
+
+@attrs.frozen
+class Item:
+    name: str
+    kind: str  # "cell" | "claim"
+    label: str
+    computed: float | None
+    peer: str | None
+    unit: str
+    decimals: int
+    published: ir.PubValue
+    status: str
+    delta: float | None
+    note: str = ""
+    figure: Figure | None = None
+    table: str | None = None
+    row: str | None = None
+    column: str | None = None
+
+
+@attrs.frozen
+class Audit:
+    items: tuple[Item, ...]
+    cells: dict  # (table, row, column) -> computed value (None: no saving)
+    diags: tuple[Diagnostic, ...]
+
+    def count(self, status: str) -> int:
+        return sum(1 for i in self.items if i.status == status)
+
+    @property
+    def failed(self) -> bool:
+        return any(i.status in (MISMATCH, ERROR) for i in self.items)
+
+    def summary(self) -> str:
+        n, m = self.count(OK), len(self.items)
+        k = self.count(KNOWN)
+        text = f"{n} of {m} published figures reproduced; {k} report inconsistenc{'y' if k == 1 else 'ies'}"
+        extra = []
+        if self.count(FOLLOWS):
+            extra.append(f"{self.count(FOLLOWS)} following from them")
+        if self.count(MISMATCH):
+            extra.append(f"{self.count(MISMATCH)} mismatch{'es' if self.count(MISMATCH) != 1 else ''}")
+        if self.count(ERROR):
+            extra.append(f"{self.count(ERROR)} not computed")
+        return text + (f" ({', '.join(extra)})" if extra else "")
+
+
+def round_half_up(x: float, decimals: int) -> float:
+    """Round as a report does: 0.05 -> 0.1 (Python's round() would give 0.0)."""
+    scale = 10.0**decimals
+    return math.copysign(math.floor(abs(x) * scale + 0.5 + 1e-9) / scale, x)
+
+
+def half_unit(decimals: int) -> float:
+    return 0.5 * 10.0 ** (-decimals)
+
+
+def tolerance(pub: ir.PubValue) -> tuple[float, float]:
+    """How far below and above the published value a figure may lie."""
+    half = half_unit(pub.decimals)
+    if pub.kind == "range":
+        return half, half
+    slack = pub.tolerance if pub.tolerance is not None else APPROX_SLACK * abs(pub.value or 0)
+    if pub.qualifier == "about":
+        return max(slack, half), max(slack, half)
+    if pub.qualifier == "over":  # "vel 800": a little more than 800
+        return half, max(slack, half)
+    if pub.qualifier == "nearly":  # "nærmere 57": a little less than 57
+        return max(slack, half), half
+    if pub.qualifier == "above":  # "mer enn 50 prosent": anything above
+        return 0.0, math.inf
+    if pub.qualifier == "below":
+        return math.inf, 0.0
+    if pub.tolerance is not None:
+        return pub.tolerance, pub.tolerance
+    return half, half
+
+
+def compare(value: float | None, peer: str | None, pub: ir.PubValue, decimals: int) -> tuple[bool, float | None]:
+    """-> (reproduced?, computed - published)."""
+    eps = 1e-9
+    if pub.kind == "name":
+        return peer == pub.name, None
+    if pub.kind == "none":
+        shown = 0.0 if value is None else round_half_up(value, decimals)
+        return shown == 0.0, value
+    v = 0.0 if value is None else value
+    if pub.kind == "range":
+        below, above = tolerance(pub)
+        delta = 0.0 if pub.value <= v <= pub.high else (v - pub.value if v < pub.value else v - pub.high)
+        return pub.value - below - eps <= v <= pub.high + above + eps, delta
+    below, above = tolerance(pub)
+    return pub.value - below - eps <= v <= pub.value + above + eps, v - pub.value
+
+
+class _Tables:
+    """Table cells, computed; `pinned` replaces known-inconsistent cells by their published values."""
+
+    def __init__(self, program: ir.Program, ev: Evaluator, pinned: dict[str, ir.PubValue]):
+        self.p, self.ev, self.pinned = program, ev, pinned
+        self.memo: dict = {}
+
+    def __call__(self, table: str, row: str, column: str) -> float | None:
+        key = (table, row, column)
+        if key not in self.memo:
+            self.memo[key] = self._cell(table, row, column)
+        return self.memo[key]
+
+    def _cell(self, table: str, row: str, column: str) -> float | None:
+        t = self.p.tables[table]
+        pin = self.pinned.get(f"{table}.{row}.{column}")
+        if pin is not None:
+            return pin.value if pin.kind == "number" else None
+        r = next(r for r in t.rows if r.name == row)
+        ci = [c.name for c in t.columns].index(column)
+        if r.kind == "measure":
+            return self.ev.measure(r.source, t.columns[ci].scenario).value
+        if r.kind == "table":
+            return self.total(r.source, ci)
+        # A total adds the rows as the table shows them, as a printed table's sum does.
+        parts = [self(table, x.name, column) for x in t.rows if x.kind in ("measure", "table")]
+        shown = [round_half_up(v, t.decimals) for v in parts if v is not None]
+        return math.fsum(shown) if shown else None
+
+    def total(self, table: str, ci: int) -> float | None:
+        t = self.p.tables[table]
+        col = t.columns[ci].name
+        total = next((r for r in t.rows if r.kind == "total"), None)
+        if total is not None:
+            return self(table, total.name, col)
+        parts = [self(table, r.name, col) for r in t.rows if r.kind in ("measure", "table")]
+        shown = [round_half_up(v, t.decimals) for v in parts if v is not None]
+        return math.fsum(shown) if shown else None
+
+
+def audit(program: ir.Program, ev: Evaluator) -> Audit:
+    diags: list[Diagnostic] = []
+    pinned = {}
+    for name in program.known:
+        pub = _published(program, name)
+        if pub is not None and pub.kind in ("number", "none"):
+            pinned[name] = pub
+    plain, pinned_cells = _Tables(program, ev, {}), _Tables(program, ev, pinned)
+    items: list[Item] = []
+
+    for t in program.tables.values():
+        for r in t.rows:
+            if r.kind == "section":
+                continue
+            for col, pub in zip(t.columns, r.published):
+                name = f"{t.name}.{r.name}.{col.name}"
+                value = plain(t.name, r.name, col.name)
+                fig = ev.measure(r.source, col.scenario) if r.kind == "measure" else None
+                if fig is not None and fig.error is not None:
+                    items.append(Item(name, "cell", r.label, None, None, t.unit, t.decimals, pub, ERROR, None,
+                                      fig.error.message, fig, t.name, r.name, col.name))
+                    continue
+                ok, delta = compare(value, None, pub, t.decimals)
+                status, note = _status(program, name, ok, lambda: compare(
+                    _unpinned(pinned_cells, t.name, r.name, col.name, plain), None, pub, t.decimals)[0])
+                items.append(Item(name, "cell", r.label, value, None, t.unit, t.decimals, pub, status, delta,
+                                  note, fig, t.name, r.name, col.name))
+
+    for c in program.claims:
+        fig = ev.claim(c, cells=plain)
+        decimals = c.published.decimals
+        if fig.error is not None:
+            items.append(Item(c.name, "claim", c.label, None, None, fig.unit, decimals, c.published, ERROR, None,
+                              fig.error.message, fig))
+            continue
+        ok, delta = compare(fig.value, fig.peer, c.published, decimals)
+        status, note = _status(program, c.name, ok, lambda c=c: compare(
+            ev.claim(c, cells=pinned_cells).value, fig.peer, c.published, decimals)[0])
+        items.append(Item(c.name, "claim", c.label, fig.value, fig.peer, fig.unit, decimals, c.published,
+                          status, delta, note, fig))
+
+    for name, k in program.known.items():
+        item = next(i for i in items if i.name == name)
+        if item.status == OK:
+            diags.append(warning(k.span, f"`{name}` is declared a known inconsistency, but it is reproduced",
+                                 "remove the `known` declaration"))
+    diags.extend(ev.diags)
+    cells = dict(plain.memo)
+    return Audit(tuple(items), cells, tuple(diags))
+
+
+def _unpinned(pinned: _Tables, table, row, column, plain: _Tables):
+    # The cell itself keeps its computed value; only what it depends on is pinned.
+    if f"{table}.{row}.{column}" in pinned.pinned:
+        return plain(table, row, column)
+    return pinned(table, row, column)
+
+
+def _status(program: ir.Program, name: str, ok: bool, ok_when_pinned) -> tuple[str, str]:
+    if ok:
+        return OK, ""
+    if name in program.known:
+        return KNOWN, program.known[name].reason
+    if program.known and ok_when_pinned():
+        return FOLLOWS, "reproduced once " + ", ".join(sorted(program.known)) + " take their published values"
+    return MISMATCH, ""
+
+
+def _published(program: ir.Program, name: str) -> ir.PubValue | None:
+    for c in program.claims:
+        if c.name == name:
+            return c.published
+    parts = name.split(".")
+    if len(parts) == 3 and parts[0] in program.tables:
+        t = program.tables[parts[0]]
+        for r in t.rows:
+            if r.name == parts[1] and r.kind != "section":
+                ci = [c.name for c in t.columns].index(parts[2])
+                return r.published[ci]
+    return None

@@ -1,0 +1,127 @@
+"""The command line: arguments -> pipeline -> report -> exit code.
+
+Exit codes: 0 all good, 1 audit failures, 2 input or usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EXIT_OK, EXIT_AUDIT, EXIT_INPUT = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="benchdsl", description="Benchmarking rules as code.")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    c = sub.add_parser("check", help="parse and check rule files; read no data")
+    c.add_argument("paths", nargs="+", metavar="PATH", help=".bench files or directories")
+
+    r = sub.add_parser("run", help="evaluate the rules and audit the published figures")
+    r.add_argument("paths", nargs="+", metavar="PATH")
+    r.add_argument("--format", choices=("text", "json", "csv", "markdown"), default="text")
+    r.add_argument("--norwegian", action="store_true", help="Norwegian number format: 29,7 and 1 234")
+    r.add_argument("--own", metavar="MUNICIPALITY", help="compute for another municipality than the rules' `own`")
+    r.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically) instead of stdout")
+    r.add_argument("-v", "--verbose", action="store_true", help="print the time each pass took")
+
+    e = sub.add_parser("explain", help="show how one figure was derived")
+    e.add_argument("name", help="an audited figure (T4.sfo_unit_cost.best, sfo_fee.per_month) or a measure")
+    e.add_argument("paths", nargs="*", metavar="PATH", default=["rules"])
+    e.add_argument("--norwegian", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.version:
+        from benchdsl import __version__
+
+        print(f"benchdsl {__version__}")
+        return EXIT_OK
+    if args.command is None:
+        _parser().print_help(sys.stderr)
+        return EXIT_INPUT
+    try:
+        return {"check": _check, "run": _run, "explain": _explain}[args.command](args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _report_diags(result) -> None:
+    from benchdsl.diagnostics import format_all
+
+    if result.diags:
+        print(format_all(result.diags, result.sources), file=sys.stderr)
+
+
+def _check(args) -> int:
+    from benchdsl.pipeline import check_paths
+
+    result = check_paths(args.paths)
+    _report_diags(result)
+    if not result.ok:
+        return EXIT_INPUT
+    p = result.program
+    print(f"ok: {len(p.measures)} measures, {len(p.tables)} tables, {len(p.claims)} claims, "
+          f"{len(p.indicators)} indicators in {len(p.files)} files")
+    return EXIT_OK
+
+
+def _run(args) -> int:
+    from benchdsl.pipeline import run_paths
+
+    result = run_paths(args.paths, own=args.own)
+    _report_diags(result)
+    if not result.ok or result.audit is None:
+        return EXIT_INPUT
+    program, audit = result.program, result.audit
+    if args.format == "json":
+        from benchdsl.report.machine import to_json
+
+        text = to_json(program, audit)
+    elif args.format == "csv":
+        from benchdsl.report.machine import to_csv
+
+        text = to_csv(program, audit, args.norwegian)
+    elif args.format == "markdown":
+        from benchdsl.report.machine import to_markdown
+
+        text = to_markdown(program, audit, args.norwegian)
+    else:
+        from benchdsl.report.text import render
+
+        text = render(program, audit, args.norwegian)
+    if args.output:
+        from benchdsl.files import write_atomic
+
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    if args.verbose:
+        for name, secs in result.timings.items():
+            print(f"{name}: {secs * 1000:.1f} ms", file=sys.stderr)
+    return EXIT_AUDIT if audit.failed else EXIT_OK
+
+
+def _explain(args) -> int:
+    from benchdsl.pipeline import run_paths
+    from benchdsl.report.explain import explain, names
+
+    result = run_paths(args.paths)
+    _report_diags(result)
+    if not result.ok or result.audit is None:
+        return EXIT_INPUT
+    known = names(result.program, result.audit)
+    if args.name not in known:
+        from benchdsl.diagnostics import did_you_mean
+
+        hint = did_you_mean(args.name, known) or "see `benchdsl run --format csv` for every figure's name"
+        print(f"error: no figure or measure named `{args.name}`\n  hint: {hint}", file=sys.stderr)
+        return EXIT_INPUT
+    sys.stdout.write(explain(result.program, result.evaluator, result.audit, args.name, args.norwegian))
+    return EXIT_OK

@@ -1,0 +1,294 @@
+"""The checked program: names resolved, units reduced to float factors.
+
+`check` turns the AST into these nodes; `evaluate` runs them on plain floats.
+Nothing here refers to pint, so a checked program pickles small and loads
+without importing pint or lark (see `cache`).
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from benchdsl.ast import Span
+
+# --- expressions: every node knows its unit (as text) --------------------
+
+
+@attrs.frozen
+class Const:
+    value: float
+    unit: str
+    text: str
+    span: Span | None = None
+
+
+@attrs.frozen
+class OwnVal:
+    """The value of an indicator for the municipality being evaluated."""
+
+    indicator: str
+    unit: str
+    span: Span | None = None
+
+
+@attrs.frozen
+class MemberSet:
+    """A set of municipalities; `own` is excluded or included when evaluated."""
+
+    include: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+    exclude_own: bool = False
+    include_own: bool = False
+    text: str = ""
+
+    def members(self, own: str) -> tuple[str, ...]:
+        out = [m for m in self.include if m not in self.exclude and not (self.exclude_own and m == own)]
+        if self.include_own and own not in out:
+            out.append(own)
+        return tuple(out)
+
+
+@attrs.frozen
+class Mean:
+    group: MemberSet
+    text: str = ""
+
+
+@attrs.frozen
+class Best:
+    k: int
+    group: MemberSet
+    text: str = ""
+
+
+@attrs.frozen
+class Peer:
+    name: str
+    text: str = ""
+
+
+@attrs.frozen
+class Year:
+    year: int
+    text: str = ""
+
+
+@attrs.frozen
+class Literal:
+    value: float  # in the indicator's unit
+    text: str = ""
+
+
+Policy = Mean | Best | Peer | Year | Literal
+
+
+@attrs.frozen
+class BasisVal:
+    indicator: str
+    policy: Policy | None  # None: the scenario's basis
+    unit: str
+    span: Span | None = None
+
+
+@attrs.frozen
+class PeerOf:
+    indicator: str
+    policy: Policy | None
+    unit: str = "municipality"
+    span: Span | None = None
+
+
+@attrs.frozen
+class Gap:
+    """own - basis when lower is better, basis - own when higher is better."""
+
+    indicator: str
+    policy: Policy | None
+    unit: str
+    span: Span | None = None
+
+
+@attrs.frozen
+class LetRef:
+    name: str
+    unit: str
+    span: Span | None = None
+
+
+@attrs.frozen
+class SavingRef:
+    measure: str
+    unit: str
+    span: Span | None = None
+
+
+@attrs.frozen
+class CellRef:
+    table: str
+    row: str
+    column: str
+    unit: str
+    span: Span | None = None
+
+
+@attrs.frozen
+class Arith:
+    op: str
+    left: Expr
+    right: Expr
+    right_factor: float  # converts right into left's unit for + and -
+    unit: str
+    span: Span | None = None
+
+
+@attrs.frozen
+class Neg:
+    operand: Expr
+    unit: str
+    span: Span | None = None
+
+
+@attrs.frozen
+class Extreme:
+    op: str  # "max" | "min"
+    args: tuple[Expr, ...]
+    factors: tuple[float, ...]
+    unit: str
+    span: Span | None = None
+
+
+Expr = Const | OwnVal | BasisVal | PeerOf | Gap | LetRef | SavingRef | CellRef | Arith | Neg | Extreme
+
+
+@attrs.frozen
+class Scaled:
+    """An expression and the factor that converts it into a target unit."""
+
+    expr: Expr
+    factor: float
+    unit: str  # the target unit
+
+
+# --- declarations ----------------------------------------------------------
+
+
+@attrs.frozen
+class Indicator:
+    name: str
+    title: str
+    unit: str
+    better: str | None
+    source: str | None
+    formula: Scaled | None
+    notes: tuple[str, ...]
+    span: Span | None = None
+
+
+@attrs.frozen
+class Scenario:
+    name: str
+    title: str
+    policy: Policy
+    span: Span | None = None
+
+
+@attrs.frozen
+class Adjust:
+    indicator: str
+    amount: Scaled  # in the indicator's unit
+    reason: str
+    span: Span | None = None
+
+
+@attrs.frozen
+class Measure:
+    name: str
+    title: str
+    lets: tuple[tuple[str, Expr], ...]
+    adjusts: tuple[Adjust, ...]
+    saving: Scaled
+    round: int
+    notes: tuple[str, ...]
+    indicators: tuple[str, ...]  # every indicator it reads, for explain
+    span: Span | None = None
+
+    @property
+    def let_nodes(self) -> dict:
+        return dict(self.lets)
+
+
+@attrs.frozen
+class PubValue:
+    kind: str  # "none" | "number" | "range" | "name"
+    value: float | None = None
+    high: float | None = None
+    decimals: int = 0
+    qualifier: str | None = None
+    tolerance: float | None = None
+    name: str | None = None
+    text: str = ""
+    span: Span | None = None
+
+
+@attrs.frozen
+class Claim:
+    name: str  # the audit item's name, scenario included
+    label: str
+    measure: str | None
+    scenario: str | None
+    expr: Scaled | Expr  # Scaled into the published unit, or a PeerOf
+    published: PubValue
+    span: Span | None = None
+
+
+@attrs.frozen
+class Column:
+    name: str
+    header: str
+    scenario: str | None
+
+
+@attrs.frozen
+class Row:
+    name: str
+    label: str
+    kind: str  # "measure" | "table" | "total" | "section"
+    source: str | None
+    published: tuple[PubValue, ...]
+    span: Span | None = None
+
+
+@attrs.frozen
+class Table:
+    name: str
+    title: str
+    unit: str
+    decimals: int
+    columns: tuple[Column, ...]
+    rows: tuple[Row, ...]
+    notes: tuple[str, ...]
+    span: Span | None = None
+
+
+@attrs.frozen
+class Known:
+    item: str
+    reason: str
+    span: Span | None = None
+
+
+@attrs.frozen
+class Program:
+    municipalities: dict[str, str | None]  # name -> code
+    groups: dict[str, tuple[str, ...]]
+    own: str
+    year: int
+    own_span: Span | None
+    panels: tuple[tuple[str, Span | None], ...]
+    indicators: dict[str, Indicator]
+    scenarios: dict[str, Scenario]
+    measures: dict[str, Measure]
+    tables: dict[str, Table]
+    claims: tuple[Claim, ...]
+    known: dict[str, Known]
+    files: tuple[str, ...] = ()

@@ -1,0 +1,383 @@
+"""Text -> AST.  Lark parses; syntax errors become located diagnostics.
+
+A file is parsed one top-level declaration at a time (a declaration starts on
+an unindented line with a declaration keyword), so one broken declaration
+does not hide the errors in the next: all syntax errors of a file are
+reported in one run.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from benchdsl import ast
+from benchdsl.diagnostics import Diagnostic, did_you_mean, error
+
+DECL_KEYWORDS = (
+    "municipality", "group", "own", "panel", "basis", "indicator",
+    "measure", "table", "claim", "known",
+)
+_DECL_START = re.compile(r"^(%s)\b" % "|".join(DECL_KEYWORDS))
+
+# What a person calls the grammar's terminals.
+_TERMINAL_NAMES = {
+    "NAME": "a name", "NUMBER": "a number", "STRING": 'a quoted "text"',
+    "UNIT": "a unit", "_NL": "end of line", "LBRACE": "`{`", "RBRACE": "`}`",
+    "LPAR": "`(`", "RPAR": "`)`", "COLON": "`:`", "EQUAL": "`=`", "COMMA": "`,`",
+    "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`", "DOT": "`.`",
+    "LSQB": "`[`", "RSQB": "`]`", "BETTER": "`lower` or `higher`",
+    "QUALIFIER": "`about`, `over` or `nearly`", "UNIT_TEXT": "a unit",
+    "$END": "end of file",
+}
+
+_FIELD_KEYWORDS = {
+    "indicator": ("unit", "better", "source", "=", "note"),
+    "measure": ("let", "adjust", "saving", "unit", "round", "note", "claim"),
+    "table": ("column", "section", "row", "total", "note"),
+}
+
+
+@functools.cache
+def parser() -> Lark:
+    # cache=True stores the built LALR tables on disk, keyed by the grammar's hash.
+    return Lark.open_from_package(
+        "benchdsl", "grammar.lark", parser="lalr", propagate_positions=True,
+        maybe_placeholders=False, cache=True,
+    )
+
+
+def parse(text: str, path: str) -> tuple[ast.File, list[Diagnostic]]:
+    """Parse one file's text.  Returns the declarations that parsed, and the errors."""
+    lines = text.splitlines(keepends=True)
+    decls: list[ast.Decl] = []
+    diags: list[Diagnostic] = []
+    for start, chunk in _chunks(lines):
+        padded = "\n" * start + chunk + "\n"
+        try:
+            tree = parser().parse(padded)
+        except UnexpectedInput as exc:
+            diags.append(_syntax_error(exc, padded, path))
+            continue
+        except RecursionError:
+            diags.append(error(ast.Span(path, start + 1, 1), "expression nested too deeply"))
+            continue
+        try:
+            decls.extend(_Build(path).transform(tree).decls)
+        except RecursionError:
+            diags.append(error(ast.Span(path, start + 1, 1), "expression nested too deeply"))
+    return ast.File(path, tuple(decls), ast.Span(path, 1, 1)), diags
+
+
+def _chunks(lines: list[str]):
+    start, buf = 0, []
+    for i, line in enumerate(lines):
+        if _DECL_START.match(line) and any(not _blank(b) for b in buf):
+            yield start, "".join(buf)
+            start, buf = i, []
+        elif not buf:
+            start = i
+        buf.append(line)
+    if any(not _blank(b) for b in buf):
+        yield start, "".join(buf)
+
+
+def _blank(line: str) -> bool:
+    s = line.strip()
+    return not s or s.startswith("#")
+
+
+def _syntax_error(exc: UnexpectedInput, text: str, path: str) -> Diagnostic:
+    line, col = max(exc.line, 1), max(exc.column, 1)
+    hint = None
+    if isinstance(exc, UnexpectedCharacters):
+        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        message = f"unexpected character {ch!r}"
+        if ch in "“”«»„":
+            hint = 'write text in straight double quotes: "like this"'
+        elif ch == "," and exc.pos_in_stream > 0 and text[exc.pos_in_stream - 1].isdigit():
+            hint = "write decimals with a point in rule files: 29.7 (use --norwegian for 29,7 in output)"
+        span = ast.Span(path, line, col, line, col + 1)
+        return error(span, message, hint)
+    if isinstance(exc, UnexpectedEOF):
+        return error(ast.Span(path, line, col), "unexpected end of file", "is a `}` missing?")
+    assert isinstance(exc, UnexpectedToken)
+    tok = exc.token
+    expected = sorted(_TERMINAL_NAMES.get(t, f"`{t.lower()}`") for t in exc.expected if t != "$END" or len(exc.expected) == 1)
+    shown = "end of line" if tok.type == "_NL" else ("end of file" if tok.type == "$END" else f"`{tok}`")
+    message = f"unexpected {shown}"
+    if expected:
+        message += "; expected " + _one_of(expected)
+    block = _enclosing_block(text, tok.start_pos or 0)
+    if block and tok.type in ("NAME", "UNIT") and str(tok) not in _FIELD_KEYWORDS[block]:
+        if exc.expected & {"LET", "UNIT_FIELD", "SAVING", "COLUMN", "BETTER", "SOURCE", "RBRACE", "ROW", "NOTE"} or "RBRACE" in exc.expected:
+            message = f"unknown field `{tok}` in {block}"
+            hint = did_you_mean(str(tok), _FIELD_KEYWORDS[block]) or "fields: " + ", ".join(_FIELD_KEYWORDS[block])
+    if tok.type == "NUMBER" and "COMMA" not in exc.expected and text[(tok.end_pos or 0):(tok.end_pos or 0) + 1] == ",":
+        hint = hint or "write decimals with a point in rule files: 29.7"
+    if hint is None and tok.type == "NAME" and exc.expected >= {"UNIT"}:
+        hint = "compact units have no spaces (NOK/user); put other units in brackets: [NOK / user]"
+    width = max(1, len(str(tok))) if tok.type not in ("_NL", "$END") else 1
+    span = ast.Span(path, tok.line or line, tok.column or col, tok.line or line, (tok.column or col) + width)
+    return error(span, message, hint)
+
+
+def _one_of(items: list[str]) -> str:
+    items = list(dict.fromkeys(items))
+    if len(items) == 1:
+        return items[0]
+    if len(items) > 6:
+        return ", ".join(items[:6]) + ", …"
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _enclosing_block(text: str, pos: int) -> str | None:
+    head = text[:pos]
+    depth, i = 0, len(head) - 1
+    while i >= 0:
+        c = head[i]
+        if c == "}":
+            depth += 1
+        elif c == "{":
+            if depth == 0:
+                m = re.search(r"(indicator|measure|table)\b[^\n{]*$", head[:i])
+                return m.group(1) if m else None
+            depth -= 1
+        i -= 1
+    return None
+
+
+def _span(path: str, meta) -> ast.Span | None:
+    if getattr(meta, "empty", True):
+        return None
+    return ast.Span(path, meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _tspan(path: str, tok: Token) -> ast.Span:
+    return ast.Span(path, tok.line, tok.column, tok.end_line or tok.line, tok.end_column or tok.column + len(tok))
+
+
+def _string(tok: Token) -> str:
+    return re.sub(r"\\(.)", r"\1", str(tok)[1:-1])
+
+
+def _decimals(text: str) -> int:
+    mantissa = re.split(r"[eE]", text)[0]
+    return len(mantissa.split(".")[1]) if "." in mantissa else 0
+
+
+@v_args(meta=True)
+class _Build(Transformer):
+    """Tree -> AST nodes.  Builds only; all checking happens in `check`."""
+
+    def __init__(self, path: str):
+        super().__init__()
+        self.path = path
+
+    def _s(self, meta):
+        return _span(self.path, meta)
+
+    def start(self, meta, items):
+        return ast.File(self.path, tuple(items))
+
+    # --- small pieces
+    def unit(self, meta, c):
+        return ast.UnitSpec(str(c[0]).strip(), self._s(meta))
+
+    def dotted(self, meta, c):
+        return tuple(str(t) for t in c), self._s(meta)
+
+    def under(self, meta, c):
+        return tuple(str(t) for t in c)
+
+    def tolerance(self, meta, c):
+        return float(c[-1])
+
+    # --- expressions
+    def quantity(self, meta, c):
+        unit = c[1] if len(c) > 1 else None
+        return ast.Quantity(float(c[0]), str(c[0]), unit, self._s(meta))
+
+    def ref(self, meta, c):
+        path, span = c[0]
+        return ast.Ref(path, span)
+
+    def own_ref(self, meta, c):
+        return ast.OwnRef(self._s(meta))
+
+    def call(self, meta, c):
+        name = c[0]
+        return ast.Call(str(name), tuple(c[1:]), self._s(meta))
+
+    def _bin(op):
+        def build(self, meta, c):
+            return ast.BinOp(op, c[0], c[1], self._s(meta))
+        return build
+
+    add, sub, mul, div = _bin("+"), _bin("-"), _bin("*"), _bin("/")
+
+    def neg(self, meta, c):
+        return ast.Neg(c[0], self._s(meta))
+
+    # --- published values
+    def pub_none(self, meta, c):
+        return ast.PubNone(self._s(meta))
+
+    def pub_number(self, meta, c):
+        qualifier, unit, tol = None, None, None
+        rest = list(c)
+        if isinstance(rest[0], Token) and rest[0].type == "QUALIFIER":
+            qualifier = _QUALIFIERS[" ".join(str(rest.pop(0)).split())]
+        num = rest.pop(0)
+        for x in rest:
+            if isinstance(x, ast.UnitSpec):
+                unit = x
+            else:
+                tol = x
+        text = str(num) + (f" {unit.text}" if unit else "")
+        return ast.PubNumber(float(num), _decimals(str(num)), qualifier, unit, tol, text, self._s(meta))
+
+    def pub_range(self, meta, c):
+        lo, hi = c[0], c[1]
+        unit = c[2] if len(c) > 2 else None
+        decimals = max(_decimals(str(lo)), _decimals(str(hi)))
+        text = f"{lo}..{hi}" + (f" {unit.text}" if unit else "")
+        return ast.PubRange(float(lo), float(hi), decimals, unit, text, self._s(meta))
+
+    def pub_name(self, meta, c):
+        return ast.PubName(str(c[0]), self._s(meta))
+
+    # --- declarations
+    def municipality(self, meta, c):
+        return ast.Municipality(str(c[0]), str(c[1]) if len(c) > 1 else None, self._s(meta))
+
+    def group(self, meta, c):
+        return ast.Group(str(c[0]), tuple(c[1:]), self._s(meta))
+
+    def own(self, meta, c):
+        return ast.Own(str(c[0]), int(float(c[1])), self._s(meta))
+
+    def panel(self, meta, c):
+        return ast.Panel(_string(c[0]), self._s(meta))
+
+    def basis(self, meta, c):
+        title = _string(c[1]) if len(c) == 3 else None
+        return ast.Basis(str(c[0]), title, c[-1], self._s(meta))
+
+    def better(self, meta, c):
+        return ("better", str(c[0]))
+
+    def source(self, meta, c):
+        return ("source", _string(c[0]))
+
+    def formula(self, meta, c):
+        return ("formula", c[0])
+
+    def note(self, meta, c):
+        return ("note", _string(c[0]))
+
+    def unit_field(self, meta, c):
+        return ("unit", c[0])
+
+    def round(self, meta, c):
+        return ("round", int(float(c[0])))
+
+    def saving(self, meta, c):
+        return ("saving", c[0])
+
+    def let(self, meta, c):
+        return ast.Let(str(c[0]), c[1], self._s(meta))
+
+    def adjust(self, meta, c):
+        return ast.Adjust(str(c[0]), c[1], _string(c[2]), self._s(meta))
+
+    def indicator(self, meta, c):
+        name, title, fields = _head(c)
+        f = _fields(fields)
+        return ast.Indicator(
+            name, title, f.get("unit"), f.get("better"), f.get("source"), f.get("formula"),
+            tuple(f.get("notes", ())), self._s(meta),
+        )
+
+    def measure(self, meta, c):
+        name, title, fields = _head(c)
+        f = _fields(fields)
+        return ast.Measure(
+            name, title,
+            tuple(x for x in fields if isinstance(x, ast.Let)),
+            tuple(x for x in fields if isinstance(x, ast.Adjust)),
+            f.get("saving"), f.get("unit"), f.get("round"), tuple(f.get("notes", ())),
+            tuple(x for x in fields if isinstance(x, ast.Claim)),
+            self._s(meta),
+        )
+
+    def claim(self, meta, c):
+        name, label = str(c[0]), _string(c[1])
+        under = c[2] if isinstance(c[2], tuple) else ()
+        expr, pub = c[-2], c[-1]
+        return ast.Claim(name, label, under, expr, pub, self._s(meta))
+
+    def column(self, meta, c):
+        basis = str(c[2]) if len(c) > 2 else None
+        return ast.Column(str(c[0]), _string(c[1]), basis, self._s(meta))
+
+    def section(self, meta, c):
+        return ast.Section(_string(c[0]), self._s(meta))
+
+    def row(self, meta, c):
+        c = list(c)
+        name = str(c.pop(0)) if c[0].type == "NAME" else None
+        label = _string(c.pop(0))
+        source = str(c.pop(0))
+        return ast.Row(name or source, label, source, tuple(c), self._s(meta))
+
+    def total(self, meta, c):
+        c = list(c)
+        name = str(c.pop(0)) if c and isinstance(c[0], Token) and c[0].type == "NAME" else "total"
+        label = _string(c.pop(0)) if c and isinstance(c[0], Token) and c[0].type == "STRING" else "Sum"
+        return ast.Total(name, label, tuple(c), self._s(meta))
+
+    def table(self, meta, c):
+        name, title, fields = _head(c)
+        f = _fields(fields)
+        return ast.Table(
+            name, title,
+            tuple(x for x in fields if isinstance(x, ast.Column)),
+            tuple(x for x in fields if isinstance(x, (ast.Section, ast.Row, ast.Total))),
+            tuple(f.get("notes", ())), self._s(meta),
+        )
+
+    def known(self, meta, c):
+        path, span = c[0]
+        return ast.Known(path, _string(c[1]), self._s(meta))
+
+
+_QUALIFIERS = {
+    "about": "about", "om lag": "about",
+    "over": "over", "vel": "over",
+    "nearly": "nearly", "nærmere": "nearly", "knappe": "nearly",
+    "more than": "above", "mer enn": "above",
+    "less than": "below", "mindre enn": "below",
+}
+
+
+def _head(c):
+    name = str(c[0])
+    if len(c) > 1 and isinstance(c[1], Token) and c[1].type == "STRING":
+        return name, _string(c[1]), c[2:]
+    return name, None, c[1:]
+
+
+def _fields(fields) -> dict:
+    out: dict = {}
+    for x in fields:
+        if isinstance(x, tuple) and len(x) == 2 and isinstance(x[0], str):
+            key, value = x
+            if key == "note":
+                out.setdefault("notes", []).append(value)
+            else:
+                out.setdefault(key, value)  # duplicates are reported by check
+    return out

@@ -1,0 +1,138 @@
+"""The passes in order: read -> parse -> check -> load data -> evaluate -> audit.
+
+Each pass returns its result and its diagnostics; the pipeline stops after a
+pass that found errors (later passes would only repeat them), but never before
+a pass has reported all of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import attrs
+
+from benchdsl import ir
+from benchdsl.ast import File, Span
+from benchdsl.diagnostics import Diagnostic, Sources, error, has_errors
+
+
+@attrs.define
+class Result:
+    sources: Sources
+    diags: list[Diagnostic]
+    program: ir.Program | None = None
+    evaluator: object = None
+    audit: object = None
+    timings: dict = attrs.Factory(dict)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diags)
+
+
+def rule_files(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
+    files, diags = [], []
+    for p in paths:
+        if os.path.isdir(p):
+            found = sorted(str(x) for x in Path(p).rglob("*.bench"))
+            if not found:
+                diags.append(error(None, f"no .bench files in `{p}`"))
+            files.extend(found)
+        elif os.path.exists(p):
+            files.append(p)
+        else:
+            diags.append(error(None, f"`{p}`: no such file or directory"))
+    return list(dict.fromkeys(os.path.normpath(f) for f in files)), diags
+
+
+def read_rules(paths: list[str], result: Result) -> list[File]:
+    from benchdsl.parse import parse
+
+    files, diags = rule_files(paths)
+    result.diags.extend(diags)
+    parsed = []
+    for path in files:
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as exc:
+            result.diags.append(error(None, f"cannot read `{path}`: {exc.strerror}"))
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+            result.sources.add(path, raw.decode("utf-8", "replace"))
+            result.diags.append(error(Span(path, line, col, line, col + 1), "this file is not valid UTF-8",
+                                      "save rule files as UTF-8"))
+            continue
+        if "\x00" in text:
+            result.diags.append(error(Span(path, 1, 1), "this looks like a binary file, not rules"))
+            continue
+        result.sources.add(path, text)
+        f, d = parse(text, path)
+        result.diags.extend(d)
+        parsed.append(f)
+    return parsed
+
+
+def _timed(result: Result, name: str, fn, *args):
+    t = time.perf_counter()
+    out = fn(*args)
+    result.timings[name] = time.perf_counter() - t
+    return out
+
+
+def check_paths(paths: list[str]) -> Result:
+    from benchdsl.check import check
+
+    result = Result(Sources(), [])
+    files = _timed(result, "parse", read_rules, paths, result)
+    if not files and not result.diags:
+        result.diags.append(error(None, "no rules given"))
+    if has_errors(result.diags):
+        # Still check what parsed, so that name and unit errors show in the same run.
+        _, diags = _timed(result, "check", check, files)
+        result.diags.extend(d for d in diags if d.span is not None)
+        return result
+    program, diags = _timed(result, "check", check, files)
+    result.diags.extend(diags)
+    result.program = program
+    return result
+
+
+def run_paths(paths: list[str], own: str | None = None, year: int | None = None) -> Result:
+    from benchdsl.audit import audit
+    from benchdsl.data import bind, read_panel
+    from benchdsl.evaluate import Evaluator
+
+    result = check_paths(paths)
+    program = result.program
+    if program is None or not result.ok:
+        return result
+    if own is not None and own not in program.municipalities:
+        from benchdsl.diagnostics import did_you_mean
+
+        result.diags.append(error(None, f"`{own}` is not a declared municipality", did_you_mean(own, program.municipalities)))
+        return result
+    observations = []
+    t = time.perf_counter()
+    for path, span in program.panels:
+        full = os.path.normpath(os.path.join(os.path.dirname(span.path) if span else ".", path))
+        obs, diags = read_panel(full, program, result.sources, span)
+        observations.extend(obs)
+        result.diags.extend(diags)
+    values, diags = bind(observations, program)
+    result.diags.extend(diags)
+    result.timings["data"] = time.perf_counter() - t
+    if not result.ok:
+        return result
+    ev = Evaluator(program, values, own, year)
+    result.evaluator = ev
+    result.audit = _timed(result, "evaluate+audit", audit, program, ev)
+    result.diags.extend(result.audit.diags)
+    errors = [i.figure.error for i in result.audit.items if i.status == "error" and i.figure and i.figure.error]
+    result.diags.extend(dict.fromkeys(errors))
+    return result

@@ -1,0 +1,1 @@
+"""Rendering only: every function here takes results and returns text."""

@@ -1,0 +1,219 @@
+"""`benchdsl explain NAME`: how one figure came about, step by step."""
+
+from __future__ import annotations
+
+from benchdsl import ir
+from benchdsl.audit import Item, round_half_up, tolerance
+from benchdsl.evaluate import Figure, Trace
+from benchdsl.report.numbers import auto, fmt
+from benchdsl.report.text import MARKS, computed_text, published_text
+
+_STATUS = {
+    "ok": "reproduced",
+    "mismatch": "MISMATCH",
+    "known": "known report inconsistency",
+    "follows": "follows from a known inconsistency",
+    "error": "not computed",
+}
+
+
+def names(program: ir.Program, audit) -> list[str]:
+    return [i.name for i in audit.items] + list(program.measures)
+
+
+def explain(program: ir.Program, ev, audit, name: str, norwegian: bool = False) -> str:
+    items = [i for i in audit.items if i.name == name]
+    if not items and name in program.measures:
+        items = [i for i in audit.items if i.kind == "cell" and i.table and _row_source(program, i) == name]
+        if not items:
+            return "\n".join(_measure(program, ev.measure(name, s, record=True), norwegian)
+                             for s in program.scenarios) + "\n"
+    out: list[str] = []
+    for item in items:
+        out.extend(_item(program, ev, audit, item, norwegian))
+        out.append("")
+    return "\n".join(out)
+
+
+def _row_source(program, item: Item):
+    t = program.tables[item.table]
+    return next((r.source for r in t.rows if r.name == item.row and r.kind == "measure"), None)
+
+
+def _item(program: ir.Program, ev, audit, item: Item, norwegian: bool) -> list[str]:
+    lines = [f"{item.name} — {item.label}"]
+    if item.kind == "cell":
+        t = program.tables[item.table]
+        col = next(c for c in t.columns if c.name == item.column)
+        row = next(r for r in t.rows if r.name == item.row)
+        lines.append(f"  {t.title}, column “{col.header}”")
+        if row.kind == "measure":
+            fig = ev.measure(row.source, col.scenario, record=True)
+            lines.extend(_measure(program, fig, norwegian, indent="  "))
+        else:
+            lines.extend(_sum(program, audit, t, row, col, norwegian))
+    else:
+        claim = next(c for c in program.claims if c.name == item.name)
+        lines.append(f"  rule: {claim.span}")
+        from benchdsl.audit import _Tables
+
+        fig = ev.claim(claim, cells=_Tables(program, ev, {}), record=True)
+        if claim.scenario:
+            sc = program.scenarios[claim.scenario]
+            lines.append(f"  under basis `{sc.name}` ({sc.title}): {sc.policy.text}")
+        lines.extend(_trace(program, fig.trace, norwegian, "  "))
+        if isinstance(claim.expr, ir.PeerOf):
+            lines.append(f"  the basis is formed by: {fig.peer}")
+        else:
+            lines.append(f"  value = {_sym(claim.expr.expr)}")
+            lines.append(f"        = {_num(claim.expr.expr, fig.trace, norwegian)}")
+            if claim.expr.factor != 1:
+                lines.append(f"        = {auto(fig.value, norwegian)} {claim.expr.unit}")
+    lines.extend(_verdict(item, norwegian))
+    return lines
+
+
+def _measure(program: ir.Program, fig: Figure, norwegian: bool, indent: str = "") -> list[str]:
+    m = program.measures[fig.name]
+    lines = [f"{indent}measure `{m.name}`: {m.title}  ({m.span})"]
+    if fig.scenario:
+        sc = program.scenarios[fig.scenario]
+        lines.append(f"{indent}basis `{sc.name}` ({sc.title}): {sc.policy.text}")
+    for note in m.notes:
+        lines.append(f"{indent}note: {note}")
+    lines.extend(_trace(program, fig.trace, norwegian, indent))
+    lines.append(f"{indent}saving = {_sym(m.saving.expr)}")
+    if fig.trace is not None and id(m.saving.expr) in fig.trace.values:
+        lines.append(f"{indent}       = {_num(m.saving.expr, fig.trace, norwegian)}")
+    if fig.error is not None:
+        lines.append(f"{indent}not computed: {fig.error.message}")
+    elif fig.raw is not None:
+        lines.append(f"{indent}       = {auto(fig.raw, norwegian)} {m.saving.unit}"
+                     f"  (unit factor {m.saving.factor:g})")
+        if fig.value is None:
+            lines.append(f"{indent}the basis is at or better than the own level: no saving (–)")
+        else:
+            lines.append(f"{indent}rounded to {m.round} decimal(s): {fmt(fig.value, m.round, norwegian)} {m.saving.unit}")
+    return lines
+
+
+def _trace(program: ir.Program, trace: Trace | None, norwegian: bool, indent: str) -> list[str]:
+    if trace is None:
+        return []
+    lines = []
+    if trace.inputs:
+        lines.append(f"{indent}inputs:")
+        for inp in trace.inputs.values():
+            src = f"{inp.obs.span.path}:{inp.obs.span.line}" if inp.obs else "derived by formula"
+            prov = f"  [{inp.obs.provenance}] {inp.obs.note}" if inp.obs and (inp.obs.provenance or inp.obs.note) else ""
+            lines.append(f"{indent}  {inp.indicator} {inp.municipality} {inp.year} = "
+                         f"{auto(inp.value, norwegian)} {inp.unit}   {src}{prov}")
+            if inp.adjusted:
+                lines.append(f"{indent}    adjusted by {auto(inp.adjusted, norwegian)} {inp.unit} "
+                             f"→ {auto(inp.value + inp.adjusted, norwegian)}: {inp.reason}")
+    for use in trace.bases.values():
+        lines.append(f"{indent}basis {use.policy} of {use.indicator} ({use.unit}):")
+        for r in use.rows:
+            rank = f"#{r.rank} " if r.rank else ""
+            mark = "  ← basis" if use.peer and r.municipality == use.peer and r.rank else ""
+            lines.append(f"{indent}  {rank}{r.municipality}: {auto(r.value, norwegian)}{mark}")
+        if use.skipped:
+            lines.append(f"{indent}  left out (no value): {', '.join(use.skipped)}")
+        lines.append(f"{indent}  = {auto(use.value, norwegian)} {use.unit}")
+    for name, value, unit, node in trace.lets:
+        lines.append(f"{indent}let {name} = {_sym(node)}")
+        lines.append(f"{indent}    = {_num(node, trace, norwegian)} = {auto(value, norwegian)} {unit}")
+    return lines
+
+
+def _sum(program, audit, t: ir.Table, row: ir.Row, col: ir.Column, norwegian: bool) -> list[str]:
+    cells = audit.cells
+    lines = []
+    if row.kind == "table":
+        src = program.tables[row.source]
+        ci = [c.name for c in t.columns].index(col.name)
+        scol = src.columns[ci]
+        total = next((r for r in src.rows if r.kind == "total"), None)
+        parts = [r for r in src.rows if r.kind in ("measure", "table")]
+        lines.append(f"  the total of {src.title}, column “{scol.header}”:")
+        for r in parts:
+            v = cells.get((src.name, r.name, scol.name))
+            lines.append(f"    {r.label}: {fmt(v, src.decimals, norwegian)}")
+        del total
+    else:
+        lines.append("  the sum of the rows above, each rounded as the table shows it:")
+        for r in t.rows:
+            if r.kind in ("measure", "table"):
+                v = cells.get((t.name, r.name, col.name))
+                lines.append(f"    {r.label}: {fmt(v, t.decimals, norwegian)}")
+    return lines
+
+
+def _verdict(item: Item, norwegian: bool) -> list[str]:
+    pub = item.published
+    lines = [f"  computed: {computed_text(item, norwegian)}"
+             + (f" (shown as {fmt(round_half_up(item.computed, item.decimals), item.decimals, norwegian)})"
+                if item.computed is not None and item.kind == "cell" else "")]
+    tol = ""
+    if pub.kind in ("number", "range"):
+        below, above = tolerance(pub)
+        tol = f" (accepted: −{auto(below)} / +{auto(above)})" if below != above else f" (±{auto(below)})"
+    lines.append(f"  published: {published_text(pub, item.decimals, norwegian)}{tol}  {pub.span or ''}")
+    lines.append(f"  audit: {MARKS[item.status]} {_STATUS[item.status]}")
+    if item.note:
+        lines.append(f"  {item.note}")
+    return lines
+
+
+# --- rendering expressions ------------------------------------------------------
+
+_PREC = {"+": 1, "-": 1, "*": 2, "/": 2}
+_OPS = {"+": "+", "-": "−", "*": "×", "/": "÷"}
+
+
+def _sym(node, parent: int = 0, right: bool = False) -> str:
+    return _render(node, lambda n: _leaf(n), parent, right)
+
+
+def _num(node, trace: Trace | None, norwegian: bool) -> str:
+    def leaf(n):
+        v = trace.values.get(id(n)) if trace else None
+        if v is None:
+            return _leaf(n)
+        unit = getattr(n, "unit", "")
+        unit = "" if unit in ("1", "", "dimensionless") else f" {unit}"
+        return f"{auto(v, norwegian)}{unit}"
+
+    return _render(node, leaf, 0, False)
+
+
+def _render(node, leaf, parent: int, right: bool) -> str:
+    if isinstance(node, ir.Arith):
+        p = _PREC[node.op]
+        text = f"{_render(node.left, leaf, p, False)} {_OPS[node.op]} {_render(node.right, leaf, p, True)}"
+        if p < parent or (right and p == parent and node.op in "-/"):
+            return f"({text})"
+        return text
+    if isinstance(node, ir.Neg):
+        return f"−{_render(node.operand, leaf, 3, False)}"
+    return leaf(node)
+
+
+def _leaf(n) -> str:
+    if isinstance(n, ir.Const):
+        return n.text
+    if isinstance(n, ir.OwnVal):
+        return n.indicator
+    if isinstance(n, (ir.BasisVal, ir.Gap, ir.PeerOf)):
+        fn = {"BasisVal": "basis", "Gap": "gap", "PeerOf": "peer"}[type(n).__name__]
+        pol = f", {n.policy.text}" if n.policy else ""
+        return f"{fn}({n.indicator}{pol})"
+    if isinstance(n, ir.LetRef):
+        return n.name
+    if isinstance(n, ir.SavingRef):
+        return n.measure if n.measure else "saving"
+    if isinstance(n, ir.CellRef):
+        return f"{n.table}.{n.row}.{n.column}"
+    if isinstance(n, ir.Extreme):
+        return f"{n.op}(…)"
+    return "?"

@@ -1,0 +1,125 @@
+"""Machine-readable results: JSON (a stable, documented schema), CSV and Markdown.
+
+The JSON schema is described in docs/output.md; `schema` is bumped on any
+incompatible change.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from benchdsl import ir
+from benchdsl.audit import Audit, Item, round_half_up, tolerance
+from benchdsl.report.numbers import fmt
+from benchdsl.report.text import MARKS, computed_text, published_text
+
+SCHEMA = 1
+
+
+def _published(p: ir.PubValue) -> dict:
+    out = {"kind": p.kind, "text": p.text}
+    if p.kind in ("number", "range"):
+        below, above = tolerance(p)
+        out.update(value=p.value, decimals=p.decimals, accept_below=below, accept_above=above)
+        if p.kind == "range":
+            out["high"] = p.high
+        if p.qualifier:
+            out["qualifier"] = p.qualifier
+    if p.kind == "name":
+        out["name"] = p.name
+    if p.span:
+        out["source"] = str(p.span)
+    return out
+
+
+def _item(i: Item) -> dict:
+    fig = i.figure
+    out = {
+        "name": i.name,
+        "kind": i.kind,
+        "label": i.label,
+        "status": i.status,
+        "computed": i.peer if i.peer is not None else i.computed,
+        "shown": round_half_up(i.computed, i.decimals) if i.computed is not None else None,
+        "unit": i.unit,
+        "published": _published(i.published),
+        "delta": i.delta,
+    }
+    if i.table:
+        out.update(table=i.table, row=i.row, column=i.column)
+    if fig is not None and fig.scenario:
+        out["basis"] = fig.scenario
+    if i.note:
+        out["note"] = i.note
+    return out
+
+
+def to_json(program: ir.Program, audit: Audit) -> str:
+    doc = {
+        "schema": SCHEMA,
+        "own": program.own,
+        "year": program.year,
+        "summary": {
+            "text": audit.summary(),
+            "items": len(audit.items),
+            **{s: audit.count(s) for s in ("ok", "mismatch", "known", "follows", "error")},
+        },
+        "tables": [
+            {
+                "name": t.name,
+                "title": t.title,
+                "unit": t.unit,
+                "columns": [{"name": c.name, "header": c.header, "basis": c.scenario} for c in t.columns],
+                "rows": [{"name": r.name, "label": r.label, "kind": r.kind} for r in t.rows],
+            }
+            for t in program.tables.values()
+        ],
+        "bases": {s.name: {"title": s.title, "policy": s.policy.text} for s in program.scenarios.values()},
+        "items": [_item(i) for i in audit.items],
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+
+
+def to_csv(program: ir.Program, audit: Audit, norwegian: bool = False) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";" if norwegian else ",", lineterminator="\n")
+    w.writerow(["name", "kind", "table", "row", "column", "label", "computed", "shown", "unit",
+                "published", "status", "delta"])
+    for i in audit.items:
+        shown = computed_text(i, norwegian) if i.kind == "claim" else fmt(i.computed, i.decimals, norwegian, dash="-")
+        w.writerow([i.name, i.kind, i.table or "", i.row or "", i.column or "", i.label,
+                    "" if i.computed is None else repr(i.computed) if not norwegian else str(i.computed).replace(".", ","),
+                    shown, i.unit, i.published.text, i.status,
+                    "" if i.delta is None else f"{i.delta:.6g}"])
+    return buf.getvalue()
+
+
+def to_markdown(program: ir.Program, audit: Audit, norwegian: bool = False) -> str:
+    by_name = {i.name: i for i in audit.items}
+    out = [f"# benchdsl: {program.own} {program.year}", ""]
+    for t in program.tables.values():
+        out.append(f"## {t.title}")
+        out.append("")
+        out.append("| | " + " | ".join(c.header for c in t.columns) + " |")
+        out.append("|---|" + "---:|" * len(t.columns))
+        for r in t.rows:
+            if r.kind == "section":
+                out.append(f"| **{r.label}** |" + " |" * len(t.columns))
+                continue
+            cells = []
+            for c in t.columns:
+                i = by_name[f"{t.name}.{r.name}.{c.name}"]
+                cells.append(f"{fmt(i.computed, t.decimals, norwegian)} ({published_text(i.published, t.decimals, norwegian)}) {MARKS[i.status]}")
+            label = f"**{r.label}**" if r.kind == "total" else r.label
+            out.append(f"| {label} | " + " | ".join(cells) + " |")
+        out.append("")
+    claims = [i for i in audit.items if i.kind == "claim"]
+    if claims:
+        out += ["## Stated in the text", "", "| | claim | computed | published |", "|---|---|---:|---:|"]
+        for i in claims:
+            out.append(f"| {MARKS[i.status]} | {i.label} | {computed_text(i, norwegian)} | {published_text(i.published, i.decimals, norwegian)} |")
+        out.append("")
+    out.append(audit.summary())
+    return "\n".join(out) + "\n"

@@ -1,0 +1,26 @@
+"""Number formatting: 1 234.5 by default, 1 234,5 with --norwegian."""
+
+from __future__ import annotations
+
+from benchdsl.audit import round_half_up
+
+DASH = "–"
+
+
+def fmt(value: float | None, decimals: int, norwegian: bool = False, dash: str = DASH) -> str:
+    if value is None:
+        return dash
+    v = round_half_up(value, decimals)
+    text = f"{v:,.{decimals}f}"
+    if text.startswith("-") and float(v) == 0:
+        text = text[1:]
+    if norwegian:
+        return text.replace(",", " ").replace(".", ",")
+    return text.replace(",", " ")
+
+
+def auto(value: float, norwegian: bool = False) -> str:
+    """A value of unknown scale, with about four significant digits."""
+    a = abs(value)
+    decimals = 0 if a >= 1000 else 1 if a >= 100 else 2 if a >= 10 else 3 if a >= 1 else 4
+    return fmt(value, decimals, norwegian)

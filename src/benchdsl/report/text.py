@@ -1,0 +1,101 @@
+"""The terminal report: Tables 4-10 laid out as printed, with audit marks."""
+
+from __future__ import annotations
+
+from benchdsl import ir
+from benchdsl.audit import Audit, Item
+from benchdsl.report.numbers import DASH, fmt
+
+MARKS = {"ok": "✓", "mismatch": "✗", "known": "K", "follows": "↳", "error": "?"}
+LEGEND = "✓ reproduced  ✗ mismatch  K known report inconsistency  ↳ follows from one  ? not computed"
+LABEL = 28
+CELL = 8
+
+
+def published_text(pub: ir.PubValue, decimals: int, norwegian: bool) -> str:
+    if pub.kind == "none":
+        return DASH
+    if pub.kind == "name":
+        return pub.name
+    if pub.kind == "range":
+        return f"{fmt(pub.value, pub.decimals, norwegian)}–{fmt(pub.high, pub.decimals, norwegian)}"
+    q = {"about": "~", "over": "≳", "nearly": "≲", "above": ">", "below": "<"}.get(pub.qualifier or "", "")
+    return q + fmt(pub.value, pub.decimals, norwegian)
+
+
+def render(program: ir.Program, audit: Audit, norwegian: bool = False, width: int = 80) -> str:
+    by_name = {i.name: i for i in audit.items}
+    out = [f"benchdsl: {program.own} {program.year}", ""]
+    for t in program.tables.values():
+        out.extend(_table(t, by_name, norwegian))
+        out.append("")
+    claims = [i for i in audit.items if i.kind == "claim"]
+    if claims:
+        out.append("Stated in the text")
+        for i in claims:
+            out.append(_claim_line(i, norwegian, width))
+        out.append("")
+    problems = [i for i in audit.items if i.status != "ok"]
+    if problems:
+        out.append("Not reproduced")
+        for i in problems:
+            out.extend(_problem(i, norwegian))
+        out.append("")
+    out.append(LEGEND)
+    out.append(audit.summary())
+    return "\n".join(out) + "\n"
+
+
+def _table(t: ir.Table, by_name: dict[str, Item], norwegian: bool) -> list[str]:
+    lines = [t.title]
+    head = " " * LABEL
+    sub = " " * LABEL
+    for c in t.columns:
+        head += "  " + _clip(c.header, 2 * CELL + 3).rjust(2 * CELL + 3)
+        sub += "  " + "computed".rjust(CELL) + " " + "report".rjust(CELL) + "  "
+    lines += [head.rstrip(), sub.rstrip()]
+    for r in t.rows:
+        if r.kind == "section":
+            lines.append(_clip(r.label, 78))
+            continue
+        indent = "  " if any(x.kind == "section" for x in t.rows) and r.kind != "total" else ""
+        line = (indent + _clip(r.label, LABEL - len(indent))).ljust(LABEL)
+        for c in t.columns:
+            item = by_name[f"{t.name}.{r.name}.{c.name}"]
+            line += "  " + fmt(item.computed, t.decimals, norwegian).rjust(CELL)
+            line += " " + published_text(item.published, t.decimals, norwegian).rjust(CELL)
+            line += " " + MARKS[item.status]
+        lines.append(line.rstrip())
+    return lines
+
+
+def _claim_line(i: Item, norwegian: bool, width: int) -> str:
+    left = f"  {MARKS[i.status]} {computed_text(i, norwegian)} vs {published_text(i.published, i.decimals, norwegian)}"
+    left = left.ljust(28)
+    room = max(20, width - len(left) - 1)
+    return f"{left} {_clip(i.label, room)}"
+
+
+def computed_text(i: Item, norwegian: bool = False) -> str:
+    if i.peer is not None or i.published.kind == "name":
+        return i.peer or "?"
+    if i.computed is None:
+        return DASH if i.status != "error" else "?"
+    unit = "" if i.unit in ("MNOK", "1") else (" %" if i.unit == "%" else f" {i.unit}")
+    return fmt(i.computed, i.decimals + 1, norwegian) + unit
+
+
+def _problem(i: Item, norwegian: bool) -> list[str]:
+    pub = published_text(i.published, i.decimals, norwegian)
+    comp = computed_text(i, norwegian)
+    delta = ""
+    if i.delta is not None and i.published.kind in ("number", "range", "none"):
+        delta = f", off by {fmt(i.delta, i.decimals + 1, norwegian)}"
+    lines = [f"  {MARKS[i.status]} {i.name}: computed {comp}, published {pub}{delta}"]
+    if i.note:
+        lines.append(f"      {i.note}")
+    return lines
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"

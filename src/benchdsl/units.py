@@ -1,0 +1,157 @@
+"""The one pint registry and the domain units.
+
+pint is used only when rules are checked: every unit in a rule is resolved
+once into a float conversion factor, and evaluation runs on plain floats.
+The registry is built on first use, so runs that need no unit work (a cached
+check, `--help`) never import pint.
+"""
+
+from __future__ import annotations
+
+import functools
+
+# Counted things are dimensions of their own, so that NOK/user × inhabitant is
+# caught as "not NOK" instead of silently multiplied.
+DEFINITIONS = """
+NOK = [currency] = kr = kroner
+kNOK = 1000 * NOK = tusen_kr
+MNOK = 1000000 * NOK = mill_kr = mnok
+user = [user] = bruker
+pupil = [pupil] = elev
+child = [child]
+inhabitant = [inhabitant] = innbygger = inh
+recipient = [recipient] = mottaker
+benefit_month = [benefit_month] = stønadsmåned
+corrected_hour = [corrected_hour] = korrigert_oppholdstime
+teaching_group = [teaching_group] = gruppe
+fte = [fte] = årsverk
+"""
+
+DOMAIN_UNITS = tuple(
+    line.split("=")[0].strip() for line in DEFINITIONS.strip().splitlines()
+)
+
+
+class UnitError(ValueError):
+    """A unit text pint cannot read, or two units that do not convert."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
+
+
+@functools.cache
+def registry():
+    import pint
+
+    ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True, on_redefinition="raise")
+    for line in DEFINITIONS.strip().splitlines():
+        ureg.define(line)
+    return ureg
+
+
+@functools.lru_cache(maxsize=4096)
+def parse(text: str):
+    """Unit text -> pint Unit (the multiplier, if any, stays in a Quantity)."""
+    import pint
+
+    ureg = registry()
+    cleaned = text.replace("·", "*").strip() or "dimensionless"
+    try:
+        q = ureg.parse_expression(cleaned)
+    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as exc:
+        name = getattr(exc, "unit_names", None) or str(exc)
+        if isinstance(name, (tuple, list)):
+            name = name[0]
+        from benchdsl.diagnostics import did_you_mean
+
+        raise UnitError(f"unknown unit `{name}` in `{text}`", did_you_mean(str(name), DOMAIN_UNITS + ("percent", "month", "year"))) from None
+    except Exception as exc:  # pint raises a variety of parse errors
+        raise UnitError(f"cannot read unit `{text}`: {exc}") from None
+    if not isinstance(q, ureg.Quantity):
+        q = ureg.Quantity(q, "dimensionless")
+    return q
+
+
+def dimensionless():
+    return parse("dimensionless")
+
+
+def factor(src, dst) -> float:
+    """How many `dst` one `src` is.  Raises UnitError if they do not convert."""
+    import pint
+
+    try:
+        return float((src / dst).to("dimensionless").magnitude)
+    except pint.errors.DimensionalityError:
+        raise UnitError(
+            f"{show(src)} is not {show(dst)}", mismatch_hint(src, dst)
+        ) from None
+
+
+def share_base(q):
+    """For a share of counted things (user/inhabitant), the unit to strip to read it in %.
+
+    A coverage rate is users per inhabitant; reports print it in percent.  Only a
+    ratio of two counted dimensions qualifies, so NOK is never read as %.
+    """
+    dims = dict(q.dimensionality)
+    counted = {f"[{name}]" for name in DOMAIN_UNITS if name not in ("NOK", "kNOK", "MNOK")}
+    if len(dims) == 2 and set(dims.values()) == {1, -1} and set(dims) <= counted:
+        num = next(d for d, p in dims.items() if p == 1).strip("[]")
+        den = next(d for d, p in dims.items() if p == -1).strip("[]")
+        return parse(f"{num}/{den}")
+    return None
+
+
+def published_factor(q, target) -> float:
+    """factor(q, target), also reading a share of counted things in % when target is %."""
+    base = share_base(q)
+    if base is not None and not target.dimensionality:
+        return factor(q / base, target)
+    return factor(q, target)
+
+
+@functools.lru_cache(maxsize=4096)
+def text_factor(src: str, dst: str) -> float:
+    """factor() for unit texts, memoised: data loading converts each unit pair once."""
+    return factor(parse(src), parse(dst))
+
+
+def compatible(a, b) -> bool:
+    return a.dimensionality == b.dimensionality
+
+
+def show(q) -> str:
+    """A unit as a person writes it: NOK/user, MNOK, pupil/inhabitant."""
+    mag = q.magnitude
+    u = q.units
+    num, den = [], []
+    for name, power in sorted(u._units.items(), key=lambda kv: -kv[1]):
+        label = "%" if name == "percent" else name
+        p = abs(power)
+        s = label if p == 1 else f"{label}^{p:g}"
+        (num if power > 0 else den).append(s)
+    text = "*".join(num) or ("1" if den else "1")
+    if den:
+        text += "/" + ("/".join(den))
+    if text == "1" and not den:
+        text = "1"
+    if mag != 1:
+        text = f"{mag:g} {text}"
+    return text
+
+
+def mismatch_hint(src, dst) -> str | None:
+    """Say what extra factor separates two units, e.g. 'inhabitant/user is left over'."""
+    rest = (src / dst).to_reduced_units() if hasattr(src / dst, "to_reduced_units") else src / dst
+    dims = (src / dst).dimensionality
+    if not dims:
+        return None
+    num = [d.strip("[]") for d, p in dims.items() if p > 0]
+    den = [d.strip("[]") for d, p in dims.items() if p < 0]
+    left = "*".join(num) or "1"
+    if den:
+        left += "/" + "/".join(den)
+    del rest
+    return f"{left} is left over: check the volume and the indicator's unit"
