@@ -163,13 +163,27 @@ class _Tables:
 
 def audit(program: ir.Program, ev: Evaluator) -> Audit:
     diags: list[Diagnostic] = []
-    pinned = {}
+    pins = {}
     for name in program.known:
         pub = _published(program, name)
         if pub is not None and pub.kind in ("number", "none"):
-            pinned[name] = pub
-    plain, pinned_cells = _Tables(program, ev, {}), _Tables(program, ev, pinned)
+            pins[name] = pub
+    plain = _Tables(program, ev, {})
+    alone = {name: _Tables(program, ev, {name: pub}) for name, pub in pins.items()}
+    together = _Tables(program, ev, pins)
     items: list[Item] = []
+
+    def status(name: str, ok: bool, recheck) -> tuple[str, str]:
+        """Why a figure is not reproduced: declared, a consequence of declared ones, or new."""
+        if ok:
+            return OK, ""
+        if name in program.known:
+            return KNOWN, program.known[name].reason
+        causes = [k for k, tables in alone.items() if recheck(tables)]
+        if causes or (pins and recheck(together)):
+            causes = causes or sorted(pins)
+            return FOLLOWS, "reproduced once " + " and ".join(causes) + " take" + ("s" if len(causes) == 1 else "") + " the published value"
+        return MISMATCH, ""
 
     for t in program.tables.values():
         for r in t.rows:
@@ -184,9 +198,9 @@ def audit(program: ir.Program, ev: Evaluator) -> Audit:
                                       fig.error.message, fig, t.name, r.name, col.name))
                     continue
                 ok, delta = compare(value, None, pub, t.decimals)
-                status, note = _status(program, name, ok, lambda: compare(
-                    _unpinned(pinned_cells, t.name, r.name, col.name, plain), None, pub, t.decimals)[0])
-                items.append(Item(name, "cell", r.label, value, None, t.unit, t.decimals, pub, status, delta,
+                st, note = status(name, ok, lambda tables, t=t, r=r, col=col, pub=pub: compare(
+                    tables(t.name, r.name, col.name), None, pub, t.decimals)[0])
+                items.append(Item(name, "cell", r.label, value, None, t.unit, t.decimals, pub, st, delta,
                                   note, fig, t.name, r.name, col.name))
 
     for c in program.claims:
@@ -197,10 +211,10 @@ def audit(program: ir.Program, ev: Evaluator) -> Audit:
                               fig.error.message, fig))
             continue
         ok, delta = compare(fig.value, fig.peer, c.published, decimals)
-        status, note = _status(program, c.name, ok, lambda c=c: compare(
-            ev.claim(c, cells=pinned_cells).value, fig.peer, c.published, decimals)[0])
+        st, note = status(c.name, ok, lambda tables, c=c: compare(
+            ev.claim(c, cells=tables).value, fig.peer, c.published, decimals)[0])
         items.append(Item(c.name, "claim", c.label, fig.value, fig.peer, fig.unit, decimals, c.published,
-                          status, delta, note, fig))
+                          st, delta, note, fig))
 
     for name, k in program.known.items():
         item = next(i for i in items if i.name == name)
@@ -208,25 +222,7 @@ def audit(program: ir.Program, ev: Evaluator) -> Audit:
             diags.append(warning(k.span, f"`{name}` is declared a known inconsistency, but it is reproduced",
                                  "remove the `known` declaration"))
     diags.extend(ev.diags)
-    cells = dict(plain.memo)
-    return Audit(tuple(items), cells, tuple(diags))
-
-
-def _unpinned(pinned: _Tables, table, row, column, plain: _Tables):
-    # The cell itself keeps its computed value; only what it depends on is pinned.
-    if f"{table}.{row}.{column}" in pinned.pinned:
-        return plain(table, row, column)
-    return pinned(table, row, column)
-
-
-def _status(program: ir.Program, name: str, ok: bool, ok_when_pinned) -> tuple[str, str]:
-    if ok:
-        return OK, ""
-    if name in program.known:
-        return KNOWN, program.known[name].reason
-    if program.known and ok_when_pinned():
-        return FOLLOWS, "reproduced once " + ", ".join(sorted(program.known)) + " take their published values"
-    return MISMATCH, ""
+    return Audit(tuple(items), dict(plain.memo), tuple(diags))
 
 
 def _published(program: ir.Program, name: str) -> ir.PubValue | None:

@@ -8,6 +8,7 @@ error so that one run shows them all.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import attrs
@@ -107,13 +108,14 @@ class _Checker:
                 measures[name] = m
                 all_claims.extend(mc)
         self.measures = measures
-        for name in self.names_of("table"):
+        for name in sorted(self.names_of("table"), key=_natural):
             t = self.check_table_head(self.decls[name])
             if t is not None:
                 self.tables[name] = t
         self.check_table_cycles()
         for cl in claims:
             all_claims.extend(self.check_claim(cl, None))
+        all_claims.sort(key=self._claim_order)
         known = self.check_known(knowns, all_claims)
         if any(d.is_error for d in self.diags) or own is None:
             return None
@@ -132,6 +134,14 @@ class _Checker:
             known=known,
             files=tuple(f.path for f in self.files),
         )
+
+    def _claim_order(self, c: ir.Claim):
+        """Claims follow the report: the file of the first table, then the next ..."""
+        ranks = {}
+        for i, t in enumerate(self.tables.values()):
+            ranks.setdefault(t.span.path if t.span else "", i)
+        path = c.span.path if c.span else ""
+        return (ranks.get(path, len(ranks)), path, c.span.line if c.span else 0)
 
     def declare(self, d) -> None:
         kind = type(d).__name__.lower()
@@ -711,6 +721,11 @@ class _Checker:
 
 
 # --- small helpers ---------------------------------------------------------
+
+
+def _natural(name: str):
+    """T4 before T10: tables print in the natural order of their names."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
 def _a(noun: str) -> str:

@@ -97,17 +97,21 @@ def _measure(program: ir.Program, fig: Figure, norwegian: bool, indent: str = ""
     return lines
 
 
-def _trace(program: ir.Program, trace: Trace | None, norwegian: bool, indent: str) -> list[str]:
+def _trace(program: ir.Program, trace: Trace | None, norwegian: bool, indent: str,
+           own: str | None = None) -> list[str]:
     if trace is None:
         return []
+    own = own or program.own
     lines = []
-    if trace.inputs:
-        lines.append(f"{indent}inputs:")
-        for inp in trace.inputs.values():
-            src = f"{inp.obs.span.path}:{inp.obs.span.line}" if inp.obs else "derived by formula"
-            prov = f"  [{inp.obs.provenance}] {inp.obs.note}" if inp.obs and (inp.obs.provenance or inp.obs.note) else ""
-            lines.append(f"{indent}  {inp.indicator} {inp.municipality} {inp.year} = "
-                         f"{auto(inp.value, norwegian)} {inp.unit}   {src}{prov}")
+    mine = [i for i in trace.inputs.values() if i.municipality == own]
+    if mine:
+        lines.append(f"{indent}inputs ({own}):")
+        for inp in mine:
+            year = "" if inp.year == program.year else f" ({inp.year})"
+            where = f"{inp.obs.span.path}:{inp.obs.span.line}" if inp.obs else _source(program, trace, inp)
+            lines.append(f"{indent}  {inp.indicator}{year} = {auto(inp.value, norwegian)} {inp.unit}   {where}")
+            if inp.obs and (inp.obs.provenance or inp.obs.note):
+                lines.append(f"{indent}      [{inp.obs.provenance}] {inp.obs.note}")
             if inp.adjusted:
                 lines.append(f"{indent}    adjusted by {auto(inp.adjusted, norwegian)} {inp.unit} "
                              f"→ {auto(inp.value + inp.adjusted, norwegian)}: {inp.reason}")
@@ -116,7 +120,9 @@ def _trace(program: ir.Program, trace: Trace | None, norwegian: bool, indent: st
         for r in use.rows:
             rank = f"#{r.rank} " if r.rank else ""
             mark = "  ← basis" if use.peer and r.municipality == use.peer and r.rank else ""
-            lines.append(f"{indent}  {rank}{r.municipality}: {auto(r.value, norwegian)}{mark}")
+            inp = trace.inputs.get((use.indicator, r.municipality, program.year))
+            src = f"   {_source(program, trace, inp)}" if inp else ""
+            lines.append(f"{indent}  {rank}{r.municipality}: {auto(r.value, norwegian)}{mark}{src}")
         if use.skipped:
             lines.append(f"{indent}  left out (no value): {', '.join(use.skipped)}")
         lines.append(f"{indent}  = {auto(use.value, norwegian)} {use.unit}")
@@ -124,6 +130,36 @@ def _trace(program: ir.Program, trace: Trace | None, norwegian: bool, indent: st
         lines.append(f"{indent}let {name} = {_sym(node)}")
         lines.append(f"{indent}    = {_num(node, trace, norwegian)} = {auto(value, norwegian)} {unit}")
     return lines
+
+
+def _source(program: ir.Program, trace: Trace, inp) -> str:
+    """file:line of a value, or of the values its formula read."""
+    if inp is None:
+        return ""
+    if inp.obs is not None:
+        return f"{inp.obs.span.path}:{inp.obs.span.line} [{inp.obs.provenance}]" if inp.obs.provenance else \
+            f"{inp.obs.span.path}:{inp.obs.span.line}"
+    parts = [f"{o.indicator} {o.obs.span.path}:{o.obs.span.line}" for o in trace.inputs.values()
+             if o.municipality == inp.municipality and o.year == inp.year and o.obs is not None
+             and o.indicator in _formula_inputs(program, inp.indicator)]
+    return "by formula from " + ", ".join(parts) if parts else "by formula"
+
+
+def _formula_inputs(program: ir.Program, indicator: str) -> set[str]:
+    ind = program.indicators[indicator]
+    if ind.formula is None:
+        return {indicator}
+    out: set[str] = set()
+    stack = [ind.formula.expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ir.OwnVal):
+            out |= _formula_inputs(program, node.indicator)
+        elif isinstance(node, ir.Arith):
+            stack += [node.left, node.right]
+        elif isinstance(node, ir.Neg):
+            stack.append(node.operand)
+    return out
 
 
 def _sum(program, audit, t: ir.Table, row: ir.Row, col: ir.Column, norwegian: bool) -> list[str]:
@@ -157,7 +193,7 @@ def _verdict(item: Item, norwegian: bool) -> list[str]:
     tol = ""
     if pub.kind in ("number", "range"):
         below, above = tolerance(pub)
-        tol = f" (accepted: −{auto(below)} / +{auto(above)})" if below != above else f" (±{auto(below)})"
+        tol = f" (accepted: −{below:g} / +{above:g})" if below != above else f" (±{below:g})"
     lines.append(f"  published: {published_text(pub, item.decimals, norwegian)}{tol}  {pub.span or ''}")
     lines.append(f"  audit: {MARKS[item.status]} {_STATUS[item.status]}")
     if item.note:

@@ -22,5 +22,7 @@ def fmt(value: float | None, decimals: int, norwegian: bool = False, dash: str =
 def auto(value: float, norwegian: bool = False) -> str:
     """A value of unknown scale, with about four significant digits."""
     a = abs(value)
+    if value == int(value) and a < 1e15:
+        return fmt(value, 0, norwegian)
     decimals = 0 if a >= 1000 else 1 if a >= 100 else 2 if a >= 10 else 3 if a >= 1 else 4
     return fmt(value, decimals, norwegian)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import textwrap
+
 from benchdsl import ir
 from benchdsl.audit import Audit, Item
 from benchdsl.report.numbers import DASH, fmt
 
 MARKS = {"ok": "✓", "mismatch": "✗", "known": "K", "follows": "↳", "error": "?"}
 LEGEND = "✓ reproduced  ✗ mismatch  K known report inconsistency  ↳ follows from one  ? not computed"
-LABEL = 28
+LABEL = 32
 CELL = 8
+HEAD = 2 * CELL + 4  # computed, published, mark
 
 
 def published_text(pub: ir.PubValue, decimals: int, norwegian: bool) -> str:
@@ -31,9 +35,16 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False, width: in
         out.append("")
     claims = [i for i in audit.items if i.kind == "claim"]
     if claims:
-        out.append("Stated in the text")
+        out.append("Stated in the text (computed vs published)")
+        heading = None
         for i in claims:
-            out.append(_claim_line(i, norwegian, width))
+            measure = i.figure.name.split(".")[0] if i.figure and "." in i.figure.name else None
+            title = (program.measures[measure].title if measure in program.measures
+                     else f"Further statements ({os.path.basename(_path(program, i))})")
+            if title != heading:
+                out.append(f"  {_clip(title, width - 2)}")
+                heading = title
+            out.append(_claim_line(i, program, norwegian, width))
         out.append("")
     problems = [i for i in audit.items if i.status != "ok"]
     if problems:
@@ -51,7 +62,7 @@ def _table(t: ir.Table, by_name: dict[str, Item], norwegian: bool) -> list[str]:
     head = " " * LABEL
     sub = " " * LABEL
     for c in t.columns:
-        head += "  " + _clip(c.header, 2 * CELL + 3).rjust(2 * CELL + 3)
+        head += "  " + _clip(c.header, HEAD).rjust(HEAD)
         sub += "  " + "computed".rjust(CELL) + " " + "report".rjust(CELL) + "  "
     lines += [head.rstrip(), sub.rstrip()]
     for r in t.rows:
@@ -69,20 +80,26 @@ def _table(t: ir.Table, by_name: dict[str, Item], norwegian: bool) -> list[str]:
     return lines
 
 
-def _claim_line(i: Item, norwegian: bool, width: int) -> str:
-    left = f"  {MARKS[i.status]} {computed_text(i, norwegian)} vs {published_text(i.published, i.decimals, norwegian)}"
-    left = left.ljust(28)
+def _claim_line(i: Item, program: ir.Program, norwegian: bool, width: int) -> str:
+    pct = " %" if i.unit == "%" else ""
+    label = i.label
+    scenario = i.figure.scenario if i.figure else None
+    if scenario and i.name.endswith("." + scenario):  # one claim audited under several bases
+        label = f"[{program.scenarios[scenario].title}] {label}"
+    left = f"    {MARKS[i.status]} {computed_text(i, norwegian, unit=False) + pct:>13} {published_text(i.published, i.decimals, norwegian) + pct:<12}"
     room = max(20, width - len(left) - 1)
-    return f"{left} {_clip(i.label, room)}"
+    return f"{left} {_clip(label, room)}"
 
 
-def computed_text(i: Item, norwegian: bool = False) -> str:
+def computed_text(i: Item, norwegian: bool = False, unit: bool = True) -> str:
     if i.peer is not None or i.published.kind == "name":
         return i.peer or "?"
     if i.computed is None:
         return DASH if i.status != "error" else "?"
-    unit = "" if i.unit in ("MNOK", "1") else (" %" if i.unit == "%" else f" {i.unit}")
-    return fmt(i.computed, i.decimals + 1, norwegian) + unit
+    shown = fmt(i.computed, i.decimals + 1, norwegian)
+    if not unit or i.unit in ("MNOK", "1"):
+        return shown
+    return shown + (" %" if i.unit == "%" else f" {i.unit}")
 
 
 def _problem(i: Item, norwegian: bool) -> list[str]:
@@ -93,9 +110,14 @@ def _problem(i: Item, norwegian: bool) -> list[str]:
         delta = f", off by {fmt(i.delta, i.decimals + 1, norwegian)}"
     lines = [f"  {MARKS[i.status]} {i.name}: computed {comp}, published {pub}{delta}"]
     if i.note:
-        lines.append(f"      {i.note}")
+        lines.extend(textwrap.wrap(i.note, 78, initial_indent="      ", subsequent_indent="      "))
     return lines
 
 
 def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _path(program: ir.Program, item: Item) -> str:
+    claim = next((c for c in program.claims if c.name == item.name), None)
+    return claim.span.path if claim and claim.span else ""
