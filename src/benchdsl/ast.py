@@ -271,3 +271,4 @@ class File:
     path: str
     decls: tuple[Decl, ...]
     span: Span | None = _span()
+    broken: tuple[str, ...] = ()  # names of declarations that did not parse

@@ -48,7 +48,9 @@ class _Checker:
         self.tables: dict[str, ir.Table] = {}
 
     # --- helpers ---------------------------------------------------------
-    def err(self, span, message, hint=None):
+    def err(self, span, message, hint=None, about: str | None = None):
+        if about is not None and about in self.broken:
+            return
         self.diags.append(error(span, message, hint))
 
     def unit(self, spec: ast.UnitSpec | None, span=None):
@@ -66,6 +68,8 @@ class _Checker:
     # --- the pass ---------------------------------------------------------
     def run(self) -> ir.Program | None:
         owns, panels, knowns, claims = [], [], [], []
+        # Declarations that did not parse were reported already: stay quiet about their uses.
+        self.broken = {name for f in self.files for name in f.broken}
         for f in self.files:
             for d in f.decls:
                 if isinstance(d, ast.Own):
@@ -335,7 +339,7 @@ class _Checker:
                 return None
         candidates = list(scope.lets) + self.names_of("indicator") + (
             self.names_of("measure") if scope.kind == "claim" else [])
-        self.err(e.span, f"unknown name `{name}`", did_you_mean(name, candidates))
+        self.err(e.span, f"unknown name `{name}`", did_you_mean(name, candidates), about=name)
         return None
 
     def cell_ref(self, e: ast.Ref, scope: _Scope):
@@ -617,7 +621,8 @@ class _Checker:
                 ok = False
             row_names.add(item.name)
             if len(item.published) != len(columns):
-                self.err(item.span, f"row `{item.name}` gives {len(item.published)} published values for {len(columns)} columns")
+                self.err(item.span, f"row `{item.name}` gives {_n(len(item.published), 'published value')} "
+                                    f"for {_n(len(columns), 'column')}")
                 ok = False
             if isinstance(item, ast.Total):
                 kind, source, ru, rd = "total", None, unit, decimals
@@ -643,7 +648,7 @@ class _Checker:
                     ru, rd = None, None  # checked once all tables are known
                 else:
                     self.err(item.span, f"row `{item.name}` = `{source}`: expected a measure or a table",
-                             did_you_mean(source, self.names_of("measure", "table")))
+                             did_you_mean(source, self.names_of("measure", "table")), about=source)
                     ok = False
                     continue
             if ru is not None:
@@ -712,7 +717,8 @@ class _Checker:
         for k in knowns:
             if k.name not in items:
                 self.err(k.span, f"`known` names `{k.name}`, which is no audited figure",
-                         did_you_mean(k.name, items) or "name a table cell as TABLE.ROW.COLUMN or a claim as MEASURE.CLAIM")
+                         did_you_mean(k.name, items) or "name a table cell as TABLE.ROW.COLUMN or a claim as MEASURE.CLAIM",
+                         about=next((part for part in k.target if part in self.broken), None))
                 continue
             if k.name in out:
                 self.err(k.span, f"`{k.name}` is declared known twice")
@@ -726,6 +732,10 @@ class _Checker:
 def _natural(name: str):
     """T4 before T10: tables print in the natural order of their names."""
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _a(noun: str) -> str:

@@ -99,7 +99,7 @@ def parse_panel(text: str, path: str, program: ir.Program) -> tuple[list[Obs], l
     lineno = header_at + 1
     try:
         for row in reader:
-            lineno = header_at + 1 + reader.line_num
+            lineno = header_at + reader.line_num
             if not row or all(not c.strip() for c in row) or row[0].lstrip().startswith("#"):
                 continue
             raw_line = lines[lineno - 1] if lineno - 1 < len(lines) else ""
@@ -110,8 +110,12 @@ def parse_panel(text: str, path: str, program: ir.Program) -> tuple[list[Obs], l
                 c = raw_line.find(cell) + 1 if cell else 1
                 return Span(path, lineno, max(c, 1), lineno, max(c, 1) + max(len(cell), 1))
 
-            if len(row) < len(header):
-                diags.append(error(Span(path, lineno, 1), f"this line has {len(row)} fields, the header {len(header)}"))
+            if len(row) != len(header):
+                hint = None
+                if len(row) > len(header) and re.search(r"\d,\d", raw_line):
+                    hint = "a decimal comma splits the field: write 29.7, quote it (\"29,7\"), or use ; as separator"
+                diags.append(error(Span(path, lineno, 1, lineno, len(raw_line) + 1),
+                                   f"this line has {len(row)} fields, the header {len(header)}", hint))
                 continue
             variable = row[col["variable"]].strip()
             muni = _municipality(row[col["municipality"]].strip(), by_code, known_names)

@@ -55,12 +55,17 @@ def parse(text: str, path: str) -> tuple[ast.File, list[Diagnostic]]:
     lines = text.splitlines(keepends=True)
     decls: list[ast.Decl] = []
     diags: list[Diagnostic] = []
+    broken: list[str] = []
     for start, chunk in _chunks(lines):
         padded = "\n" * start + chunk + "\n"
         try:
             tree = parser().parse(padded)
         except UnexpectedInput as exc:
             diags.append(_syntax_error(exc, padded, path))
+            # Remember the name, so that uses of it elsewhere are not reported again.
+            m = re.match(r"\s*(?:%s)\s+([^\W\d]\w*)" % "|".join(DECL_KEYWORDS), chunk.lstrip("\n"))
+            if m:
+                broken.append(m.group(1))
             continue
         except RecursionError:
             diags.append(error(ast.Span(path, start + 1, 1), "expression nested too deeply"))
@@ -69,7 +74,7 @@ def parse(text: str, path: str) -> tuple[ast.File, list[Diagnostic]]:
             decls.extend(_Build(path).transform(tree).decls)
         except RecursionError:
             diags.append(error(ast.Span(path, start + 1, 1), "expression nested too deeply"))
-    return ast.File(path, tuple(decls), ast.Span(path, 1, 1)), diags
+    return ast.File(path, tuple(decls), ast.Span(path, 1, 1), tuple(broken)), diags
 
 
 def _chunks(lines: list[str]):
@@ -116,8 +121,9 @@ def _syntax_error(exc: UnexpectedInput, text: str, path: str) -> Diagnostic:
         if exc.expected & {"LET", "UNIT_FIELD", "SAVING", "COLUMN", "BETTER", "SOURCE", "RBRACE", "ROW", "NOTE"} or "RBRACE" in exc.expected:
             message = f"unknown field `{tok}` in {block}"
             hint = did_you_mean(str(tok), _FIELD_KEYWORDS[block]) or "fields: " + ", ".join(_FIELD_KEYWORDS[block])
-    if tok.type == "NUMBER" and "COMMA" not in exc.expected and text[(tok.end_pos or 0):(tok.end_pos or 0) + 1] == ",":
-        hint = hint or "write decimals with a point in rule files: 29.7"
+    pos = tok.start_pos or 0
+    if tok.type == "COMMA" and text[pos - 1 : pos].isdigit() and text[pos + 1 : pos + 2].isdigit():
+        hint = hint or "write decimals with a point in rule files: 29.7 (use --norwegian for 29,7 in output)"
     if hint is None and tok.type == "NAME" and exc.expected >= {"UNIT"}:
         hint = "compact units have no spaces (NOK/user); put other units in brackets: [NOK / user]"
     width = max(1, len(str(tok))) if tok.type not in ("_NL", "$END") else 1
