@@ -47,6 +47,7 @@ class Obs:
     provenance: str = ""
     note: str = ""
     missing: str | None = None
+    unit_span: Span | None = None
 
 
 @attrs.frozen
@@ -59,7 +60,8 @@ class Value:
 
 def read_panel(path: str, program: ir.Program, sources: Sources, span: Span | None) -> tuple[list[Obs], list[Diagnostic]]:
     try:
-        raw = open(path, "rb").read()
+        with open(path, "rb") as f:
+            raw = f.read()
     except OSError as exc:
         return [], [error(span, f"cannot read panel `{path}`: {exc.strerror}")]
     try:
@@ -138,6 +140,7 @@ def parse_panel(text: str, path: str, program: ir.Program) -> tuple[list[Obs], l
                 row[col["provenance"]].strip() if "provenance" in col and col["provenance"] < len(row) else "",
                 row[col["note"]].strip() if "note" in col and col["note"] < len(row) else "",
                 gap,
+                where("unit"),
             )
             key = (variable, muni, year)
             if key in seen:
@@ -191,7 +194,7 @@ def bind(observations: list[Obs], program: ir.Program) -> tuple[dict[tuple[str, 
             try:
                 f = units.text_factor(obs.unit or "dimensionless", ind.unit)
             except units.UnitError as exc:
-                diags.append(error(obs.span, f"{obs.variable} is given in `{obs.unit}`, but indicator `{ind.name}` is in {ind.unit}: {exc}",
+                diags.append(error(obs.unit_span or obs.span, f"{obs.variable} is given in `{obs.unit}`, but indicator `{ind.name}` is in {ind.unit}: {exc}",
                                    exc.hint))
                 continue
             values[(ind.name, obs.municipality, obs.year)] = Value(obs.value * f, obs)

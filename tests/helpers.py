@@ -1,0 +1,69 @@
+"""Small rule sets written to a temporary folder and run through the real pipeline."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+from benchdsl.cli import main
+from benchdsl.pipeline import run_paths
+
+ROOT = Path(__file__).resolve().parent.parent
+
+HEADER = """\
+municipality A 0001
+municipality B 0002
+municipality C 0003
+municipality D 0004
+group G = A, B, C, D
+own A 2007
+panel "panel.csv"
+basis mean_others "Mean of the others" = mean(G - own)
+basis second "2nd best" = best(2, G - own)
+basis peer_c "C" = C
+basis y2004 "2004" = year(2004)
+"""
+
+
+def source_units(rules: str) -> dict[str, str]:
+    """variable -> unit, read off the indicator blocks, so tests can list bare values."""
+    out = {}
+    for block in re.findall(r"indicator\s+\w+[^{]*\{(.*?)\}", rules, re.S):
+        unit = re.search(r"^\s*unit\s+(.+)$", block, re.M)
+        source = re.search(r'^\s*source\s+"([^"]+)"', block, re.M)
+        if unit and source:
+            out[source.group(1)] = unit.group(1).strip().strip("[]")
+    return out
+
+
+def panel(rows, units: dict[str, str] | None = None) -> str:
+    units = units or {}
+    lines = ["variable,municipality,year,value,unit"]
+    for r in rows:
+        r = tuple(r) if len(r) == 5 else tuple(r) + (units.get(r[0], ""),)
+        lines.append(",".join(str(x) for x in r))
+    return "\n".join(lines) + "\n"
+
+
+def write(tmp_path: Path, rules: str, rows=(), header: bool = True) -> Path:
+    (tmp_path / "rules.bench").write_text((HEADER if header else "") + rules, encoding="utf-8")
+    (tmp_path / "panel.csv").write_text(panel(rows, source_units(rules)), encoding="utf-8")
+    return tmp_path
+
+
+def run(tmp_path: Path, rules: str, rows=(), header: bool = True):
+    write(tmp_path, rules, rows, header)
+    return run_paths([str(tmp_path)])
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def messages(result) -> list[str]:
+    return [d.message for d in result.diags if d.is_error]

