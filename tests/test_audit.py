@@ -102,7 +102,8 @@ def test_known_inconsistency_and_what_follows_from_it(tmp_path):
     total = next(i for i in r.audit.items if i.name == "T.total.mean")
     assert total.computed == pytest.approx(3.0) and total.delta == pytest.approx(-7.9)
     assert "T.b.mean" in total.note
-    assert r.audit.summary() == "1 of 4 published figures reproduced; 1 report inconsistency (2 following from them)"
+    assert r.audit.summary() == "1 of 4 published figures reproduced; 1 report inconsistency"
+    assert r.audit.breakdown() == "2 follow from a report inconsistency"
 
 
 def test_a_declared_inconsistency_that_is_reproduced_is_reported(tmp_path):

@@ -62,15 +62,18 @@ class Audit:
     def summary(self) -> str:
         n, m = self.count(OK), len(self.items)
         k = self.count(KNOWN)
-        text = f"{n} of {m} published figures reproduced; {k} report inconsistenc{'y' if k == 1 else 'ies'}"
-        extra = []
+        return f"{n} of {m} published figures reproduced; {k} report inconsistenc{'y' if k == 1 else 'ies'}"
+
+    def breakdown(self) -> str:
+        """What the figures that were not reproduced are, one clause per status."""
+        parts = []
         if self.count(FOLLOWS):
-            extra.append(f"{self.count(FOLLOWS)} following from them")
+            parts.append(f"{self.count(FOLLOWS)} follow from a report inconsistency")
         if self.count(MISMATCH):
-            extra.append(f"{self.count(MISMATCH)} mismatch{'es' if self.count(MISMATCH) != 1 else ''}")
+            parts.append(f"{self.count(MISMATCH)} mismatch{'es' if self.count(MISMATCH) != 1 else ''}")
         if self.count(ERROR):
-            extra.append(f"{self.count(ERROR)} not computed")
-        return text + (f" ({', '.join(extra)})" if extra else "")
+            parts.append(f"{self.count(ERROR)} not computed")
+        return "; ".join(parts)
 
 
 def round_half_up(x: float, decimals: int) -> float:

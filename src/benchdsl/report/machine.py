@@ -63,6 +63,7 @@ def to_json(program: ir.Program, audit: Audit) -> str:
         "year": program.year,
         "summary": {
             "text": audit.summary(),
+            "breakdown": audit.breakdown(),
             "items": len(audit.items),
             **{s: audit.count(s) for s in ("ok", "mismatch", "known", "follows", "error")},
         },

@@ -10,7 +10,8 @@ from benchdsl.audit import Audit, Item
 from benchdsl.report.numbers import DASH, fmt
 
 MARKS = {"ok": "✓", "mismatch": "✗", "known": "K", "follows": "↳", "error": "?"}
-LEGEND = "✓ reproduced  ✗ mismatch  K known report inconsistency  ↳ follows from one  ? not computed"
+LEGEND = ("✓ reproduced  ✗ mismatch  ? not computed\n"
+          "K known report inconsistency  ↳ follows from a known inconsistency")
 LABEL = 32
 CELL = 8
 HEAD = 2 * CELL + 4  # computed, published, mark
@@ -53,6 +54,8 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False, width: in
             out.extend(_problem(i, norwegian))
         out.append("")
     out.append(LEGEND)
+    if audit.breakdown():
+        out.append(f"Of the figures not reproduced: {audit.breakdown()}.")
     out.append(audit.summary())
     return "\n".join(out) + "\n"
 

