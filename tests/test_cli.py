@@ -91,3 +91,12 @@ table T "T" {
 def test_usage_errors_exit_2():
     assert cli()[0] == 2
     assert cli("run", RULES, "--own", "Bergn")[0] == 2
+
+
+def test_every_example_runs_clean():
+    examples = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir())
+    assert examples
+    for example in examples:
+        code, out, err = cli("run", str(example))
+        assert code == 0, (example.name, err, out[-500:])
+        assert max(len(line) for line in out.splitlines()) <= 80

@@ -12,9 +12,14 @@ from benchdsl.report.numbers import DASH, fmt
 MARKS = {"ok": "✓", "mismatch": "✗", "known": "K", "follows": "↳", "error": "?"}
 LEGEND = ("✓ reproduced  ✗ mismatch  ? not computed\n"
           "K known report inconsistency  ↳ follows from a known inconsistency")
-LABEL = 32
-CELL = 8
-HEAD = 2 * CELL + 4  # computed, published, mark
+WIDTH = 80
+
+
+def _layout(ncols: int) -> tuple[int, int]:
+    """(label width, number width) so that a table fits the terminal."""
+    cell = 8 if ncols <= 2 else 7
+    label = max(12, min(32, WIDTH - 2 - ncols * (2 * cell + 6)))
+    return label, cell
 
 
 def published_text(pub: ir.PubValue, decimals: int, norwegian: bool) -> str:
@@ -61,23 +66,25 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False, width: in
 
 
 def _table(t: ir.Table, by_name: dict[str, Item], norwegian: bool) -> list[str]:
+    label_w, cell = _layout(len(t.columns))
+    head_w = 2 * cell + 4  # computed, published, mark
     lines = [t.title]
-    head = " " * LABEL
-    sub = " " * LABEL
+    head = " " * label_w
+    sub = " " * label_w
     for c in t.columns:
-        head += "  " + _clip(c.header, HEAD).rjust(HEAD)
-        sub += "  " + "computed".rjust(CELL) + " " + "report".rjust(CELL) + "  "
+        head += "  " + _clip(c.header, head_w).rjust(head_w)
+        sub += "  " + ("computed" if cell >= 8 else "calc.").rjust(cell) + " " + "report".rjust(cell) + "  "
     lines += [head.rstrip(), sub.rstrip()]
     for r in t.rows:
         if r.kind == "section":
             lines.append(_clip(r.label, 78))
             continue
         indent = "  " if any(x.kind == "section" for x in t.rows) and r.kind != "total" else ""
-        line = (indent + _clip(r.label, LABEL - len(indent))).ljust(LABEL)
+        line = (indent + _clip(r.label, label_w - len(indent))).ljust(label_w)
         for c in t.columns:
             item = by_name[f"{t.name}.{r.name}.{c.name}"]
-            line += "  " + fmt(item.computed, t.decimals, norwegian).rjust(CELL)
-            line += " " + published_text(item.published, t.decimals, norwegian).rjust(CELL)
+            line += "  " + fmt(item.computed, t.decimals, norwegian).rjust(cell)
+            line += " " + published_text(item.published, t.decimals, norwegian).rjust(cell)
             line += " " + MARKS[item.status]
         lines.append(line.rstrip())
     return lines
