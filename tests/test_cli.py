@@ -100,3 +100,33 @@ def test_every_example_runs_clean():
         code, out, err = cli("run", str(example))
         assert code == 0, (example.name, err, out[-500:])
         assert max(len(line) for line in out.splitlines()) <= 80
+
+
+UNIT_RULES = """
+indicator cost {
+    unit NOK/user
+    better lower
+    source "cost"
+}
+indicator users {
+    unit user
+    source "users"
+}
+measure m {
+    saving = gap(cost) * users
+    unit MNOK
+}
+"""
+
+
+def test_unit_errors_and_bad_data_exit_2_with_located_diagnostics(tmp_path):
+    write(tmp_path, UNIT_RULES.replace("gap(cost) * users", "gap(cost) * cost"), [("users", "A", 2007, 1)])
+    code, out, err = cli("run", str(tmp_path))
+    assert code == 2 and out == ""
+    assert "rules.bench:" in err and "error: the saving of `m` has unit NOK^2/user^2, which is not MNOK" in err
+    write(tmp_path, UNIT_RULES, [("cost", "A", 2007, "1,5"), ("users", "A", 2007, 10, "pupil")])
+    code, out, err = cli("run", str(tmp_path))
+    assert code == 2
+    assert "panel.csv:2:1: error: this line has 6 fields, the header 5" in err
+    assert "panel.csv:3:" in err and "is given in `pupil`" in err
+    assert "Traceback" not in err
