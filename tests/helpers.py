@@ -27,6 +27,20 @@ basis y2004 "2004" = year(2004)
 """
 
 
+# Cost per user and users: the indicators most tests need.
+COST_USERS = """
+indicator cost {
+    unit NOK/user
+    better lower
+    source "cost"
+}
+indicator users {
+    unit user
+    source "users"
+}
+"""
+
+
 def source_units(rules: str) -> dict[str, str]:
     """variable -> unit, read off the indicator blocks, so tests can list bare values."""
     out = {}

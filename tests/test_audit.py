@@ -7,7 +7,7 @@ import pytest
 from benchdsl import ir
 from benchdsl.audit import compare, round_half_up, tolerance
 
-from helpers import run
+from helpers import COST_USERS, run
 
 
 def pub(value, decimals=1, qualifier=None, tol=None):
@@ -54,16 +54,7 @@ def test_round_half_up_rounds_as_a_report_does():
     assert math.isclose(round_half_up(28.449, 1), 28.4)
 
 
-RULES = """
-indicator cost {
-    unit NOK/user
-    better lower
-    source "cost"
-}
-indicator users {
-    unit user
-    source "users"
-}
+RULES = COST_USERS + """
 measure a {
     saving = gap(cost) * users
     unit MNOK

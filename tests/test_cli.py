@@ -4,7 +4,7 @@ import csv
 import io
 import json
 
-from helpers import ROOT, cli, write
+from helpers import COST_USERS, ROOT, cli, write
 
 RULES = str(ROOT / "rules")
 
@@ -64,16 +64,7 @@ def test_explain_shows_inputs_peers_arithmetic_and_the_verdict():
 
 
 def test_exit_code_1_for_an_undeclared_mismatch(tmp_path):
-    write(tmp_path, """
-indicator cost {
-    unit NOK/user
-    better lower
-    source "cost"
-}
-indicator users {
-    unit user
-    source "users"
-}
+    write(tmp_path, COST_USERS + """
 measure m {
     saving = gap(cost) * users
     unit MNOK
@@ -102,16 +93,7 @@ def test_every_example_runs_clean():
         assert max(len(line) for line in out.splitlines()) <= 80
 
 
-UNIT_RULES = """
-indicator cost {
-    unit NOK/user
-    better lower
-    source "cost"
-}
-indicator users {
-    unit user
-    source "users"
-}
+UNIT_RULES = COST_USERS + """
 measure m {
     saving = gap(cost) * users
     unit MNOK

@@ -3,7 +3,7 @@
 from benchdsl import ir
 from benchdsl.data import bind, parse_panel
 
-from helpers import messages, run
+from helpers import COST_USERS, messages, run
 
 PROGRAM = ir.Program(
     municipalities={"Trondheim": "1601", "Bergen": "1201"}, groups={}, own="Trondheim", year=2007, own_span=None,
@@ -67,16 +67,7 @@ def test_missing_columns_and_empty_panels():
     assert diags[0].message == "the panel is empty"
 
 
-RULES = """
-indicator cost {
-    unit NOK/user
-    better lower
-    source "cost"
-}
-indicator users {
-    unit user
-    source "users"
-}
+RULES = COST_USERS + """
 measure m {
     saving = gap(cost) * users
     unit MNOK

@@ -4,18 +4,9 @@ from benchdsl.diagnostics import format_all
 from benchdsl.parse import parse
 from benchdsl.pipeline import check_paths
 
-from helpers import HEADER, cli, write
+from helpers import COST_USERS, HEADER, cli, write
 
-IND = """
-indicator cost {
-    unit NOK/user
-    better lower
-    source "cost"
-}
-indicator users {
-    unit user
-    source "users"
-}
+IND = COST_USERS + """
 indicator inhabitants {
     unit inhabitant
     source "inh"

@@ -3,7 +3,7 @@ compared with a value computed by hand."""
 
 import pytest
 
-from helpers import messages, run
+from helpers import COST_USERS, messages, run
 
 
 def figure(result, measure, scenario):
@@ -14,17 +14,7 @@ def item(result, name):
     return next(i for i in result.audit.items if i.name == name)
 
 
-COST = """
-indicator cost "Cost per user" {
-    unit NOK/user
-    better lower
-    source "cost"
-}
-indicator users {
-    unit user
-    source "users"
-}
-"""
+COST = COST_USERS
 COST_ROWS = [
     ("cost", "A", 2007, 110), ("cost", "B", 2007, 90), ("cost", "C", 2007, 100), ("cost", "D", 2007, 120),
     ("cost", "A", 2004, 95), ("users", "A", 2007, 2000),
