@@ -125,18 +125,15 @@ def compatible(a, b) -> bool:
 def show(q) -> str:
     """A unit as a person writes it: NOK/user, MNOK, pupil/inhabitant."""
     mag = q.magnitude
-    u = q.units
     num, den = [], []
-    for name, power in sorted(u._units.items(), key=lambda kv: -kv[1]):
+    for name, power in sorted(q.unit_items(), key=lambda kv: -kv[1]):
         label = "%" if name == "percent" else name
         p = abs(power)
         s = label if p == 1 else f"{label}^{p:g}"
         (num if power > 0 else den).append(s)
-    text = "*".join(num) or ("1" if den else "1")
+    text = "*".join(num) or "1"
     if den:
-        text += "/" + ("/".join(den))
-    if text == "1" and not den:
-        text = "1"
+        text += "/" + "/".join(den)
     if mag != 1:
         text = f"{mag:g} {text}"
     return text
@@ -144,7 +141,6 @@ def show(q) -> str:
 
 def mismatch_hint(src, dst) -> str | None:
     """Say what extra factor separates two units, e.g. 'inhabitant/user is left over'."""
-    rest = (src / dst).to_reduced_units() if hasattr(src / dst, "to_reduced_units") else src / dst
     dims = (src / dst).dimensionality
     if not dims:
         return None
@@ -153,5 +149,4 @@ def mismatch_hint(src, dst) -> str | None:
     left = "*".join(num) or "1"
     if den:
         left += "/" + "/".join(den)
-    del rest
     return f"{left} is left over: check the volume and the indicator's unit"

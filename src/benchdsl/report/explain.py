@@ -169,13 +169,11 @@ def _sum(program, audit, t: ir.Table, row: ir.Row, col: ir.Column, norwegian: bo
         src = program.tables[row.source]
         ci = [c.name for c in t.columns].index(col.name)
         scol = src.columns[ci]
-        total = next((r for r in src.rows if r.kind == "total"), None)
         parts = [r for r in src.rows if r.kind in ("measure", "table")]
         lines.append(f"  the total of {src.title}, column “{scol.header}”:")
         for r in parts:
             v = cells.get((src.name, r.name, scol.name))
             lines.append(f"    {r.label}: {fmt(v, src.decimals, norwegian)}")
-        del total
     else:
         lines.append("  the sum of the rows above, each rounded as the table shows it:")
         for r in t.rows:
