@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
+import shutil
+from pathlib import Path
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from benchdsl.parse import parse
 from benchdsl.pipeline import check_paths, run_paths
@@ -86,3 +89,46 @@ def test_check_never_raises_on_arbitrary_text(tmp_path_factory, text):
     p.write_text(text, encoding="utf-8")
     r = check_paths([str(p)])
     assert all(d.message for d in r.diags)
+
+
+RULE_FILES = sorted((Path(__file__).resolve().parent.parent / "rules").glob("*.bench"))
+
+
+@st.composite
+def mutated_rules(draw):
+    """The real rule files with a few lines deleted, duplicated, swapped or garbled."""
+    files = {p.name: p.read_text(encoding="utf-8").splitlines() for p in RULE_FILES}
+    for _ in range(draw(st.integers(1, 4))):
+        name = draw(st.sampled_from(sorted(files)))
+        lines = files[name]
+        i = draw(st.integers(0, len(lines) - 1))
+        op = draw(st.sampled_from(["delete", "duplicate", "swap", "garble", "number"]))
+        if op == "delete":
+            del lines[i]
+        elif op == "duplicate":
+            lines.insert(i, lines[i])
+        elif op == "swap":
+            j = draw(st.integers(0, len(lines) - 1))
+            lines[i], lines[j] = lines[j], lines[i]
+        elif op == "garble":
+            k = draw(st.integers(0, max(0, len(lines[i]) - 1)))
+            lines[i] = lines[i][:k] + draw(st.sampled_from(["{", "}", "(", "=", ":", "#", "\\", "ø", "é", "-"])) + lines[i][k + 1:]
+        else:
+            lines[i] = re.sub(r"\d+(\.\d+)?", draw(st.sampled_from(["0", "1e308", "-1", "99999999"])), lines[i], count=1)
+    return {name: "\n".join(lines) + "\n" for name, lines in files.items()}
+
+
+@settings(max_examples=25)
+@given(files=mutated_rules())
+def test_mutated_rules_give_located_diagnostics_never_an_exception(tmp_path_factory, files):
+    root = tmp_path_factory.mktemp("m")
+    (root / "rules").mkdir()
+    shutil.copytree(RULE_FILES[0].parent.parent / "data", root / "data")
+    for name, text in files.items():
+        (root / "rules" / name).write_text(text, encoding="utf-8")
+    r = run_paths([str(root / "rules")])
+    for d in r.diags:
+        assert d.message
+        if d.is_error and d.span is not None:
+            assert d.span.line >= 1 and d.span.column >= 1
+    assert r.audit is not None or not r.ok  # no audit only after reported errors
