@@ -197,6 +197,10 @@ def bind(observations: list[Obs], program: ir.Program) -> tuple[dict[tuple[str, 
                 diags.append(error(obs.unit_span or obs.span, f"{obs.variable} is given in `{obs.unit}`, but indicator `{ind.name}` is in {ind.unit}: {exc}",
                                    exc.hint))
                 continue
+            if obs.value < 0 and units.is_count(ind.unit):
+                diags.append(error(obs.span, f"{obs.variable} for {obs.municipality} {obs.year} is negative, "
+                                             f"but `{ind.name}` counts {ind.unit}"))
+                continue
             values[(ind.name, obs.municipality, obs.year)] = Value(obs.value * f, obs)
     unknown = sorted({o.municipality for o in observations} - set(program.municipalities))
     if unknown and len(unknown) <= 5:

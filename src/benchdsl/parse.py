@@ -70,11 +70,24 @@ def parse(text: str, path: str) -> tuple[ast.File, list[Diagnostic]]:
         except RecursionError:
             diags.append(error(ast.Span(path, start + 1, 1), "expression nested too deeply"))
             continue
-        try:
-            decls.extend(_Build(path).transform(tree).decls)
-        except RecursionError:
-            diags.append(error(ast.Span(path, start + 1, 1), "expression nested too deeply"))
+        if _depth(tree) > MAX_DEPTH:
+            diags.append(error(ast.Span(path, start + 1, 1), f"expression nested more than {MAX_DEPTH} levels deep",
+                               "split it into `let` steps"))
+            continue
+        decls.extend(_Build(path).transform(tree).decls)
     return ast.File(path, tuple(decls), ast.Span(path, 1, 1), tuple(broken)), diags
+
+
+MAX_DEPTH = 200  # every later pass recurses over expressions; this keeps them far from Python's limit
+
+
+def _depth(tree) -> int:
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((c, d + 1) for c in getattr(node, "children", ()) if hasattr(c, "children"))
+    return deepest
 
 
 def _chunks(lines: list[str]):

@@ -30,6 +30,7 @@ fte = [fte] = årsverk
 DOMAIN_UNITS = tuple(
     line.split("=")[0].strip() for line in DEFINITIONS.strip().splitlines()
 )
+COUNTED = frozenset(f"[{name}]" for name in DOMAIN_UNITS if "NOK" not in name)
 
 
 class UnitError(ValueError):
@@ -96,12 +97,18 @@ def share_base(q):
     ratio of two counted dimensions qualifies, so NOK is never read as %.
     """
     dims = dict(q.dimensionality)
-    counted = {f"[{name}]" for name in DOMAIN_UNITS if name not in ("NOK", "kNOK", "MNOK")}
-    if len(dims) == 2 and set(dims.values()) == {1, -1} and set(dims) <= counted:
+    if len(dims) == 2 and set(dims.values()) == {1, -1} and set(dims) <= COUNTED:
         num = next(d for d, p in dims.items() if p == 1).strip("[]")
         den = next(d for d, p in dims.items() if p == -1).strip("[]")
         return parse(f"{num}/{den}")
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def is_count(text: str) -> bool:
+    """Is this a unit of counted things (user, inhabitant, benefit_month), which cannot be negative?"""
+    dims = dict(parse(text).dimensionality)
+    return len(dims) == 1 and next(iter(dims)) in COUNTED and next(iter(dims.values())) == 1
 
 
 def published_factor(q, target) -> float:
