@@ -9,3 +9,8 @@ settings.register_profile("ci", max_examples=60, deadline=None,
 settings.register_profile("thorough", max_examples=3000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def slow(fraction: int = 4):
+    """Settings for properties that run the whole pipeline on the real rules: a fraction of the profile."""
+    return settings(max_examples=max(10, settings().max_examples // fraction))

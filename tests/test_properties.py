@@ -13,7 +13,13 @@ from hypothesis import given, settings, strategies as st
 from benchdsl.parse import parse
 from benchdsl.pipeline import check_paths, run_paths
 
-from strategies import panel_text, peer_panels, rule_like_text, unit_cost_rules, values
+from benchdsl.audit import compare, round_half_up, tolerance
+from benchdsl import ir
+
+from conftest import slow
+from helpers import cli
+from strategies import (PANEL_DAMAGE, panel_text, peer_panels, rule_like_text, tables_of_measures,
+                        unit_cost_rules, values)
 
 
 def _run(tmp_path, rules, panel):
@@ -118,7 +124,7 @@ def mutated_rules(draw):
     return {name: "\n".join(lines) + "\n" for name, lines in files.items()}
 
 
-@settings(max_examples=25)
+@slow()
 @given(files=mutated_rules())
 def test_mutated_rules_give_located_diagnostics_never_an_exception(tmp_path_factory, files):
     root = tmp_path_factory.mktemp("m")
@@ -132,3 +138,97 @@ def test_mutated_rules_give_located_diagnostics_never_an_exception(tmp_path_fact
         if d.is_error and d.span is not None:
             assert d.span.line >= 1 and d.span.column >= 1
     assert r.audit is not None or not r.ok  # no audit only after reported errors
+
+
+@given(costs=peer_panels(), volume=values, gap=st.floats(1.0, 1e5), factor=st.floats(0.1, 10))
+def test_savings_scale_linearly_with_the_gap_and_the_mean_ignores_the_own_value(
+        tmp_path_factory, costs, volume, gap, factor):
+    group = list(costs)
+    own = group[0]
+    mean = math.fsum(v for m, v in costs.items() if m != own) / (len(costs) - 1)
+    a = _run(tmp_path_factory.mktemp("a"), unit_cost_rules(group, own, 1),
+             panel_text({**costs, own: mean + gap}, volume, own))
+    b = _run(tmp_path_factory.mktemp("b"), unit_cost_rules(group, own, 1),
+             panel_text({**costs, own: mean + gap * factor}, volume, own))
+    assert _saving(b, "mean_others") == pytest.approx(_saving(a, "mean_others") * factor, rel=1e-6)
+    # the basis is the same whatever the own value is
+    basis_a = mean + gap - _saving(a, "mean_others") * 1e6 / volume
+    basis_b = mean + gap * factor - _saving(b, "mean_others") * 1e6 / volume
+    assert basis_a == pytest.approx(basis_b, rel=1e-6, abs=1e-6)
+
+
+@given(case=tables_of_measures())
+def test_a_total_is_the_sum_of_its_parts_as_shown(tmp_path_factory, case):
+    rules, panel = case
+    r = _run(tmp_path_factory.mktemp("t"), rules, panel)
+    items = {i.name: i for i in r.audit.items}
+    for col in ("mean", "kth"):
+        parts = [i for n, i in items.items() if n.endswith("." + col) and n.startswith("T.m")]
+        shown = [round_half_up(i.computed, r.program.tables["T"].decimals) for i in parts if i.computed is not None]
+        total = items[f"T.total.{col}"].computed
+        assert (total is None) == (not shown)
+        if shown:
+            assert total == pytest.approx(math.fsum(shown), abs=1e-9)
+
+
+@given(case=tables_of_measures(), seed=st.randoms(use_true_random=False), files=st.integers(1, 4))
+def test_the_order_of_declarations_and_files_changes_nothing(tmp_path_factory, case, seed, files):
+    rules, panel = case
+    a = _run(tmp_path_factory.mktemp("a"), rules, panel)
+    chunks = re.split(r"\n(?=(?:municipality|group|own|panel|basis|indicator|measure|table) )", rules)
+    seed.shuffle(chunks)
+    root = tmp_path_factory.mktemp("b")
+    (root / "panel.csv").write_text(panel, encoding="utf-8")
+    for i in range(files):
+        (root / f"f{i}.bench").write_text("\n".join(chunks[i::files]) + "\n", encoding="utf-8")
+    b = run_paths([str(root)])
+    assert b.ok, [d.message for d in b.diags if d.is_error]
+    assert [(i.name, i.computed, i.status) for i in a.audit.items] == [
+        (i.name, i.computed, i.status) for i in b.audit.items]
+
+
+@given(value=st.floats(-1e6, 1e6), decimals=st.integers(0, 4), inside=st.floats(0, 0.999), outside=st.floats(1.001, 10))
+def test_the_tolerance_is_symmetric_and_follows_the_published_precision(value, decimals, inside, outside):
+    pub = ir.PubValue("number", round(value, decimals), None, decimals)
+    below, above = tolerance(pub)
+    assert below == above == 0.5 * 10 ** -decimals
+    for sign in (1, -1):
+        assert compare(pub.value + sign * below * inside, None, pub, decimals)[0]
+        assert not compare(pub.value + sign * below * outside, None, pub, decimals)[0]
+
+
+@given(data=st.binary(max_size=400))
+def test_random_bytes_as_rules_never_crash_the_cli(tmp_path_factory, data):
+    root = tmp_path_factory.mktemp("b")
+    (root / "x.bench").write_bytes(data)
+    for command in ("check", "run"):
+        code, out, err = cli(command, str(root))
+        assert code in (0, 1, 2) and "Traceback" not in err
+
+
+PANEL = Path(__file__).resolve().parent.parent / "data" / "trondheim2007.csv"
+
+
+@slow()
+@given(damage=st.lists(st.tuples(st.integers(1, 246), PANEL_DAMAGE), min_size=1, max_size=4),
+       duplicate=st.booleans())
+def test_damaged_panels_give_located_errors_never_an_exception(tmp_path_factory, damage, duplicate):
+    import csv
+    import io
+
+    root = tmp_path_factory.mktemp("d")
+    shutil.copytree(RULE_FILES[0].parent, root / "rules")
+    (root / "data").mkdir()
+    rows = list(csv.reader(io.StringIO(PANEL.read_text(encoding="utf-8"))))
+    for line, hurt in damage:
+        rows[line] = hurt(rows[line])
+    if duplicate:
+        rows.append(rows[damage[0][0]])
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    (root / "data" / "trondheim2007.csv").write_text(out.getvalue(), encoding="utf-8")
+    code, stdout, err = cli("run", str(root / "rules"))
+    assert code in (0, 1, 2) and "Traceback" not in err
+    for line in err.splitlines():
+        if ": error: " in line or line.startswith("error: "):
+            assert re.match(r"^\S+:\d+:\d+: error: ", line), line

@@ -239,7 +239,7 @@ class Evaluator:
         m = self.p.measures[name]
         ctx = self._ctx(m, scenario, record)
         try:
-            raw = self.eval(m.saving.expr, ctx) * m.saving.factor
+            raw = _finite(self.eval(m.saving.expr, ctx) * m.saving.factor, m.span)
             value = raw if raw > 0 else None  # at or better than the basis: no saving
             fig = Figure(name, scenario, value, m.saving.unit, m.round, raw, trace=ctx.trace)
         except EvalError as exc:
@@ -258,11 +258,18 @@ class Evaluator:
                 _, peer = self.policy_value(c.expr.indicator, policy, ctx, c.expr.span)
                 return Figure(c.name, c.scenario, None, "municipality", None, peer=peer, trace=ctx.trace)
             ctx.cells = cells
-            value = self.eval(c.expr.expr, ctx) * c.expr.factor
+            value = _finite(self.eval(c.expr.expr, ctx) * c.expr.factor, c.span)
             return Figure(c.name, c.scenario, value, c.expr.unit, None, value, trace=ctx.trace)
         except EvalError as exc:
             return Figure(c.name, c.scenario, None, getattr(c.expr, "unit", ""), None,
                           error=error(exc.span, exc.message, exc.hint), trace=ctx.trace)
+
+
+def _finite(value: float, span: Span | None) -> float:
+    if not math.isfinite(value):
+        raise EvalError(span, f"the result is not a finite number ({value})",
+                        "a value in the panel is far too large, or a divisor is almost zero")
+    return value
 
 
 _ARITH = {
