@@ -25,6 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--norwegian", action="store_true", help="Norwegian number format: 29,7 and 1 234")
     r.add_argument("--own", metavar="MUNICIPALITY", help="compute for another municipality than the rules' `own`")
     r.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically) instead of stdout")
+    r.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report to FILE")
     r.add_argument("-v", "--verbose", action="store_true", help="print the time each pass took")
 
     e = sub.add_parser("explain", help="show how one figure was derived")
@@ -102,6 +103,11 @@ def _run(args) -> int:
         write_atomic(args.output, text)
     else:
         sys.stdout.write(text)
+    if args.html:
+        from benchdsl.files import write_atomic
+        from benchdsl.report import html
+
+        write_atomic(args.html, html.render(program, audit, result.evaluator, args.norwegian))
     if args.verbose:
         for name, secs in result.timings.items():
             print(f"{name}: {secs * 1000:.1f} ms", file=sys.stderr)

@@ -1,0 +1,152 @@
+"""One self-contained HTML report: the tables as the report lays them out, audit
+marks, a chart of the savings by sector for each basis, and each figure's
+derivation one click from its cell.  No external files, fonts or scripts."""
+
+from __future__ import annotations
+
+from html import escape
+
+from benchdsl import ir
+from benchdsl.audit import Audit, Item
+from benchdsl.report.explain import explain
+from benchdsl.report.numbers import fmt
+from benchdsl.report.text import LEGEND, MARKS, computed_text, published_text
+
+_STATUS_TEXT = {"ok": "reproduced", "mismatch": "mismatch", "known": "known report inconsistency",
+                "follows": "follows from a known inconsistency", "error": "not computed"}
+
+_CSS = """
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:60rem;color:#1d1d1f;padding:0 1rem}
+h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
+table{border-collapse:collapse;margin:.5rem 0 1rem;width:100%}
+th,td{padding:.25rem .5rem;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}
+th:first-child,td:first-child{text-align:left;white-space:normal}
+tr.section td{font-weight:600;background:#f5f5f7}tr.total td{font-weight:600;border-top:2px solid #888}
+td.ok .mark{color:#1a7f37}td.mismatch .mark{color:#cf222e}td.known .mark{color:#9a6700}
+td.follows .mark{color:#6e7781}td.error .mark{color:#cf222e}
+td.mismatch,td.error{background:#ffebe9}td.known{background:#fff8c5}
+.pub{color:#57606a}.indent{padding-left:1.5rem}
+a.fig{color:inherit;text-decoration:none;border-bottom:1px dotted #888}
+section.derivation{border-left:3px solid #ddd;padding-left:1rem;margin:1rem 0}
+section.derivation:target{border-color:#0969da;background:#f6f8fa}
+pre{white-space:pre-wrap;font-size:13px}
+.legend,.summary{color:#57606a}.summary strong{color:#1d1d1f}
+svg text{font:12px system-ui,sans-serif}
+"""
+
+# Marks the browser test reads back: how many figure cells there are, and
+# whether every cell's link leads to a derivation on the page.
+_SCRIPT = """
+document.addEventListener("DOMContentLoaded", function () {
+  var links = document.querySelectorAll("a.fig"), broken = 0;
+  links.forEach(function (a) { if (!document.getElementById(a.hash.slice(1))) broken++; });
+  document.body.dataset.figures = String(links.length);
+  document.body.dataset.brokenLinks = String(broken);
+});
+"""
+
+
+def render(program: ir.Program, audit: Audit, evaluator, norwegian: bool = False) -> str:
+    items = {i.name: i for i in audit.items}
+    out = [
+        "<!doctype html>",
+        '<html lang="no"><head><meta charset="utf-8">',
+        f"<title>benchdsl: {escape(program.own)} {program.year}</title>",
+        f"<style>{_CSS}</style><script>{_SCRIPT}</script></head><body>",
+        f"<h1>Innsparingsmuligheter: {escape(program.own)} {program.year}</h1>",
+        f'<p class="summary"><strong id="summary">{escape(audit.summary())}</strong>'
+        + (f"<br>Of the figures not reproduced: {escape(audit.breakdown())}." if audit.breakdown() else "")
+        + "</p>",
+        f'<p class="legend">{escape(LEGEND).replace(chr(10), " · ")}</p>',
+    ]
+    chart = _chart_table(program)
+    if chart is not None:
+        out.append(f"<h2>{escape(chart.title)}</h2>")
+        out.append(_chart(chart, audit, norwegian))
+    for t in program.tables.values():
+        out.append(_table(t, items, norwegian))
+    claims = [i for i in audit.items if i.kind == "claim"]
+    if claims:
+        out.append("<h2>Stated in the text</h2><table><tr><th>claim</th><th>computed</th><th>published</th><th></th></tr>")
+        for i in claims:
+            out.append(f'<tr><td>{escape(i.label)}</td>{_value_cell(i, computed_text(i, norwegian), norwegian)}</tr>')
+        out.append("</table>")
+    out.append("<h2>How each figure was derived</h2>")
+    for i in audit.items:
+        text = explain(program, evaluator, audit, i.name, norwegian)
+        out.append(f'<section class="derivation" id="{_anchor(i.name)}"><h3>{escape(i.name)}</h3>'
+                   f"<pre>{escape(text)}</pre></section>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def _anchor(name: str) -> str:
+    return "fig-" + name.replace(".", "-")
+
+
+def _value_cell(i: Item, shown: str, norwegian: bool) -> str:
+    pub = published_text(i.published, i.decimals, norwegian)
+    title = escape(f"{_STATUS_TEXT[i.status]}" + (f": {i.note}" if i.note else ""), quote=True)
+    return (f'<td class="{i.status}" title="{title}"><a class="fig" href="#{_anchor(i.name)}">{escape(shown)}</a></td>'
+            f'<td class="pub">{escape(pub)}</td><td class="{i.status}"><span class="mark">{MARKS[i.status]}</span></td>')
+
+
+def _table(t: ir.Table, items: dict[str, Item], norwegian: bool) -> str:
+    head = "".join(f'<th colspan="3">{escape(c.header)}</th>' for c in t.columns)
+    sub = "".join('<th>computed</th><th class="pub">report</th><th></th>' for _ in t.columns)
+    rows = [f"<h2>{escape(t.title)}</h2>", f'<table id="table-{escape(t.name)}">',
+            f"<tr><th></th>{head}</tr>", f"<tr><th></th>{sub}</tr>"]
+    has_sections = any(r.kind == "section" for r in t.rows)
+    for r in t.rows:
+        if r.kind == "section":
+            rows.append(f'<tr class="section"><td colspan="{1 + 3 * len(t.columns)}">{escape(r.label)}</td></tr>')
+            continue
+        cls = ' class="total"' if r.kind == "total" else ""
+        indent = ' class="indent"' if has_sections and r.kind != "total" else ""
+        cells = "".join(
+            _value_cell(i, fmt(i.computed, t.decimals, norwegian), norwegian)
+            for i in (items[f"{t.name}.{r.name}.{c.name}"] for c in t.columns))
+        rows.append(f"<tr{cls}><td{indent}>{escape(r.label)}</td>{cells}</tr>")
+    rows.append("</table>")
+    return "\n".join(rows)
+
+
+def _chart_table(program: ir.Program) -> ir.Table | None:
+    """The summary table (rows that total other tables), else the last table."""
+    tables = list(program.tables.values())
+    summary = [t for t in tables if any(r.kind == "table" for r in t.rows)]
+    return (summary or tables or [None])[-1]
+
+
+_COLOURS = ("#0969da", "#bf8700", "#1a7f37", "#8250df")
+
+
+def _chart(t: ir.Table, audit: Audit, norwegian: bool) -> str:
+    """Horizontal grouped bars: one group per row, one bar per column (basis)."""
+    cells = audit.cells
+    rows = [r for r in t.rows if r.kind in ("measure", "table")]
+    values = [[cells.get((t.name, r.name, c.name)) for c in t.columns] for r in rows]
+    top = max([v for vs in values for v in vs if v] + [1e-9])
+    label_w, bar_w, bar_h, gap = 160, 420, 14, 10
+    group_h = bar_h * len(t.columns) + gap
+    height = group_h * len(rows) + 30
+    out = [f'<svg id="chart" role="img" aria-label="{escape(t.title, quote=True)}" width="{label_w + bar_w + 80}" '
+           f'height="{height}" viewBox="0 0 {label_w + bar_w + 80} {height}" xmlns="http://www.w3.org/2000/svg">']
+    for gi, (r, vs) in enumerate(zip(rows, values)):
+        y0 = gi * group_h
+        out.append(f'<text x="0" y="{y0 + bar_h * len(t.columns) / 2 + 4:.0f}">{escape(r.label)}</text>')
+        for ci, v in enumerate(vs):
+            w = bar_w * max(v or 0.0, 0.0) / top
+            y = y0 + ci * bar_h
+            out.append(f'<rect class="bar" data-row="{escape(r.name)}" data-column="{escape(t.columns[ci].name)}" '
+                       f'x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h - 2}" fill="{_COLOURS[ci % 4]}">'
+                       f"<title>{escape(t.columns[ci].header)}: {fmt(v, t.decimals, norwegian)}</title></rect>")
+            out.append(f'<text x="{label_w + w + 4:.1f}" y="{y + bar_h - 4}">{fmt(v, t.decimals, norwegian)}</text>')
+    y = height - 12
+    x = label_w
+    for ci, c in enumerate(t.columns):
+        out.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{_COLOURS[ci % 4]}"/>'
+                   f'<text x="{x + 14}" y="{y}">{escape(c.header)}</text>')
+        x += 14 + 8 * len(c.header) + 20
+    out.append("</svg>")
+    return "\n".join(out)

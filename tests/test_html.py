@@ -1,0 +1,53 @@
+"""The HTML report, loaded in a real headless browser (Debian's chromium).
+
+Skips when no chromium is installed; .ci/run installs it."""
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from helpers import ROOT, cli
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    out = tmp_path_factory.mktemp("html") / "report.html"
+    code, _, err = cli("run", str(ROOT / "rules"), "--html", str(out))
+    assert code == 0, err
+    return out
+
+
+def test_the_report_is_self_contained(page):
+    text = page.read_text(encoding="utf-8")
+    assert not re.search(r'(src|href)="(https?:)?//', text)  # nothing loaded from elsewhere
+    assert text.count('<a class="fig" href="#fig-') == 108
+    assert text.count('<rect class="bar"') == 12  # six sectors × two bases
+    assert 'data-row="barnehage" data-column="mean" x="160" y="' in text  # no saving: an empty bar
+
+
+def _browser(*args, user_dir):
+    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={user_dir}", *args],
+                          capture_output=True, text=True, timeout=90)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
+def test_the_browser_shows_tables_chart_and_reachable_derivations(page, tmp_path):
+    dom = _browser("--dump-dom", page.as_uri(), user_dir=tmp_path / "profile").stdout
+    # The page's script ran and counted what the browser built.
+    assert 'data-figures="108"' in dom
+    assert 'data-broken-links="0"' in dom
+    assert "103 of 108 published figures reproduced; 2 report inconsistencies" in dom
+    for n in (4, 5, 6, 7, 8, 9, 10):
+        assert f"Tabell {n}:" in dom
+    # The known inconsistency is marked in its cell and explained where the link leads.
+    assert re.search(r'<td class="known"[^>]*><a class="fig" href="#fig-T4-music_scope-best">20.2</a>', dom)
+    assert 'id="fig-T4-music_scope-best"' in dom
+    shot = tmp_path / "shot.png"
+    _browser(f"--screenshot={shot}", "--window-size=1100,1400", page.as_uri(), user_dir=tmp_path / "profile2")
+    assert shot.exists() and shot.stat().st_size > 20_000
