@@ -110,3 +110,10 @@ def test_totals_add_the_rows_as_the_table_shows_them(tmp_path):
     total = next(i for i in r.audit.items if i.name == "T.total.mean")
     shown = [round_half_up(i.computed, 1) for i in r.audit.items if i.name in ("T.a.mean", "T.b.mean")]
     assert total.computed == pytest.approx(sum(shown))
+
+
+def test_rounding_huge_values_and_absurd_decimals_do_not_crash(tmp_path):
+    assert round_half_up(1.7e308, 1) == 1.7e308
+    assert round_half_up(float("inf"), 1) == float("inf")
+    r = run(tmp_path, RULES.replace("saving = gap(cost) * users\n", "saving = gap(cost) * users\n    round 1e308\n", 1), ROWS)
+    assert [d.message for d in r.diags if d.is_error] == ["`round 1000000` in measure `a`: decimals go from 0 to 10"]

@@ -78,9 +78,9 @@ class Audit:
 
 def round_half_up(x: float, decimals: int) -> float:
     """Round as a report does: 0.05 -> 0.1 (Python's round() would give 0.0)."""
-    if not math.isfinite(x):
-        return x
     scale = 10.0**decimals
+    if not math.isfinite(x * scale) or abs(x) * scale > 2**52:
+        return x  # too large to carry these decimals: already as round as a float gets
     return math.copysign(math.floor(abs(x) * scale + 0.5 + 1e-9) / scale, x)
 
 

@@ -17,6 +17,7 @@ from benchdsl import ast, ir, units
 from benchdsl.diagnostics import Diagnostic, did_you_mean, error
 
 BUILTINS = ("basis", "gap", "peer", "max", "min")
+MAX_DECIMALS = 10
 POLICIES = ("mean", "best", "year")
 
 
@@ -111,11 +112,15 @@ class _Checker:
             if m is not None:
                 measures[name] = m
                 all_claims.extend(mc)
+            else:
+                self.broken.add(name)  # its errors are reported; its uses need not be
         self.measures = measures
         for name in sorted(self.names_of("table"), key=_natural):
             t = self.check_table_head(self.decls[name])
             if t is not None:
                 self.tables[name] = t
+            else:
+                self.broken.add(name)
         self.check_table_cycles()
         for cl in claims:
             all_claims.extend(self.check_claim(cl, None))
@@ -347,7 +352,8 @@ class _Checker:
         table = self.tables.get(t)
         if table is None or scope.kind != "claim" or scope.measure:
             self.err(e.span, f"`{e.name}` is not a table cell",
-                     did_you_mean(t, self.tables) if table is None else "table cells can be used in top-level claims")
+                     did_you_mean(t, self.tables) if table is None else "table cells can be used in top-level claims",
+                     about=t)
             return None
         if r not in {row.name for row in table.rows if row.kind != "section"}:
             self.err(e.span, f"table `{t}` has no row `{r}`",
@@ -513,6 +519,9 @@ class _Checker:
         saving = self.scaled(got[0], got[1], out, d.saving.span or d.span, f"the saving of `{d.name}`")
         if saving is None:
             return None, []
+        if d.round is not None and not 0 <= d.round <= MAX_DECIMALS:
+            self.err(d.span, f"`round {d.round}` in measure `{d.name}`: decimals go from 0 to {MAX_DECIMALS}")
+            return None, []
         self.measure_units[d.name] = out
         reads = sorted(set(_indicators_read(saving.expr, dict(lets), self.indicators)))
         m = ir.Measure(d.name, d.title or d.name, tuple(lets), tuple(adjusts), saving,
@@ -631,7 +640,7 @@ class _Checker:
                 source = item.source
                 if kind == "measure":
                     m = self.measures.get(source)
-                    if m is None:
+                    if m is None:  # reported where the measure is
                         ok = False
                         continue
                     missing = [c.name for c in d.columns if c.basis is None]

@@ -302,7 +302,8 @@ class _Build(Transformer):
         return ("unit", c[0])
 
     def round(self, meta, c):
-        return ("round", int(float(c[0])))
+        value = float(c[0])
+        return ("round", int(value) if value < 1e6 else 10**6)  # check reports anything past 10
 
     def saving(self, meta, c):
         return ("saving", c[0])
