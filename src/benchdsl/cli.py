@@ -28,6 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report to FILE")
     r.add_argument("-v", "--verbose", action="store_true", help="print the time each pass took")
 
+    f = sub.add_parser("fmt", help="lay out rule files canonically (comments kept, files written atomically)")
+    f.add_argument("paths", nargs="+", metavar="PATH")
+    f.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would be reformatted")
+
     e = sub.add_parser("explain", help="show how one figure was derived")
     e.add_argument("name", help="an audited figure (T4.sfo_unit_cost.best, sfo_fee.per_month) or a measure")
     e.add_argument("paths", nargs="*", metavar="PATH", default=["rules"])
@@ -46,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         _parser().print_help(sys.stderr)
         return EXIT_INPUT
     try:
-        return {"check": _check, "run": _run, "explain": _explain}[args.command](args)
+        return {"check": _check, "run": _run, "explain": _explain, "fmt": _fmt}[args.command](args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -131,3 +135,41 @@ def _explain(args) -> int:
         return EXIT_INPUT
     sys.stdout.write(explain(result.program, result.evaluator, result.audit, args.name, args.norwegian))
     return EXIT_OK
+
+
+def _fmt(args) -> int:
+    from pathlib import Path
+
+    from benchdsl.diagnostics import Sources, format_all
+    from benchdsl.files import write_atomic
+    from benchdsl.fmt import format_text
+    from benchdsl.parse import parse
+    from benchdsl.pipeline import rule_files
+
+    files, diags = rule_files(args.paths)
+    sources, changed = Sources(), []
+    for path in files:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"{path}: error: cannot read: {exc}", file=sys.stderr)
+            diags.append(None)
+            continue
+        sources.add(path, text)
+        _, errors = parse(text, path)
+        if errors:  # never lay out what does not parse: the analyst's text stays as it is
+            diags.extend(errors)
+            continue
+        formatted = format_text(text)
+        if formatted != text:
+            changed.append(path)
+            if not args.check:
+                write_atomic(path, formatted)
+    real = [d for d in diags if d is not None]
+    if real:
+        print(format_all(real, sources), file=sys.stderr)
+    for path in changed:
+        print(f"{'would reformat' if args.check else 'reformatted'} {path}")
+    if diags:
+        return EXIT_INPUT
+    return EXIT_AUDIT if args.check and changed else EXIT_OK
