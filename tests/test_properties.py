@@ -221,7 +221,8 @@ def test_damaged_panels_give_located_errors_never_an_exception(tmp_path_factory,
     (root / "data").mkdir()
     rows = list(csv.reader(io.StringIO(PANEL.read_text(encoding="utf-8"))))
     for line, hurt in damage:
-        rows[line] = hurt(rows[line])
+        if len(rows[line]) >= 5:  # a line already cut short is damaged enough
+            rows[line] = hurt(rows[line])
     if duplicate:
         rows.append(rows[damage[0][0]])
     out = io.StringIO()
