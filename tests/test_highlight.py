@@ -1,0 +1,42 @@
+"""Syntax highlighting: the Pygments lexer and the TextMate grammar know the language."""
+
+import json
+import re
+
+from pygments.lexers import get_lexer_by_name
+from pygments.token import Comment, Keyword, Name, Number, Operator, String, Text
+
+from helpers import ROOT
+
+RULES = sorted((ROOT / "rules").glob("*.bench"))
+
+
+def test_the_lexer_is_registered_and_covers_every_rule_file_without_fallback():
+    lexer = get_lexer_by_name("bench")
+    for p in RULES:
+        for token, value in lexer.get_tokens(p.read_text(encoding="utf-8")):
+            assert token is not Text or not value.strip(), (p.name, value)
+
+
+def test_the_lexer_names_the_parts_of_a_rule():
+    text = ('measure m "Title" {  # why\n    saving = gap(cost) * users\n    unit NOK/user\n'
+            '    claim c "x" under b: cost = nærmere 57\n}\n')
+    tokens = [(t, v) for t, v in get_lexer_by_name("bench").get_tokens(text) if v.strip()]
+    kinds = dict((v, t) for t, v in tokens)
+    assert kinds["measure"] is Keyword.Declaration and kinds["m"] is Name.Class
+    assert kinds['"Title"'] is String.Double and kinds["# why"] is Comment.Single
+    assert kinds["gap"] is Name.Builtin and kinds["saving"] is Keyword
+    assert kinds["NOK/user"] is Name.Decorator and kinds["57"] is Number
+    assert kinds["nærmere"] is Operator.Word
+
+
+def test_the_textmate_grammar_loads_and_matches_the_constructs():
+    grammar = json.loads((ROOT / "editors" / "bench.tmLanguage.json").read_text(encoding="utf-8"))
+    assert grammar["scopeName"] == "source.bench" and grammar["fileTypes"] == ["bench"]
+    patterns = {p.get("name") or p["captures"]["1"]["name"]: re.compile(p["match"]) for p in grammar["patterns"]}
+    text = "\n".join(p.read_text(encoding="utf-8") for p in RULES)
+    for scope, example in [("keyword.declaration.bench", "measure"), ("support.function.bench", "basis"),
+                           ("keyword.operator.word.bench", "nærmere"), ("comment.line.number-sign.bench", "# "),
+                           ("constant.language.bench", "lower"), ("keyword.other.bench", "saving")]:
+        found = [m.group(0) for line in text.splitlines() for m in patterns[scope].finditer(line)]
+        assert any(example in f for f in found), scope
