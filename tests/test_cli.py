@@ -112,3 +112,14 @@ def test_unit_errors_and_bad_data_exit_2_with_located_diagnostics(tmp_path):
     assert "panel.csv:2:1: error: this line has 6 fields, the header 5" in err
     assert "panel.csv:3:" in err and "is given in `pupil`" in err
     assert "Traceback" not in err
+
+
+def test_progress_is_shown_on_request_for_a_large_panel(tmp_path):
+    rows = [("cost", m, 2007, 100 + i) for i, m in enumerate("ABCD")] + [("users", "A", 2007, 10)]
+    rows += [("filler", "A", y, y) for y in range(1, 20_001)]  # a large panel the rules barely read
+    write(tmp_path, UNIT_RULES, rows)
+    code, out, err = cli("run", str(tmp_path), "--progress")
+    assert code == 0
+    assert f"reading {tmp_path / 'panel.csv'}: 20 000 of 20 006" in err
+    code, out, err = cli("run", str(tmp_path), "--no-progress")
+    assert "reading" not in err

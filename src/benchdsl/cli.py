@@ -27,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically) instead of stdout")
     r.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report to FILE")
     r.add_argument("-v", "--verbose", action="store_true", help="print the time each pass took")
+    r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="show progress on stderr (default: when a phase takes over half a second on a terminal)")
 
     f = sub.add_parser("fmt", help="lay out rule files canonically (comments kept, files written atomically)")
     f.add_argument("paths", nargs="+", metavar="PATH")
@@ -80,7 +82,13 @@ def _check(args) -> int:
 def _run(args) -> int:
     from benchdsl.pipeline import run_paths
 
-    result = run_paths(args.paths, own=args.own)
+    from benchdsl.progress import Progress
+
+    if args.progress is False or (args.progress is None and not sys.stderr.isatty()):
+        progress = Progress.off()
+    else:
+        progress = Progress(sys.stderr, force=bool(args.progress))
+    result = run_paths(args.paths, own=args.own, progress=progress)
     _report_diags(result)
     if not result.ok or result.audit is None:
         return EXIT_INPUT

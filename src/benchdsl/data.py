@@ -58,7 +58,8 @@ class Value:
     obs: Obs
 
 
-def read_panel(path: str, program: ir.Program, sources: Sources, span: Span | None) -> tuple[list[Obs], list[Diagnostic]]:
+def read_panel(path: str, program: ir.Program, sources: Sources, span: Span | None,
+               progress=None) -> tuple[list[Obs], list[Diagnostic]]:
     try:
         with open(path, "rb") as f:
             raw = f.read()
@@ -69,12 +70,13 @@ def read_panel(path: str, program: ir.Program, sources: Sources, span: Span | No
     except UnicodeDecodeError:
         text = raw.decode("latin-1")  # SSB's older exports
     sources.add(path, text)
-    return parse_panel(text, path, program)
+    return parse_panel(text, path, program, progress)
 
 
-def parse_panel(text: str, path: str, program: ir.Program) -> tuple[list[Obs], list[Diagnostic]]:
+def parse_panel(text: str, path: str, program: ir.Program, progress=None) -> tuple[list[Obs], list[Diagnostic]]:
     diags: list[Diagnostic] = []
     lines = text.splitlines()
+    step = progress.step if progress is not None else (lambda *a: None)
     header_at = next((i for i, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#")), None)
     if header_at is None:
         return [], [error(Span(path, 1, 1), "the panel is empty", "the first line names the columns: " + ",".join(REQUIRED))]
@@ -102,6 +104,8 @@ def parse_panel(text: str, path: str, program: ir.Program) -> tuple[list[Obs], l
     try:
         for row in reader:
             lineno = header_at + reader.line_num
+            if lineno % 5000 == 0:
+                step(f"reading {path}", lineno, len(lines))
             if not row or all(not c.strip() for c in row) or row[0].lstrip().startswith("#"):
                 continue
             raw_line = lines[lineno - 1] if lineno - 1 < len(lines) else ""

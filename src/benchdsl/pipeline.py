@@ -16,12 +16,14 @@ import attrs
 from benchdsl import ir
 from benchdsl.ast import File, Span
 from benchdsl.diagnostics import Diagnostic, Sources, error, has_errors
+from benchdsl.progress import Progress
 
 
 @attrs.define
 class Result:
     sources: Sources
     diags: list[Diagnostic]
+    progress: Progress = attrs.field(factory=Progress.off)
     program: ir.Program | None = None
     evaluator: object = None
     audit: object = None
@@ -53,7 +55,8 @@ def read_rules(paths: list[str], result: Result) -> list[File]:
     files, diags = rule_files(paths)
     result.diags.extend(diags)
     parsed = []
-    for path in files:
+    for i, path in enumerate(files, 1):
+        result.progress.step("reading rules", i, len(files))
         try:
             raw = Path(path).read_bytes()
         except OSError as exc:
@@ -85,10 +88,10 @@ def _timed(result: Result, name: str, fn, *args):
     return out
 
 
-def check_paths(paths: list[str]) -> Result:
+def check_paths(paths: list[str], progress: Progress | None = None) -> Result:
     from benchdsl.check import check
 
-    result = Result(Sources(), [])
+    result = Result(Sources(), [], progress or Progress.off())
     files = _timed(result, "parse", read_rules, paths, result)
     if not files and not result.diags:
         result.diags.append(error(None, "no rules given"))
@@ -103,12 +106,13 @@ def check_paths(paths: list[str]) -> Result:
     return result
 
 
-def run_paths(paths: list[str], own: str | None = None, year: int | None = None) -> Result:
+def run_paths(paths: list[str], own: str | None = None, year: int | None = None,
+              progress: Progress | None = None) -> Result:
     from benchdsl.audit import audit
     from benchdsl.data import bind, read_panel
     from benchdsl.evaluate import Evaluator
 
-    result = check_paths(paths)
+    result = check_paths(paths, progress)
     program = result.program
     if program is None or not result.ok:
         return result
@@ -121,7 +125,7 @@ def run_paths(paths: list[str], own: str | None = None, year: int | None = None)
     t = time.perf_counter()
     for path, span in program.panels:
         full = os.path.normpath(os.path.join(os.path.dirname(span.path) if span else ".", path))
-        obs, diags = read_panel(full, program, result.sources, span)
+        obs, diags = read_panel(full, program, result.sources, span, result.progress)
         observations.extend(obs)
         result.diags.extend(diags)
     values, diags = bind(observations, program)
@@ -131,6 +135,7 @@ def run_paths(paths: list[str], own: str | None = None, year: int | None = None)
         return result
     ev = Evaluator(program, values, own, year)
     result.evaluator = ev
+    result.progress.finish()
     result.audit = _timed(result, "evaluate+audit", audit, program, ev)
     result.diags.extend(result.audit.diags)
     errors = [i.figure.error for i in result.audit.items if i.status == "error" and i.figure and i.figure.error]
