@@ -123,3 +123,19 @@ def test_progress_is_shown_on_request_for_a_large_panel(tmp_path):
     assert f"reading {tmp_path / 'panel.csv'}: 20 000 of 20 006" in err
     code, out, err = cli("run", str(tmp_path), "--no-progress")
     assert "reading" not in err
+
+
+def test_json_carries_each_figures_derivation():
+    doc = json.loads(cli("run", RULES, "--format", "json")[1])
+    items = {i["name"]: i for i in doc["items"]}
+    d = items["T4.sfo_fee.best"]["derivation"]
+    assert d["measure"] == "sfo_fee" and d["basis"] == {"name": "third_best", "policy": "best(3, ASSS - own)"}
+    bergen = next(b for b in d["bases"] if b["indicator"] == "sfo_fee_per_user")
+    assert bergen["peer"] == "Bergen" and [m["rank"] for m in bergen["members"]] == list(range(1, 10))
+    own = next(x for x in d["inputs"] if x["indicator"] == "sfo_users")
+    assert own["source"].startswith("data/trondheim2007.csv:") and own["provenance"] == "derived"
+    assert d["formula"] == "gap(sfo_fee_per_user) × sfo_users"
+    assert d["arithmetic"] == "2 805 NOK/user × 5 985 user"
+    assert items["T10.total.best"]["derivation"]["sum_of"][0] == "T10.grunnskole.best"
+    adjusted = next(x for x in items["T6.cw_home.mean"]["derivation"]["inputs"] if "adjusted_by" in x)
+    assert adjusted["indicator"] == "cw_home_children" and adjusted["adjusted_by"] == 170

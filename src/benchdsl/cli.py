@@ -96,7 +96,7 @@ def _run(args) -> int:
     if args.format == "json":
         from benchdsl.report.machine import to_json
 
-        text = to_json(program, audit)
+        text = to_json(program, audit, result.evaluator)
     elif args.format == "csv":
         from benchdsl.report.machine import to_csv
 

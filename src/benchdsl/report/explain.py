@@ -65,8 +65,8 @@ def _item(program: ir.Program, ev, audit, item: Item, norwegian: bool) -> list[s
         if isinstance(claim.expr, ir.PeerOf):
             lines.append(f"  the basis is formed by: {fig.peer}")
         else:
-            lines.append(f"  value = {_sym(claim.expr.expr)}")
-            lines.append(f"        = {_num(claim.expr.expr, fig.trace, norwegian)}")
+            lines.append(f"  value = {symbolic(claim.expr.expr)}")
+            lines.append(f"        = {numeric(claim.expr.expr, fig.trace, norwegian)}")
             if claim.expr.factor != 1:
                 lines.append(f"        = {auto(fig.value, norwegian)} {claim.expr.unit}")
     lines.extend(_verdict(item, norwegian))
@@ -82,9 +82,9 @@ def _measure(program: ir.Program, fig: Figure, norwegian: bool, indent: str = ""
     for note in m.notes:
         lines.append(f"{indent}note: {note}")
     lines.extend(_trace(program, fig.trace, norwegian, indent))
-    lines.append(f"{indent}saving = {_sym(m.saving.expr)}")
+    lines.append(f"{indent}saving = {symbolic(m.saving.expr)}")
     if fig.trace is not None and id(m.saving.expr) in fig.trace.values:
-        lines.append(f"{indent}       = {_num(m.saving.expr, fig.trace, norwegian)}")
+        lines.append(f"{indent}       = {numeric(m.saving.expr, fig.trace, norwegian)}")
     if fig.error is not None:
         lines.append(f"{indent}not computed: {fig.error.message}")
     elif fig.raw is not None:
@@ -127,8 +127,8 @@ def _trace(program: ir.Program, trace: Trace | None, norwegian: bool, indent: st
             lines.append(f"{indent}  left out (no value): {', '.join(use.skipped)}")
         lines.append(f"{indent}  = {auto(use.value, norwegian)} {use.unit}")
     for name, value, unit, node in trace.lets:
-        lines.append(f"{indent}let {name} = {_sym(node)}")
-        lines.append(f"{indent}    = {_num(node, trace, norwegian)} = {auto(value, norwegian)} {unit}")
+        lines.append(f"{indent}let {name} = {symbolic(node)}")
+        lines.append(f"{indent}    = {numeric(node, trace, norwegian)} = {auto(value, norwegian)} {unit}")
     return lines
 
 
@@ -205,11 +205,13 @@ _PREC = {"+": 1, "-": 1, "*": 2, "/": 2}
 _OPS = {"+": "+", "-": "−", "*": "×", "/": "÷"}
 
 
-def _sym(node, parent: int = 0, right: bool = False) -> str:
+def symbolic(node, parent: int = 0, right: bool = False) -> str:
+    """An expression as the rule wrote it: gap(cost) × users."""
     return _render(node, lambda n: _leaf(n), parent, right)
 
 
-def _num(node, trace: Trace | None, norwegian: bool) -> str:
+def numeric(node, trace: Trace | None, norwegian: bool = False) -> str:
+    """The same expression with the values it had: 2 805 NOK/user × 5 985 user."""
     def leaf(n):
         v = trace.values.get(id(n)) if trace else None
         if v is None:

@@ -34,6 +34,63 @@ def _published(p: ir.PubValue) -> dict:
     return out
 
 
+def _derivation(program: ir.Program, ev, audit: Audit, i: Item) -> dict:
+    """What `explain` shows, as data: inputs with sources, bases with members, steps, arithmetic."""
+    from benchdsl.audit import _Tables
+    from benchdsl.report.explain import numeric, symbolic
+
+    if i.kind == "cell":
+        t = program.tables[i.table]
+        row = next(r for r in t.rows if r.name == i.row)
+        ci = _column_index(t, i.column)
+        if row.kind != "measure":
+            if row.kind == "table":
+                src = program.tables[row.source]
+                parts = [f"{src.name}.{r.name}.{src.columns[ci].name}" for r in src.rows if r.kind in ("measure", "table")]
+            else:
+                parts = [f"{t.name}.{r.name}.{i.column}" for r in t.rows if r.kind in ("measure", "table")]
+            return {"sum_of": parts, "rounded_to": t.decimals}
+        fig = ev.measure(row.source, t.columns[ci].scenario, record=True)
+        m = program.measures[row.source]
+        expr, factor = m.saving.expr, m.saving.factor
+        out = {"measure": m.name}
+    else:
+        claim = next(c for c in program.claims if c.name == i.name)
+        fig = ev.claim(claim, cells=_Tables(program, ev, {}), record=True)
+        if isinstance(claim.expr, ir.PeerOf):
+            expr, factor = None, 1.0
+        else:
+            expr, factor = claim.expr.expr, claim.expr.factor
+        out = {"claim": claim.name, "measure": claim.measure}
+    tr = fig.trace
+    if fig.scenario:
+        out["basis"] = {"name": fig.scenario, "policy": program.scenarios[fig.scenario].policy.text}
+    out["inputs"] = [
+        {"indicator": x.indicator, "municipality": x.municipality, "year": x.year, "value": x.value, "unit": x.unit,
+         "source": f"{x.obs.span.path}:{x.obs.span.line}" if x.obs else "formula",
+         **({"provenance": x.obs.provenance, "note": x.obs.note} if x.obs else {}),
+         **({"adjusted_by": x.adjusted, "reason": x.reason} if x.adjusted else {})}
+        for x in tr.inputs.values()
+    ]
+    out["bases"] = [
+        {"indicator": b.indicator, "policy": b.policy, "unit": b.unit, "value": b.value, "peer": b.peer,
+         "members": [{"municipality": r.municipality, "value": r.value, "rank": r.rank} for r in b.rows],
+         "left_out": b.skipped}
+        for b in tr.bases.values()
+    ]
+    out["steps"] = [{"let": name, "formula": symbolic(node), "value": value, "unit": unit}
+                    for name, value, unit, node in tr.lets]
+    if expr is not None:
+        out["formula"] = symbolic(expr)
+        out["arithmetic"] = numeric(expr, tr)
+        out["unit_factor"] = factor
+    return out
+
+
+def _column_index(t: ir.Table, column: str) -> int:
+    return [c.name for c in t.columns].index(column)
+
+
 def _item(i: Item) -> dict:
     fig = i.figure
     out = {
@@ -56,7 +113,7 @@ def _item(i: Item) -> dict:
     return out
 
 
-def to_json(program: ir.Program, audit: Audit) -> str:
+def to_json(program: ir.Program, audit: Audit, evaluator=None) -> str:
     doc = {
         "schema": SCHEMA,
         "own": program.own,
@@ -80,6 +137,9 @@ def to_json(program: ir.Program, audit: Audit) -> str:
         "bases": {s.name: {"title": s.title, "policy": s.policy.text} for s in program.scenarios.values()},
         "items": [_item(i) for i in audit.items],
     }
+    if evaluator is not None:
+        for entry, i in zip(doc["items"], audit.items):
+            entry["derivation"] = _derivation(program, evaluator, audit, i)
     return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
 
