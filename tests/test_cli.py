@@ -133,7 +133,7 @@ def test_json_carries_each_figures_derivation():
     bergen = next(b for b in d["bases"] if b["indicator"] == "sfo_fee_per_user")
     assert bergen["peer"] == "Bergen" and [m["rank"] for m in bergen["members"]] == list(range(1, 10))
     own = next(x for x in d["inputs"] if x["indicator"] == "sfo_users")
-    assert own["source"].startswith("data/trondheim2007.csv:") and own["provenance"] == "derived"
+    assert "data/trondheim2007.csv:" in own["source"] and own["provenance"] == "derived"
     assert d["formula"] == "gap(sfo_fee_per_user) × sfo_users"
     assert d["arithmetic"] == "2 805 NOK/user × 5 985 user"
     assert items["T10.total.best"]["derivation"]["sum_of"][0] == "T10.grunnskole.best"
