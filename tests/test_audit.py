@@ -117,3 +117,12 @@ def test_rounding_huge_values_and_absurd_decimals_do_not_crash(tmp_path):
     assert round_half_up(float("inf"), 1) == float("inf")
     r = run(tmp_path, RULES.replace("saving = gap(cost) * users\n", "saving = gap(cost) * users\n    round 1e308\n", 1), ROWS)
     assert [d.message for d in r.diags if d.is_error] == ["`round 1000000` in measure `a`: decimals go from 0 to 10"]
+
+
+def test_rows_without_published_values_are_computed_but_not_audited(tmp_path):
+    rules = RULES.replace('row "b" = b: 9.9', 'row "b" = b').replace("total: 10.9", "total").replace(
+        "claim both", "# claim both")
+    r = run(tmp_path, rules, ROWS)
+    assert statuses(r) == {"T.a.mean": "ok"}
+    assert r.audit.cells[("T", "b", "mean")] == pytest.approx(2.0)
+    assert r.audit.cells[("T", "total", "mean")] == pytest.approx(3.0)

@@ -194,6 +194,8 @@ def audit(program: ir.Program, ev: Evaluator) -> Audit:
         for r in t.rows:
             if r.kind == "section":
                 continue
+            for col in t.columns:  # every cell is computed, published or not
+                plain(t.name, r.name, col.name)
             for col, pub in zip(t.columns, r.published):
                 name = f"{t.name}.{r.name}.{col.name}"
                 value = plain(t.name, r.name, col.name)

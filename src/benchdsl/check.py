@@ -629,7 +629,7 @@ class _Checker:
                          "give one of them a name: row NAME \"label\" = ...")
                 ok = False
             row_names.add(item.name)
-            if len(item.published) != len(columns):
+            if item.published and len(item.published) != len(columns):
                 self.err(item.span, f"row `{item.name}` gives {_n(len(item.published), 'published value')} "
                                     f"for {_n(len(columns), 'column')}")
                 ok = False
@@ -719,7 +719,7 @@ class _Checker:
         items = {c.name for c in claims}
         for t in self.tables.values():
             for r in t.rows:
-                if r.kind != "section":
+                if r.kind != "section" and r.published:
                     for c in t.columns:
                         items.add(f"{t.name}.{r.name}.{c.name}")
         out = {}

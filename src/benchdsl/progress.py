@@ -20,6 +20,7 @@ class Progress:
         self._started = 0.0
         self._last = 0.0
         self._shown = False
+        self._pending: str | None = None  # the latest state, written at the latest when the phase ends
 
     @classmethod
     def off(cls) -> Progress:
@@ -32,16 +33,24 @@ class Progress:
         if phase != self._phase:
             self.finish()
             self._phase, self._started, self._last = phase, now, 0.0
+        count = f"{done:,}".replace(",", " ") + (f" of {total:,}".replace(",", " ") if total else "")
+        self._pending = f"\r{phase}: {count}\x1b[K"
         if now - self._started < self.delay or (now - self._last < 0.1 and done != total):
             return
         self._last = now
-        count = f"{done:,}".replace(",", " ") + (f" of {total:,}".replace(",", " ") if total else "")
-        self.stream.write(f"\r{phase}: {count}\x1b[K")
+        self._write()
+
+    def _write(self) -> None:
+        self.stream.write(self._pending)
         self.stream.flush()
+        self._pending = None
         self._shown = True
 
     def finish(self) -> None:
         if self._shown and self.stream is not None:
+            if self._pending:
+                self._write()
             self.stream.write("\n")
             self.stream.flush()
         self._shown = False
+        self._pending = None

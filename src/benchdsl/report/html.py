@@ -64,7 +64,7 @@ def render(program: ir.Program, audit: Audit, evaluator, norwegian: bool = False
         out.append(f"<h2>{escape(chart.title)}</h2>")
         out.append(_chart(chart, audit, norwegian))
     for t in program.tables.values():
-        out.append(_table(t, items, norwegian))
+        out.append(_table(t, items, audit.cells, norwegian))
     claims = [i for i in audit.items if i.kind == "claim"]
     if claims:
         out.append("<h2>Stated in the text</h2><table><tr><th>claim</th><th>computed</th><th>published</th><th></th></tr>")
@@ -91,7 +91,7 @@ def _value_cell(i: Item, shown: str, norwegian: bool) -> str:
             f'<td class="pub">{escape(pub)}</td><td class="{i.status}"><span class="mark">{MARKS[i.status]}</span></td>')
 
 
-def _table(t: ir.Table, items: dict[str, Item], norwegian: bool) -> str:
+def _table(t: ir.Table, items: dict[str, Item], values: dict, norwegian: bool) -> str:
     head = "".join(f'<th colspan="3">{escape(c.header)}</th>' for c in t.columns)
     sub = "".join('<th>computed</th><th class="pub">report</th><th></th>' for _ in t.columns)
     rows = [f"<h2>{escape(t.title)}</h2>", f'<table id="table-{escape(t.name)}">',
@@ -104,8 +104,9 @@ def _table(t: ir.Table, items: dict[str, Item], norwegian: bool) -> str:
         cls = ' class="total"' if r.kind == "total" else ""
         indent = ' class="indent"' if has_sections and r.kind != "total" else ""
         cells = "".join(
-            _value_cell(i, fmt(i.computed, t.decimals, norwegian), norwegian)
-            for i in (items[f"{t.name}.{r.name}.{c.name}"] for c in t.columns))
+            _value_cell(items[key], fmt(items[key].computed, t.decimals, norwegian), norwegian) if key in items
+            else f'<td>{fmt(values.get((t.name, r.name, c.name)), t.decimals, norwegian)}</td><td></td><td></td>'
+            for key, c in ((f"{t.name}.{r.name}.{c.name}", c) for c in t.columns))
         rows.append(f"<tr{cls}><td{indent}>{escape(r.label)}</td>{cells}</tr>")
     rows.append("</table>")
     return "\n".join(rows)

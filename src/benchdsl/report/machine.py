@@ -171,7 +171,10 @@ def to_markdown(program: ir.Program, audit: Audit, norwegian: bool = False) -> s
                 continue
             cells = []
             for c in t.columns:
-                i = by_name[f"{t.name}.{r.name}.{c.name}"]
+                i = by_name.get(f"{t.name}.{r.name}.{c.name}")
+                if i is None:  # computed, nothing published
+                    cells.append(fmt(audit.cells.get((t.name, r.name, c.name)), t.decimals, norwegian))
+                    continue
                 cells.append(f"{fmt(i.computed, t.decimals, norwegian)} ({published_text(i.published, t.decimals, norwegian)}) {MARKS[i.status]}")
             label = f"**{r.label}**" if r.kind == "total" else r.label
             out.append(f"| {label} | " + " | ".join(cells) + " |")

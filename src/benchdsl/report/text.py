@@ -15,8 +15,10 @@ LEGEND = ("✓ reproduced  ✗ mismatch  ? not computed\n"
 WIDTH = 80
 
 
-def _layout(ncols: int) -> tuple[int, int]:
+def _layout(ncols: int, audited: bool = True) -> tuple[int, int]:
     """(label width, number width) so that a table fits the terminal."""
+    if not audited:  # computed values only: one number per column
+        return max(12, min(32, WIDTH - 2 - ncols * 10)), 8
     cell = 8 if ncols <= 2 else 7
     label = max(12, min(32, WIDTH - 2 - ncols * (2 * cell + 6)))
     return label, cell
@@ -37,7 +39,7 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False, width: in
     by_name = {i.name: i for i in audit.items}
     out = [f"benchdsl: {program.own} {program.year}", ""]
     for t in program.tables.values():
-        out.extend(_table(t, by_name, norwegian))
+        out.extend(_table(t, by_name, audit.cells, norwegian))
         out.append("")
     claims = [i for i in audit.items if i.kind == "claim"]
     if claims:
@@ -65,16 +67,17 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False, width: in
     return "\n".join(out) + "\n"
 
 
-def _table(t: ir.Table, by_name: dict[str, Item], norwegian: bool) -> list[str]:
-    label_w, cell = _layout(len(t.columns))
-    head_w = 2 * cell + 4  # computed, published, mark
+def _table(t: ir.Table, by_name: dict[str, Item], cells: dict, norwegian: bool) -> list[str]:
+    audited = any(r.published for r in t.rows)
+    label_w, cell = _layout(len(t.columns), audited)
+    head_w = 2 * cell + 4 if audited else cell  # computed, published, mark
     lines = [t.title]
     head = " " * label_w
     sub = " " * label_w
     for c in t.columns:
         head += "  " + _clip(c.header, head_w).rjust(head_w)
         sub += "  " + ("computed" if cell >= 8 else "calc.").rjust(cell) + " " + "report".rjust(cell) + "  "
-    lines += [head.rstrip(), sub.rstrip()]
+    lines += [head.rstrip(), sub.rstrip()] if audited else [head.rstrip()]
     for r in t.rows:
         if r.kind == "section":
             lines.append(_clip(r.label, 78))
@@ -82,10 +85,12 @@ def _table(t: ir.Table, by_name: dict[str, Item], norwegian: bool) -> list[str]:
         indent = "  " if any(x.kind == "section" for x in t.rows) and r.kind != "total" else ""
         line = (indent + _clip(r.label, label_w - len(indent))).ljust(label_w)
         for c in t.columns:
-            item = by_name[f"{t.name}.{r.name}.{c.name}"]
-            line += "  " + fmt(item.computed, t.decimals, norwegian).rjust(cell)
-            line += " " + published_text(item.published, t.decimals, norwegian).rjust(cell)
-            line += " " + MARKS[item.status]
+            item = by_name.get(f"{t.name}.{r.name}.{c.name}")  # None: nothing published to audit
+            computed = item.computed if item else cells.get((t.name, r.name, c.name))
+            line += "  " + fmt(computed, t.decimals, norwegian).rjust(cell)
+            if audited:
+                line += " " + (published_text(item.published, t.decimals, norwegian) if item else "").rjust(cell)
+                line += " " + (MARKS[item.status] if item else " ")
         lines.append(line.rstrip())
     return lines
 
