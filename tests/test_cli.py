@@ -139,3 +139,10 @@ def test_json_carries_each_figures_derivation():
     assert items["T10.total.best"]["derivation"]["sum_of"][0] == "T10.grunnskole.best"
     adjusted = next(x for x in items["T6.cw_home.mean"]["derivation"]["inputs"] if "adjusted_by" in x)
     assert adjusted["indicator"] == "cw_home_children" and adjusted["adjusted_by"] == 170
+
+
+def test_norwegian_explain_writes_kroner_as_a_norwegian_reader_does():
+    code, out, _ = cli("explain", "T4.sfo_fee.best", RULES, "--norwegian")
+    assert code == 0
+    assert "= 2 805 kr/user × 5 985 user" in out
+    assert "rounded to 1 decimal(s): 16,8 mill. kr" in out

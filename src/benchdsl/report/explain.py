@@ -5,7 +5,7 @@ from __future__ import annotations
 from benchdsl import ir
 from benchdsl.audit import Item, round_half_up, tolerance
 from benchdsl.evaluate import Figure, Trace
-from benchdsl.report.numbers import auto, fmt
+from benchdsl.report.numbers import auto, fmt, unit_label
 from benchdsl.report.text import MARKS, computed_text, published_text
 
 _STATUS = {
@@ -68,7 +68,7 @@ def _item(program: ir.Program, ev, audit, item: Item, norwegian: bool) -> list[s
             lines.append(f"  value = {symbolic(claim.expr.expr)}")
             lines.append(f"        = {numeric(claim.expr.expr, fig.trace, norwegian)}")
             if claim.expr.factor != 1:
-                lines.append(f"        = {auto(fig.value, norwegian)} {claim.expr.unit}")
+                lines.append(f"        = {auto(fig.value, norwegian)} {unit_label(claim.expr.unit, norwegian)}")
     lines.extend(_verdict(item, norwegian))
     return lines
 
@@ -88,12 +88,12 @@ def _measure(program: ir.Program, fig: Figure, norwegian: bool, indent: str = ""
     if fig.error is not None:
         lines.append(f"{indent}not computed: {fig.error.message}")
     elif fig.raw is not None:
-        lines.append(f"{indent}       = {auto(fig.raw, norwegian)} {m.saving.unit}"
+        lines.append(f"{indent}       = {auto(fig.raw, norwegian)} {unit_label(m.saving.unit, norwegian)}"
                      f"  (unit factor {m.saving.factor:g})")
         if fig.value is None:
             lines.append(f"{indent}the basis is at or better than the own level: no saving (–)")
         else:
-            lines.append(f"{indent}rounded to {m.round} decimal(s): {fmt(fig.value, m.round, norwegian)} {m.saving.unit}")
+            lines.append(f"{indent}rounded to {m.round} decimal(s): {fmt(fig.value, m.round, norwegian)} {unit_label(m.saving.unit, norwegian)}")
     return lines
 
 
@@ -109,14 +109,14 @@ def _trace(program: ir.Program, trace: Trace | None, norwegian: bool, indent: st
         for inp in mine:
             year = "" if inp.year == program.year else f" ({inp.year})"
             where = f"{inp.obs.span.path}:{inp.obs.span.line}" if inp.obs else _source(program, trace, inp)
-            lines.append(f"{indent}  {inp.indicator}{year} = {auto(inp.value, norwegian)} {inp.unit}   {where}")
+            lines.append(f"{indent}  {inp.indicator}{year} = {auto(inp.value, norwegian)} {unit_label(inp.unit, norwegian)}   {where}")
             if inp.obs and (inp.obs.provenance or inp.obs.note):
                 lines.append(f"{indent}      [{inp.obs.provenance}] {inp.obs.note}")
             if inp.adjusted:
-                lines.append(f"{indent}    adjusted by {auto(inp.adjusted, norwegian)} {inp.unit} "
+                lines.append(f"{indent}    adjusted by {auto(inp.adjusted, norwegian)} {unit_label(inp.unit, norwegian)} "
                              f"→ {auto(inp.value + inp.adjusted, norwegian)}: {inp.reason}")
     for use in trace.bases.values():
-        lines.append(f"{indent}basis {use.policy} of {use.indicator} ({use.unit}):")
+        lines.append(f"{indent}basis {use.policy} of {use.indicator} ({unit_label(use.unit, norwegian)}):")
         for r in use.rows:
             rank = f"#{r.rank} " if r.rank else ""
             mark = "  ← basis" if use.peer and r.municipality == use.peer and r.rank else ""
@@ -125,7 +125,7 @@ def _trace(program: ir.Program, trace: Trace | None, norwegian: bool, indent: st
             lines.append(f"{indent}  {rank}{r.municipality}: {auto(r.value, norwegian)}{mark}{src}")
         if use.skipped:
             lines.append(f"{indent}  left out (no value): {', '.join(use.skipped)}")
-        lines.append(f"{indent}  = {auto(use.value, norwegian)} {use.unit}")
+        lines.append(f"{indent}  = {auto(use.value, norwegian)} {unit_label(use.unit, norwegian)}")
     for name, value, unit, node in trace.lets:
         lines.append(f"{indent}let {name} = {symbolic(node)}")
         lines.append(f"{indent}    = {numeric(node, trace, norwegian)} = {auto(value, norwegian)} {unit}")
@@ -191,7 +191,8 @@ def _verdict(item: Item, norwegian: bool) -> list[str]:
     tol = ""
     if pub.kind in ("number", "range"):
         below, above = tolerance(pub)
-        tol = f" (accepted: −{below:g} / +{above:g})" if below != above else f" (±{below:g})"
+        num = (lambda x: f"{x:g}".replace(".", ",")) if norwegian else (lambda x: f"{x:g}")
+        tol = f" (accepted: −{num(below)} / +{num(above)})" if below != above else f" (±{num(below)})"
     lines.append(f"  published: {published_text(pub, item.decimals, norwegian)}{tol}  {pub.span or ''}")
     lines.append(f"  audit: {MARKS[item.status]} {_STATUS[item.status]}")
     if item.note:
@@ -217,7 +218,7 @@ def numeric(node, trace: Trace | None, norwegian: bool = False) -> str:
         if v is None:
             return _leaf(n)
         unit = getattr(n, "unit", "")
-        unit = "" if unit in ("1", "", "dimensionless") else f" {unit}"
+        unit = "" if unit in ("1", "", "dimensionless") else f" {unit_label(unit, norwegian)}"
         return f"{auto(v, norwegian)}{unit}"
 
     return _render(node, leaf, 0, False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from benchdsl.audit import round_half_up
 
 DASH = "–"
@@ -17,6 +19,18 @@ def fmt(value: float | None, decimals: int, norwegian: bool = False, dash: str =
     if norwegian:
         return text.replace(",", " ").replace(".", ",")
     return text.replace(",", " ")
+
+
+_NORWEGIAN_UNITS = (("MNOK", "mill. kr"), ("kNOK", "1000 kr"), ("NOK", "kr"))
+
+
+def unit_label(unit: str, norwegian: bool = False) -> str:
+    """A unit as the reader's convention writes it: MNOK, or 'mill. kr' with --norwegian."""
+    if not norwegian:
+        return unit
+    for code, label in _NORWEGIAN_UNITS:
+        unit = re.sub(rf"\b{code}\b", label, unit)
+    return unit
 
 
 def auto(value: float, norwegian: bool = False) -> str:

@@ -7,7 +7,7 @@ import textwrap
 
 from benchdsl import ir
 from benchdsl.audit import Audit, Item
-from benchdsl.report.numbers import DASH, fmt
+from benchdsl.report.numbers import DASH, fmt, unit_label
 
 MARKS = {"ok": "✓", "mismatch": "✗", "known": "K", "follows": "↳", "error": "?"}
 LEGEND = ("✓ reproduced  ✗ mismatch  ? not computed\n"
@@ -114,7 +114,7 @@ def computed_text(i: Item, norwegian: bool = False, unit: bool = True) -> str:
     shown = fmt(i.computed, i.decimals + 1, norwegian)
     if not unit or i.unit in ("MNOK", "1"):
         return shown
-    return shown + (" %" if i.unit == "%" else f" {i.unit}")
+    return shown + (" %" if i.unit == "%" else f" {unit_label(i.unit, norwegian)}")
 
 
 def _problem(i: Item, norwegian: bool) -> list[str]:
