@@ -14,3 +14,13 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def slow(fraction: int = 4):
     """Settings for properties that run the whole pipeline on the real rules: a fraction of the profile."""
     return settings(max_examples=max(10, settings().max_examples // fraction))
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_folder(tmp_path_factory):
+    """The suite never reads or writes the user's cache."""
+    os.environ["BENCHDSL_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield

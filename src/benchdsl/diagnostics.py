@@ -49,6 +49,12 @@ class Sources:
         self._lines[path] = text.splitlines()
 
     def line(self, path: str, lineno: int) -> str | None:
+        if path not in self._lines:  # e.g. rules checked in an earlier run (cached)
+            try:
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    self.add(path, f.read())
+            except OSError:
+                return None
         lines = self._lines.get(path)
         if lines is None or not 1 <= lineno <= len(lines):
             return None

@@ -49,25 +49,30 @@ def rule_files(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
     return list(dict.fromkeys(os.path.normpath(f) for f in files)), diags
 
 
-def read_rules(paths: list[str], result: Result) -> list[File]:
-    from benchdsl.parse import parse
-
+def read_bytes(paths: list[str], result: Result) -> list[tuple[str, bytes]]:
     files, diags = rule_files(paths)
     result.diags.extend(diags)
-    parsed = []
+    out = []
     for i, path in enumerate(files, 1):
         result.progress.step("reading rules", i, len(files))
         try:
-            raw = Path(path).read_bytes()
+            out.append((path, Path(path).read_bytes()))
         except OSError as exc:
             result.diags.append(error(None, f"cannot read `{path}`: {exc.strerror}"))
-            continue
+    return out
+
+
+def parse_files(raw: list[tuple[str, bytes]], result: Result) -> list[File]:
+    from benchdsl.parse import parse
+
+    parsed = []
+    for path, data in raw:
         try:
-            text = raw.decode("utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-            result.sources.add(path, raw.decode("utf-8", "replace"))
+            line = data[: exc.start].count(b"\n") + 1
+            col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+            result.sources.add(path, data.decode("utf-8", "replace"))
             result.diags.append(error(Span(path, line, col, line, col + 1), "this file is not valid UTF-8",
                                       "save rule files as UTF-8"))
             continue
@@ -89,10 +94,19 @@ def _timed(result: Result, name: str, fn, *args):
 
 
 def check_paths(paths: list[str], progress: Progress | None = None) -> Result:
-    from benchdsl.check import check
+    from benchdsl import cache
 
     result = Result(Sources(), [], progress or Progress.off())
-    files = _timed(result, "parse", read_rules, paths, result)
+    raw = _timed(result, "read", read_bytes, paths, result)
+    key = f"rules-{cache.key(raw)}.pickle" if raw and not has_errors(result.diags) else None
+    hit = _timed(result, "cache", cache.load, key) if key else None
+    if hit is not None:  # unchanged rules: no parsing, no checking, neither lark nor pint
+        result.program, warnings = hit
+        result.diags.extend(warnings)
+        return result
+    from benchdsl.check import check
+
+    files = _timed(result, "parse", parse_files, raw, result)
     if not files and not result.diags:
         result.diags.append(error(None, "no rules given"))
     if has_errors(result.diags):
@@ -103,6 +117,8 @@ def check_paths(paths: list[str], progress: Progress | None = None) -> Result:
     program, diags = _timed(result, "check", check, files)
     result.diags.extend(diags)
     result.program = program
+    if program is not None and key and not has_errors(diags):
+        cache.store(key, (program, diags))
     return result
 
 
@@ -121,6 +137,10 @@ def run_paths(paths: list[str], own: str | None = None, year: int | None = None,
 
         result.diags.append(error(None, f"`{own}` is not a declared municipality", did_you_mean(own, program.municipalities)))
         return result
+    from benchdsl import cache, units
+
+    known_units = len(units.KNOWN)
+    units.KNOWN.update(cache.load("units.pickle") or {})
     observations = []
     t = time.perf_counter()
     for path, span in program.panels:
@@ -130,6 +150,8 @@ def run_paths(paths: list[str], own: str | None = None, year: int | None = None,
         result.diags.extend(diags)
     values, diags = bind(observations, program)
     result.diags.extend(diags)
+    if len(units.KNOWN) > known_units:
+        cache.store("units.pickle", dict(units.KNOWN))
     result.timings["data"] = time.perf_counter() - t
     if not result.ok:
         return result
