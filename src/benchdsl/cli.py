@@ -24,6 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--format", choices=("text", "json", "csv", "markdown"), default="text")
     r.add_argument("--norwegian", action="store_true", help="Norwegian number format: 29,7 and 1 234")
     r.add_argument("--own", metavar="MUNICIPALITY", help="compute for another municipality than the rules' `own`")
+    r.add_argument("--for", dest="for_", metavar="all", choices=("all",),
+                   help="every municipality and year of the panel at once: one long table (csv or json)")
     r.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically) instead of stdout")
     r.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report to FILE")
     r.add_argument("-v", "--verbose", action="store_true", help="print the time each pass took")
@@ -93,6 +95,15 @@ def _run(args) -> int:
     if not result.ok or result.audit is None:
         return EXIT_INPUT
     program, audit = result.program, result.audit
+    if args.for_ == "all":
+        text = _batch(result, args)
+        if args.output:
+            from benchdsl.files import write_atomic
+
+            write_atomic(args.output, text)
+        else:
+            sys.stdout.write(text)
+        return EXIT_OK
     if args.format == "json":
         from benchdsl.report.machine import to_json
 
@@ -181,3 +192,24 @@ def _fmt(args) -> int:
     if diags:
         return EXIT_INPUT
     return EXIT_AUDIT if args.check and changed else EXIT_OK
+
+
+def _batch(result, args) -> str:
+    import csv
+    import io
+    import json
+
+    from benchdsl import batch
+
+    b = batch.evaluate(result.program, result.evaluator.values)
+    header = ("municipality", "year", "measure", "basis", "saving", "unit", "status")
+    if args.format == "json":
+        return json.dumps({"schema": 1, "rows": [dict(zip(header, r)) for r in batch.rows(b)]},
+                          ensure_ascii=False, indent=1) + "\n"
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";" if args.norwegian else ",", lineterminator="\n")
+    w.writerow(header)
+    for r in batch.rows(b):
+        value = "" if r[4] is None else (f"{r[4]:.6g}".replace(".", ",") if args.norwegian else f"{r[4]:.6g}")
+        w.writerow((*r[:4], value, *r[5:]))
+    return buf.getvalue()

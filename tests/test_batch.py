@@ -1,0 +1,97 @@
+"""Batch evaluation (every municipality, every year, on arrays) agrees with the
+figure-at-a-time evaluator."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from benchdsl import batch
+from benchdsl.evaluate import Evaluator
+from benchdsl.pipeline import run_paths
+
+from helpers import ROOT, cli
+from strategies import NAMES, values
+
+
+@pytest.fixture(scope="module")
+def report():
+    return run_paths([str(ROOT / "rules")])
+
+
+def test_batch_matches_every_figure_of_the_report(report):
+    b = batch.evaluate(report.program, report.evaluator.values)
+    i, j = b.municipalities.index("Trondheim"), b.years.index(2007)
+    compared = 0
+    for (measure, scenario), arr in b.figures.items():
+        fig = report.evaluator.measure(measure, scenario)
+        if fig.error is not None:
+            assert math.isnan(arr[i, j]), (measure, scenario)
+            continue
+        assert arr[i, j] == pytest.approx(fig.raw, rel=1e-12, abs=1e-12), (measure, scenario)
+        compared += 1
+    assert compared >= 40
+
+
+RULES = """\
+{munis}
+group G = {group}
+own {own} 2007
+panel "panel.csv"
+basis mean_others "Mean" = mean(G - own)
+basis second "2nd" = best(2, G - own)
+basis peer "Peer" = {peer}
+basis earlier "2006" = year(2006)
+indicator cost {{
+    unit NOK/user
+    better {better}
+    source "cost"
+}}
+indicator users {{
+    unit user
+    source "users"
+}}
+measure m {{
+    adjust users by 10 user because "test"
+    saving = gap(cost) * users
+    unit MNOK
+}}
+"""
+
+
+@given(n=st.integers(4, 7), better=st.sampled_from(["lower", "higher"]), data=st.data())
+def test_batch_agrees_with_the_scalar_evaluator_for_every_own_and_year(tmp_path_factory, n, better, data):
+    names = NAMES[:n]
+    root = tmp_path_factory.mktemp("b")
+    (root / "r.bench").write_text(RULES.format(
+        munis="\n".join(f"municipality {m}" for m in names), group=", ".join(names[: n - 1]), own=names[0],
+        peer=names[1], better=better), encoding="utf-8")
+    lines = ["variable,municipality,year,value,unit"]
+    for m in names:
+        for y in (2006, 2007):
+            if data.draw(st.integers(0, 9)):  # now and then a value is missing
+                lines.append(f"cost,{m},{y},{data.draw(values)!r},NOK/user")
+            lines.append(f"users,{m},{y},{data.draw(st.integers(1, 10_000))},user")
+    (root / "panel.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = run_paths([str(root / "r.bench")])
+    assert r.ok, [d.message for d in r.diags if d.is_error]
+    b = batch.evaluate(r.program, r.evaluator.values)
+    for i, own in enumerate(b.municipalities):
+        for j, year in enumerate(b.years):
+            scalar = Evaluator(r.program, r.evaluator.values, own, year)
+            for scenario in r.program.scenarios:
+                fig = scalar.measure("m", scenario)
+                got = b.figures[("m", scenario)][i, j]
+                if fig.error is not None or fig.raw is None:
+                    assert np.isnan(got), (own, year, scenario)
+                else:
+                    assert got == pytest.approx(fig.raw, rel=1e-9, abs=1e-12), (own, year, scenario)
+
+
+def test_for_all_prints_one_long_table():
+    code, out, _ = cli("run", str(ROOT / "rules"), "--for", "all")
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "municipality,year,measure,basis,saving,unit,status"
+    assert "Trondheim,2007,sfo_fee,third_best,16.7879,MNOK,saving" in lines
+    assert "Trondheim,2007,group_size,mean_others,,MNOK,none" in lines
