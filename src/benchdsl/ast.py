@@ -149,6 +149,7 @@ class Own:
 @attrs.frozen
 class Panel:
     path: str
+    mapping: str | None = None
     span: Span | None = _span()
 
 

@@ -134,7 +134,7 @@ class _Checker:
             own=own.name,
             year=own.year,
             own_span=own.span,
-            panels=tuple((p.path, p.span) for p in panels),
+            panels=tuple((p.path, p.span, p.mapping) for p in panels),
             indicators=self.indicators,
             scenarios=scenarios,
             measures=measures,

@@ -24,6 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--format", choices=("text", "json", "csv", "markdown"), default="text")
     r.add_argument("--norwegian", action="store_true", help="Norwegian number format: 29,7 and 1 234")
     r.add_argument("--own", metavar="MUNICIPALITY", help="compute for another municipality than the rules' `own`")
+    r.add_argument("--panel", metavar="FILE", action="append",
+                   help="read indicator values from FILE instead of the rules' panels (repeatable)")
+    r.add_argument("--mapping", metavar="FILE", help="which series of an SSB file (--panel) feed which variable")
     r.add_argument("--for", dest="for_", metavar="all", choices=("all",),
                    help="every municipality and year of the panel at once: one long table (csv or json)")
     r.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically) instead of stdout")
@@ -90,7 +93,8 @@ def _run(args) -> int:
         progress = Progress.off()
     else:
         progress = Progress(sys.stderr, force=bool(args.progress))
-    result = run_paths(args.paths, own=args.own, progress=progress)
+    panels = [(p, args.mapping) for p in args.panel] if args.panel else None
+    result = run_paths(args.paths, own=args.own, progress=progress, panels=panels)
     _report_diags(result)
     if not result.ok or result.audit is None:
         return EXIT_INPUT

@@ -58,19 +58,42 @@ class Value:
     obs: Obs
 
 
-def read_panel(path: str, program: ir.Program, sources: Sources, span: Span | None,
-               progress=None) -> tuple[list[Obs], list[Diagnostic]]:
+def _read_text(path: str, span: Span | None, what: str) -> tuple[str | None, list[Diagnostic]]:
     try:
         with open(path, "rb") as f:
             raw = f.read()
     except OSError as exc:
-        return [], [error(span, f"cannot read panel `{path}`: {exc.strerror}")]
+        return None, [error(span, f"cannot read {what} `{path}`: {exc.strerror}")]
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig"), []
     except UnicodeDecodeError:
-        text = raw.decode("latin-1")  # SSB's older exports
+        return raw.decode("latin-1"), []  # SSB's older exports
+
+
+def read_panel(path: str, program: ir.Program, sources: Sources, span: Span | None,
+               progress=None, mapping_path: str | None = None) -> tuple[list[Obs], list[Diagnostic]]:
+    """A benchdsl panel, or with a mapping an SSB Statbank CSV or JSON-stat file."""
+    text, diags = _read_text(path, span, "panel")
+    if text is None:
+        return [], diags
     sources.add(path, text)
-    return parse_panel(text, path, program, progress)
+    if mapping_path is None:
+        if path.lower().endswith(".json"):
+            return [], [error(span, f"`{path}` is JSON-stat: say which series feed which variable",
+                              f'write: panel "{path}" mapping "MAPPING.csv"')]
+        return parse_panel(text, path, program, progress)
+    from benchdsl import ssb
+
+    mtext, diags = _read_text(mapping_path, span, "mapping")
+    if mtext is None:
+        return [], diags
+    sources.add(mapping_path, mtext)
+    mapping, diags = ssb.read_mapping(mtext, mapping_path)
+    if diags:
+        return [], diags
+    if path.lower().endswith(".json"):
+        return ssb.read_jsonstat(text, path, program, mapping)
+    return ssb.read_statbank_csv(text, path, program, mapping)
 
 
 def parse_panel(text: str, path: str, program: ir.Program, progress=None) -> tuple[list[Obs], list[Diagnostic]]:

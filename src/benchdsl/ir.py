@@ -284,7 +284,7 @@ class Program:
     own: str
     year: int
     own_span: Span | None
-    panels: tuple[tuple[str, Span | None], ...]
+    panels: tuple[tuple[str, Span | None, str | None], ...]  # (path, where declared, mapping)
     indicators: dict[str, Indicator]
     scenarios: dict[str, Scenario]
     measures: dict[str, Measure]

@@ -280,7 +280,7 @@ class _Build(Transformer):
         return ast.Own(str(c[0]), int(float(c[1])), self._s(meta))
 
     def panel(self, meta, c):
-        return ast.Panel(_string(c[0]), self._s(meta))
+        return ast.Panel(_string(c[0]), _string(c[1]) if len(c) > 1 else None, self._s(meta))
 
     def basis(self, meta, c):
         title = _string(c[1]) if len(c) == 3 else None

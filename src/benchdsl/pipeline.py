@@ -123,7 +123,8 @@ def check_paths(paths: list[str], progress: Progress | None = None) -> Result:
 
 
 def run_paths(paths: list[str], own: str | None = None, year: int | None = None,
-              progress: Progress | None = None) -> Result:
+              progress: Progress | None = None, panels: list[tuple[str, str | None]] | None = None) -> Result:
+    """Check and run the rules; `panels` [(file, mapping)] replaces the rules' own panels."""
     from benchdsl.audit import audit
     from benchdsl.data import bind, read_panel
     from benchdsl.evaluate import Evaluator
@@ -143,9 +144,11 @@ def run_paths(paths: list[str], own: str | None = None, year: int | None = None,
     units.KNOWN.update(cache.load("units.pickle") or {})
     observations = []
     t = time.perf_counter()
-    for path, span in program.panels:
-        full = os.path.normpath(os.path.join(os.path.dirname(span.path) if span else ".", path))
-        obs, diags = read_panel(full, program, result.sources, span, result.progress)
+    declared = [(os.path.normpath(os.path.join(os.path.dirname(span.path) if span else ".", path)), span,
+                 mapping and os.path.normpath(os.path.join(os.path.dirname(span.path) if span else ".", mapping)))
+                for path, span, mapping in program.panels]
+    for full, span, mapping in ([(p, None, m) for p, m in panels] if panels else declared):
+        obs, diags = read_panel(full, program, result.sources, span, result.progress, mapping)
         observations.extend(obs)
         result.diags.extend(diags)
     values, diags = bind(observations, program)
