@@ -43,6 +43,7 @@ basis mean_others "Mean" = mean(G - own)
 basis second "2nd" = best(2, G - own)
 basis peer "Peer" = {peer}
 basis earlier "2006" = year(2006)
+basis weighted "Weighted" = wmean(G - own, users)
 indicator cost {{
     unit NOK/user
     better {better}

@@ -107,6 +107,14 @@ class _Vector:
         in_group[members] = True
         mine = peers  # each municipality's own value as a group member
         leave_out = (in_group[:, None] & ~np.isnan(mine)) if group.exclude_own else np.zeros(self.shape, bool)
+        if isinstance(policy, ir.WMean):
+            w = self.peer_view(policy.weight)
+            both = ~np.isnan(peers) & ~np.isnan(w)
+            vw, ww = np.where(both, peers * w, 0.0), np.where(both, w, 0.0)
+            s_vw, s_w = vw[members].sum(axis=0), ww[members].sum(axis=0)
+            out = leave_out & both
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.where(out, (s_vw - vw) / (s_w - ww), s_vw / s_w)
         if isinstance(policy, ir.Mean):
             total, count = np.nansum(g, axis=0), np.sum(~np.isnan(g), axis=0)
             with np.errstate(invalid="ignore", divide="ignore"):

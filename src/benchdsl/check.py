@@ -18,7 +18,7 @@ from benchdsl.diagnostics import Diagnostic, did_you_mean, error
 
 BUILTINS = ("basis", "gap", "peer", "max", "min")
 MAX_DECIMALS = 10
-POLICIES = ("mean", "best", "year")
+POLICIES = ("mean", "wmean", "best", "year")
 
 
 def check(files: Iterable[ast.File]) -> tuple[ir.Program | None, list[Diagnostic]]:
@@ -448,6 +448,14 @@ class _Checker:
             if e.name == "mean" and len(e.args) == 1:
                 s = self.member_set(e.args[0])
                 return None if s is None else ir.Mean(s, text)
+            if e.name == "wmean" and len(e.args) == 2:
+                w = e.args[1]
+                if not (isinstance(w, ast.Ref) and self.kind_of.get(w.name) == "indicator"):
+                    self.err(getattr(w, "span", e.span), "wmean(GROUP, WEIGHT) weighs by an indicator",
+                             did_you_mean(getattr(w, "name", ""), self.names_of("indicator")))
+                    return None
+                s = self.member_set(e.args[0])
+                return None if s is None else ir.WMean(s, w.name, text)
             if e.name == "best" and len(e.args) == 2:
                 k = e.args[0]
                 if not (isinstance(k, ast.Quantity) and k.unit is None and k.value == int(k.value) and k.value >= 1):
@@ -462,13 +470,15 @@ class _Checker:
                     return None
                 return ir.Year(int(y.value), text)
             self.err(e.span, f"wrong arguments to {e.name}()",
-                     {"mean": "mean(GROUP)", "best": "best(K, GROUP)", "year": "year(YYYY)"}[e.name])
+                     {"mean": "mean(GROUP)", "wmean": "wmean(GROUP, WEIGHT)", "best": "best(K, GROUP)",
+                      "year": "year(YYYY)"}[e.name])
             return None
         hint = None
         if isinstance(e, ast.Ref):
             hint = did_you_mean(e.name, self.names_of("municipality"))
         self.err(getattr(e, "span", None),
-                 "not a comparison basis; expected mean(GROUP), best(K, GROUP), a municipality, year(YYYY) or a value",
+                 "not a comparison basis; expected mean(GROUP), wmean(GROUP, WEIGHT), best(K, GROUP), a municipality, "
+                 "year(YYYY) or a value",
                  hint)
         return None
 

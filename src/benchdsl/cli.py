@@ -39,6 +39,14 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("paths", nargs="+", metavar="PATH")
     f.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would be reformatted")
 
+    s = sub.add_parser("sensitivity", help="every measure under alternative bases: how much the choice decides")
+    s.add_argument("paths", nargs="+", metavar="PATH")
+    s.add_argument("--without", metavar="MUNICIPALITY", action="append", default=[],
+                   help="also the mean without this municipality (repeatable), e.g. --without Oslo")
+    s.add_argument("--weight", metavar="INDICATOR", help="also the mean weighted by this indicator, e.g. inhabitants")
+    s.add_argument("--format", choices=("text", "json", "csv"), default="text")
+    s.add_argument("--norwegian", action="store_true")
+
     e = sub.add_parser("explain", help="show how one figure was derived")
     e.add_argument("name", help="an audited figure (T4.sfo_unit_cost.best, sfo_fee.per_month) or a measure")
     e.add_argument("paths", nargs="*", metavar="PATH", default=["rules"])
@@ -57,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         _parser().print_help(sys.stderr)
         return EXIT_INPUT
     try:
-        return {"check": _check, "run": _run, "explain": _explain, "fmt": _fmt}[args.command](args)
+        return {"check": _check, "run": _run, "explain": _explain, "fmt": _fmt,
+                "sensitivity": _sensitivity}[args.command](args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -217,3 +226,67 @@ def _batch(result, args) -> str:
         value = "" if r[4] is None else (f"{r[4]:.6g}".replace(".", ",") if args.norwegian else f"{r[4]:.6g}")
         w.writerow((*r[:4], value, *r[5:]))
     return buf.getvalue()
+
+
+def _sensitivity(args) -> int:
+    from benchdsl.diagnostics import did_you_mean
+    from benchdsl.pipeline import run_paths
+    from benchdsl.report.numbers import fmt
+    from benchdsl.sensitivity import alternatives, group_of, sensitivity
+
+    result = run_paths(args.paths)
+    _report_diags(result)
+    if not result.ok or result.audit is None:
+        return EXIT_INPUT
+    program = result.program
+    for name in args.without:
+        if name not in program.municipalities:
+            print(f"error: `{name}` is not a declared municipality\n  hint: "
+                  f"{did_you_mean(name, program.municipalities) or 'see the rules'}", file=sys.stderr)
+            return EXIT_INPUT
+    if args.weight and args.weight not in program.indicators:
+        print(f"error: `{args.weight}` is not an indicator\n  hint: "
+              f"{did_you_mean(args.weight, program.indicators) or 'see the rules'}", file=sys.stderr)
+        return EXIT_INPUT
+    group = group_of(program)
+    if group is None:
+        print("error: the rules compare with no group (no mean or best basis)", file=sys.stderr)
+        return EXIT_INPUT
+    bases = alternatives(group, args.without, args.weight)
+    s = sensitivity(program, result.evaluator.values, bases)
+    if args.format == "json":
+        import json
+
+        def saving(f):  # None: no saving; a string: why it could not be computed
+            return f.error.message if f.error is not None else f.value
+
+        doc = {"schema": 1, "own": program.own, "year": program.year,
+               "bases": [{"name": b.name, "policy": b.policy.text} for b in bases],
+               "rows": [{"measure": m.name, "title": m.title, "unit": m.saving.unit,
+                         "savings": {b.name: saving(f) for b, f in zip(bases, figs)},
+                         "spread": max((f.value or 0) for f in figs if f.error is None)
+                         - min((f.value or 0) for f in figs if f.error is None)}
+                        for m, figs in s.rows]}
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        return EXIT_OK
+    if args.format == "csv":
+        import csv
+
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(["measure", "unit", *(b.name for b in bases)])
+        for m, figs in s.rows:
+            w.writerow([m.name, m.saving.unit,
+                        *("?" if f.error else "" if f.value is None else f"{f.value:.6g}" for f in figs)])
+        return EXIT_OK
+    label = max(12, 80 - 7 * len(bases))
+    print(f"Savings under alternative bases, {program.own} {program.year} ({program.measures and next(iter(program.measures.values())).saving.unit}); "
+          f"group {group.text}")
+    print(" " * label + "".join(f"{b.title[:6]:>7}" for b in bases))
+    for m, figs in s.rows:
+        name = m.name if len(m.name) <= label - 1 else m.name[: label - 2] + "…"
+        print(f"{name:<{label}}" + "".join(
+            f"{'?' if f.error else fmt(f.value, m.round, args.norwegian):>7}" for f in figs))
+    print("\n– no saving; ? not computable (see the warnings)")
+    for b in bases:
+        print(f"  {b.title:>8}: {b.policy.text}")
+    return EXIT_OK

@@ -153,6 +153,20 @@ class Evaluator:
                 raise EvalError(span, f"no member of {policy.group.text} has a value of `{name}`")
             if isinstance(policy, ir.Mean):
                 v = math.fsum(r.value for r in rows) / len(rows)
+            elif isinstance(policy, ir.WMean):
+                weighted = []
+                for r in rows:  # a member without a weight is left out, as one without a value is
+                    try:
+                        weighted.append((r, self.indicator(policy.weight, r.municipality, self.year, ctx, span)))
+                    except EvalError as exc:
+                        skipped.append(r.municipality)
+                        self.diags.append(warning(span, f"{exc.message}; left out of {policy.text}", exc.hint))
+                rows = [r for r, _ in weighted]
+                weights = [w for _, w in weighted]
+                total = math.fsum(weights)
+                if total == 0:
+                    raise EvalError(span, f"{policy.text}: the weights add up to zero")
+                v = math.fsum(r.value * w for r, w in weighted) / total
             else:
                 if ind.better is None:
                     raise EvalError(span, f"{policy.text} needs to know which direction is better for `{name}`",

@@ -55,6 +55,15 @@ class Mean:
 
 
 @attrs.frozen
+class WMean:
+    """A mean weighted by another indicator (population, users, ...)."""
+
+    group: MemberSet
+    weight: str
+    text: str = ""
+
+
+@attrs.frozen
 class Best:
     k: int
     group: MemberSet
@@ -79,7 +88,7 @@ class Literal:
     text: str = ""
 
 
-Policy = Mean | Best | Peer | Year | Literal
+Policy = Mean | WMean | Best | Peer | Year | Literal
 
 
 @attrs.frozen
