@@ -1,6 +1,7 @@
 """Batch evaluation (every municipality, every year, on arrays) agrees with the
 figure-at-a-time evaluator."""
 
+import json
 import math
 
 import numpy as np
@@ -96,3 +97,25 @@ def test_for_all_prints_one_long_table():
     assert code == 0 and lines[0] == "municipality,year,measure,basis,saving,unit,status"
     assert "Trondheim,2007,sfo_fee,third_best,16.7879,MNOK,saving" in lines
     assert "Trondheim,2007,group_size,mean_others,,MNOK,none" in lines
+
+
+def test_for_all_on_a_small_generated_panel_from_the_cli(tmp_path):
+    (tmp_path / "r.bench").write_text(RULES.format(
+        munis="\n".join(f"municipality {m}" for m in NAMES[:5]), group=", ".join(NAMES[:5]), own=NAMES[0],
+        peer=NAMES[1], better="lower"), encoding="utf-8")
+    lines = ["variable,municipality,year,value,unit"]
+    for i, m in enumerate(NAMES[:5]):
+        for y in (2006, 2007, 2008):
+            lines += [f"cost,{m},{y},{100 + 10 * i + y - 2006},NOK/user", f"users,{m},{y},{1000 * (i + 1)},user"]
+    (tmp_path / "panel.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, err = cli("run", str(tmp_path / "r.bench"), "--for", "all", "--format", "json")
+    assert code == 0, err
+    rows = json.loads(out)["rows"]
+    assert len(rows) == 5 * 3 * 5  # municipalities x years x bases
+    # Trondheim (121 in 2007) against the mean of the other four, (101 + 111 + 131 + 141) / 4 = 121: no saving
+    st = [r for r in rows if r["municipality"] == "Trondheim" and r["year"] == 2007 and r["basis"] == "mean_others"]
+    assert st[0]["status"] == "none" and st[0]["saving"] is None
+    # Bærum, the most expensive (141), against the 2nd best of the others (111), with 5 000 + 10 users
+    last = NAMES[4]
+    r = next(r for r in rows if r["municipality"] == last and r["year"] == 2007 and r["basis"] == "second")
+    assert r["saving"] == pytest.approx((141 - 111) * 5010 / 1e6)
