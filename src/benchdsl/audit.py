@@ -126,7 +126,7 @@ def compare(value: float | None, peer: str | None, pub: ir.PubValue, decimals: i
     return pub.value - below - eps <= v <= pub.value + above + eps, v - pub.value
 
 
-class _Tables:
+class Tables:
     """Table cells, computed; `pinned` replaces known-inconsistent cells by their published values."""
 
     def __init__(self, program: ir.Program, ev: Evaluator, pinned: dict[str, ir.PubValue]):
@@ -173,9 +173,9 @@ def audit(program: ir.Program, ev: Evaluator) -> Audit:
         pub = _published(program, name)
         if pub is not None and pub.kind in ("number", "none"):
             pins[name] = pub
-    plain = _Tables(program, ev, {})
-    alone = {name: _Tables(program, ev, {name: pub}) for name, pub in pins.items()}
-    together = _Tables(program, ev, pins)
+    plain = Tables(program, ev, {})
+    alone = {name: Tables(program, ev, {name: pub}) for name, pub in pins.items()}
+    together = Tables(program, ev, pins)
     items: list[Item] = []
 
     def status(name: str, ok: bool, recheck) -> tuple[str, str]:

@@ -131,7 +131,7 @@ def _syntax_error(exc: UnexpectedInput, text: str, path: str) -> Diagnostic:
         message += "; expected " + _one_of(expected)
     block = _enclosing_block(text, tok.start_pos or 0)
     if block and tok.type in ("NAME", "UNIT") and str(tok) not in _FIELD_KEYWORDS[block]:
-        if exc.expected & {"LET", "UNIT_FIELD", "SAVING", "COLUMN", "BETTER", "SOURCE", "RBRACE", "ROW", "NOTE"} or "RBRACE" in exc.expected:
+        if "RBRACE" in exc.expected:  # where a field could start, a `}` could too
             message = f"unknown field `{tok}` in {block}"
             hint = did_you_mean(str(tok), _FIELD_KEYWORDS[block]) or "fields: " + ", ".join(_FIELD_KEYWORDS[block])
     pos = tok.start_pos or 0

@@ -55,9 +55,9 @@ def _item(program: ir.Program, ev, audit, item: Item, norwegian: bool) -> list[s
     else:
         claim = next(c for c in program.claims if c.name == item.name)
         lines.append(f"  rule: {claim.span}")
-        from benchdsl.audit import _Tables
+        from benchdsl.audit import Tables
 
-        fig = ev.claim(claim, cells=_Tables(program, ev, {}), record=True)
+        fig = ev.claim(claim, cells=Tables(program, ev, {}), record=True)
         if claim.scenario:
             sc = program.scenarios[claim.scenario]
             lines.append(f"  under basis `{sc.name}` ({sc.title}): {sc.policy.text}")

@@ -36,7 +36,7 @@ def _published(p: ir.PubValue) -> dict:
 
 def _derivation(program: ir.Program, ev, audit: Audit, i: Item) -> dict:
     """What `explain` shows, as data: inputs with sources, bases with members, steps, arithmetic."""
-    from benchdsl.audit import _Tables
+    from benchdsl.audit import Tables
     from benchdsl.report.explain import numeric, symbolic
 
     if i.kind == "cell":
@@ -56,7 +56,7 @@ def _derivation(program: ir.Program, ev, audit: Audit, i: Item) -> dict:
         out = {"measure": m.name}
     else:
         claim = next(c for c in program.claims if c.name == i.name)
-        fig = ev.claim(claim, cells=_Tables(program, ev, {}), record=True)
+        fig = ev.claim(claim, cells=Tables(program, ev, {}), record=True)
         if isinstance(claim.expr, ir.PeerOf):
             expr, factor = None, 1.0
         else:
