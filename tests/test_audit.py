@@ -126,3 +126,9 @@ def test_rows_without_published_values_are_computed_but_not_audited(tmp_path):
     assert statuses(r) == {"T.a.mean": "ok"}
     assert r.audit.cells[("T", "b", "mean")] == pytest.approx(2.0)
     assert r.audit.cells[("T", "total", "mean")] == pytest.approx(3.0)
+
+
+def test_values_too_large_to_add_are_a_located_error_not_a_crash(tmp_path):
+    rows = [r for r in ROWS if r[1] not in ("B", "C")] + [("cost", "B", 2007, 1e308), ("cost", "C", 2007, 1e308)]
+    r = run(tmp_path, RULES, rows)
+    assert "the result is not a finite number" in " ".join(d.message for d in r.diags if d.is_error)

@@ -21,7 +21,7 @@ import attrs
 
 from benchdsl import ir
 from benchdsl.diagnostics import Diagnostic, warning
-from benchdsl.evaluate import Evaluator, Figure
+from benchdsl.evaluate import Evaluator, Figure, fsum
 
 OK, MISMATCH, KNOWN, FOLLOWS, ERROR = "ok", "mismatch", "known", "follows", "error"
 APPROX_SLACK = 0.05  # "om lag", "vel", "nærmere": within 5 % unless a ± is given
@@ -153,7 +153,7 @@ class Tables:
         # A total adds the rows as the table shows them, as a printed table's sum does.
         parts = [self(table, x.name, column) for x in t.rows if x.kind in ("measure", "table")]
         shown = [round_half_up(v, t.decimals) for v in parts if v is not None]
-        return math.fsum(shown) if shown else None
+        return fsum(shown) if shown else None
 
     def total(self, table: str, ci: int) -> float | None:
         t = self.p.tables[table]
@@ -163,7 +163,7 @@ class Tables:
             return self(table, total.name, col)
         parts = [self(table, r.name, col) for r in t.rows if r.kind in ("measure", "table")]
         shown = [round_half_up(v, t.decimals) for v in parts if v is not None]
-        return math.fsum(shown) if shown else None
+        return fsum(shown) if shown else None
 
 
 def audit(program: ir.Program, ev: Evaluator) -> Audit:

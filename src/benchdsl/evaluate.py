@@ -152,7 +152,7 @@ class Evaluator:
             if not rows:
                 raise EvalError(span, f"no member of {policy.group.text} has a value of `{name}`")
             if isinstance(policy, ir.Mean):
-                v = math.fsum(r.value for r in rows) / len(rows)
+                v = fsum(r.value for r in rows) / len(rows)
             elif isinstance(policy, ir.WMean):
                 weighted = []
                 for r in rows:  # a member without a weight is left out, as one without a value is
@@ -163,10 +163,10 @@ class Evaluator:
                         self.diags.append(warning(span, f"{exc.message}; left out of {policy.text}", exc.hint))
                 rows = [r for r, _ in weighted]
                 weights = [w for _, w in weighted]
-                total = math.fsum(weights)
+                total = fsum(weights)
                 if total == 0:
                     raise EvalError(span, f"{policy.text}: the weights add up to zero")
-                v = math.fsum(r.value * w for r, w in weighted) / total
+                v = fsum(r.value * w for r, w in weighted) / total
             else:
                 if ind.better is None:
                     raise EvalError(span, f"{policy.text} needs to know which direction is better for `{name}`",
@@ -277,6 +277,14 @@ class Evaluator:
         except EvalError as exc:
             return Figure(c.name, c.scenario, None, getattr(c.expr, "unit", ""), None,
                           error=error(exc.span, exc.message, exc.hint), trace=ctx.trace)
+
+
+def fsum(values) -> float:
+    """math.fsum, but a sum too large for a float is infinity (reported by _finite), not an exception."""
+    try:
+        return math.fsum(values)
+    except OverflowError:
+        return math.inf
 
 
 def _finite(value: float, span: Span | None) -> float:
