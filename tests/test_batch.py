@@ -88,7 +88,9 @@ def test_batch_agrees_with_the_scalar_evaluator_for_every_own_and_year(tmp_path_
                 if fig.error is not None or fig.raw is None:
                     assert np.isnan(got), (own, year, scenario)
                 else:
-                    assert got == pytest.approx(fig.raw, rel=1e-9, abs=1e-12), (own, year, scenario)
+                    # Leaving own out of a group sum by subtraction loses a few ulps of the sum:
+                    # agreement to a thousandth of a krone (1e-9 MNOK) is what matters.
+                    assert got == pytest.approx(fig.raw, rel=1e-9, abs=1e-9), (own, year, scenario)
 
 
 def test_for_all_prints_one_long_table():
