@@ -132,3 +132,22 @@ def test_values_too_large_to_add_are_a_located_error_not_a_crash(tmp_path):
     rows = [r for r in ROWS if r[1] not in ("B", "C")] + [("cost", "B", 2007, 1e308), ("cost", "C", 2007, 1e308)]
     r = run(tmp_path, RULES, rows)
     assert "the result is not a finite number" in " ".join(d.message for d in r.diags if d.is_error)
+
+
+def test_reconcile_solves_for_the_input_that_reproduces_a_figure_and_names_what_it_breaks(tmp_path):
+    r = run(tmp_path, RULES + 'known T.b.mean: "doubled twice" reconcile users A\n', ROWS)
+    note = next(i for i in r.audit.items if i.name == "T.b.mean").note
+    # b = (110 - 100) x users x 2 = 9.9 MNOK when users = 495 000; a reads users too
+    assert "T.b.mean is reproduced if users for A 2007 is 495 000 user instead of 100 000." in note
+    assert "That value breaks T.a.mean" in note
+
+
+def test_reconcile_that_breaks_nothing_says_so(tmp_path):
+    rules = RULES.replace("saving = gap(cost) * users * 2", "saving = gap(cost) * clients").replace(
+        "measure a {", 'indicator clients {\n    unit user\n    source "clients"\n}\nmeasure a {')
+    r = run(tmp_path, rules + 'known T.b.mean: "clients undercounted" reconcile clients A\n',
+            ROWS + [("clients", "A", 2007, 100_000, "user")])
+    note = next(i for i in r.audit.items if i.name == "T.b.mean").note
+    # b = 10 NOK/user x clients = 9.9 MNOK when clients = 990 000; nothing else reads clients
+    assert "reproduced if clients for A 2007 is 990 000 user instead of 100 000." in note
+    assert "No other published figure changes." in note

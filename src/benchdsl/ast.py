@@ -257,6 +257,7 @@ class Table:
 class Known:
     target: tuple[str, ...]
     reason: str
+    reconcile: tuple[str, str, int | None] | None = None  # (indicator, municipality, year)
     span: Span | None = _span()
 
     @property

@@ -166,7 +166,7 @@ class Tables:
         return fsum(shown) if shown else None
 
 
-def audit(program: ir.Program, ev: Evaluator) -> Audit:
+def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True) -> Audit:
     diags: list[Diagnostic] = []
     pins = {}
     for name in program.known:
@@ -228,6 +228,9 @@ def audit(program: ir.Program, ev: Evaluator) -> Audit:
         if item.status == OK:
             diags.append(warning(k.span, f"`{name}` is declared a known inconsistency, but it is reproduced",
                                  "remove the `known` declaration"))
+        elif reconcile and k.reconcile is not None and item.published.kind in ("number", "range"):
+            note = _reconcile(program, ev, item, k, items)
+            items[items.index(item)] = attrs.evolve(item, note=f"{item.note} {note}".strip())
     diags.extend(ev.diags)
     return Audit(tuple(items), dict(plain.memo), tuple(diags))
 
@@ -244,3 +247,59 @@ def _published(program: ir.Program, name: str) -> ir.PubValue | None:
                 ci = [c.name for c in t.columns].index(parts[2])
                 return r.published[ci]
     return None
+
+
+def _item_value(program: ir.Program, ev: Evaluator, item: Item) -> float | None:
+    """The item's value before rounding and before 'no saving' (a saving may go negative while solving)."""
+    if item.kind == "claim":
+        claim = next(c for c in program.claims if c.name == item.name)
+        return ev.claim(claim, cells=Tables(program, ev, {})).value
+    t = program.tables[item.table]
+    row = next(r for r in t.rows if r.name == item.row)
+    if row.kind == "measure":
+        return ev.measure(row.source, next(c for c in t.columns if c.name == item.column).scenario).raw
+    return Tables(program, ev, {})(item.table, item.row, item.column)
+
+
+def _reconcile(program: ir.Program, ev: Evaluator, item: Item, known: ir.Known, items: list[Item]) -> str:
+    """Which value of one input reproduces the published figure, and what else that value changes."""
+    ind, muni, year = known.reconcile
+    year = year or ev.year
+    pub = item.published
+    target = pub.value if pub.kind == "number" else (pub.value + pub.high) / 2
+    try:
+        x0 = ev.value(ind, muni, year)
+    except Exception:
+        return f"(No value of {ind} for {muni} {year} to reconcile with.)"
+
+    def f(x: float) -> float:
+        trial = Evaluator(program, ev.values, ev.own, ev.year, {**ev.overrides, (ind, muni, year): x})
+        v = _item_value(program, trial, item)
+        return math.nan if v is None else v - target
+
+    x, fx = x0, f(x0)
+    x1 = x0 * 1.05 if x0 else 1.0
+    f1 = f(x1)
+    for _ in range(60):  # secant steps: the figures are smooth in each input
+        if not (math.isfinite(fx) and math.isfinite(f1)) or f1 == fx:
+            break
+        x, fx, x1, f1 = x1, f1, x1 - f1 * (x1 - x) / (f1 - fx), None
+        f1 = f(x1)
+        if math.isfinite(f1) and abs(f1) <= 1e-9 * max(1.0, abs(target)):
+            break
+    if not (math.isfinite(f1) and abs(f1) <= 1e-6 * max(1.0, abs(target))):
+        return f"(No value of {ind} for {muni} {year} reproduces {pub.text}.)"
+    unit = program.indicators[ind].unit
+
+    def num(x: float, with_unit: bool = False) -> str:
+        text = f"{x:,.0f}".replace(",", " ") if abs(x) >= 1000 else f"{x:.4g}"
+        text += f" {unit}" if with_unit else ""
+        return text + (f" ({x * 100:.2f} %)" if "/" in unit and 0 < abs(x) < 1 else "")
+
+    shown, was = num(x1, with_unit=True), num(x0)
+    trial = Evaluator(program, ev.values, ev.own, ev.year, {**ev.overrides, (ind, muni, year): x1})
+    after = {i.name: i.status for i in audit(program, trial, reconcile=False).items}
+    broken = sorted(i.name for i in items if i.status == OK and after.get(i.name) != OK)
+    consequence = ("That value breaks " + ", ".join(broken) + ": no single value reproduces all the report states."
+                   if broken else "No other published figure changes.")
+    return f"Computed: {item.name} is reproduced if {ind} for {muni} {year} is {shown} instead of {was}. {consequence}"

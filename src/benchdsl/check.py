@@ -741,7 +741,17 @@ class _Checker:
                 continue
             if k.name in out:
                 self.err(k.span, f"`{k.name}` is declared known twice")
-            out[k.name] = ir.Known(k.name, k.reason, k.span)
+            if k.reconcile is not None:
+                ind, muni, _ = k.reconcile
+                if self.kind_of.get(ind) != "indicator":
+                    self.err(k.span, f"`reconcile` names `{ind}`, which is not an indicator",
+                             did_you_mean(ind, self.names_of("indicator")))
+                    continue
+                if muni not in self.municipalities:
+                    self.err(k.span, f"`reconcile` names `{muni}`, which is not a municipality",
+                             did_you_mean(muni, self.municipalities))
+                    continue
+            out[k.name] = ir.Known(k.name, k.reason, k.span, k.reconcile)
         return out
 
 

@@ -91,9 +91,11 @@ class _Ctx:
 
 
 class Evaluator:
-    def __init__(self, program: ir.Program, values: dict, own: str | None = None, year: int | None = None):
+    def __init__(self, program: ir.Program, values: dict, own: str | None = None, year: int | None = None,
+                 overrides: dict | None = None):
         self.p = program
         self.values = values
+        self.overrides = overrides or {}  # (indicator, municipality, year) -> value: a what-if
         self.own = own or program.own
         self.year = year or program.year
         self.diags: list[Diagnostic] = []
@@ -104,7 +106,9 @@ class Evaluator:
     def indicator(self, name: str, muni: str, year: int, ctx: _Ctx, span: Span | None) -> float:
         adjust = ctx.adjust if muni == self.own and year == self.year else {}
         ind = self.p.indicators[name]
-        if ind.formula is not None:
+        if (name, muni, year) in self.overrides:
+            v, obs = self.overrides[(name, muni, year)], None
+        elif ind.formula is not None:
             sub = _Ctx(None, adjust, {}, None, None, ctx.trace)
             v = self.eval(ind.formula.expr, sub, muni, year) * ind.formula.factor
             obs = None
@@ -184,6 +188,10 @@ class Evaluator:
             key = (name, policy.text or type(policy).__name__)
             ctx.trace.bases.setdefault(key, BasisUse(name, policy.text, ind.unit, rows, v, peer, skipped))
         return v, peer
+
+    def value(self, name: str, muni: str, year: int) -> float:
+        """An indicator's value, as rules see it (raises EvalError when the panel lacks it)."""
+        return self.indicator(name, muni, year, _Ctx(None, {}, {}, None, None, None), None)
 
     # --- expressions ----------------------------------------------------------
     def eval(self, node, ctx: _Ctx, muni: str | None = None, year: int | None = None) -> float:

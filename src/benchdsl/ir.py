@@ -284,6 +284,7 @@ class Known:
     item: str
     reason: str
     span: Span | None = None
+    reconcile: tuple[str, str, int | None] | None = None  # solve for this input: (indicator, municipality, year)
 
 
 @attrs.frozen

@@ -372,7 +372,10 @@ class _Build(Transformer):
 
     def known(self, meta, c):
         path, span = c[0]
-        return ast.Known(path, _string(c[1]), self._s(meta))
+        reconcile = None
+        if len(c) > 2:
+            reconcile = (str(c[2]), str(c[3]), int(float(c[4])) if len(c) > 4 else None)
+        return ast.Known(path, _string(c[1]), reconcile, self._s(meta))
 
 
 _QUALIFIERS = {
