@@ -43,10 +43,20 @@ _FIELD_KEYWORDS = {
 
 @functools.cache
 def parser() -> Lark:
-    # cache=True stores the built LALR tables on disk, keyed by the grammar's hash.
+    # The built LALR tables are kept in benchdsl's cache folder (lark checks the
+    # grammar's hash when it loads them), so "no cache" means none at all.
+    from benchdsl import cache
+
+    where: str | bool = False
+    if cache.enabled():
+        try:
+            cache.folder().mkdir(parents=True, exist_ok=True)
+            where = str(cache.folder() / "grammar.lalr")
+        except OSError:
+            where = False
     return Lark.open_from_package(
         "benchdsl", "grammar.lark", parser="lalr", propagate_positions=True,
-        maybe_placeholders=False, cache=True,
+        maybe_placeholders=False, cache=where,
     )
 
 
