@@ -51,3 +51,13 @@ def test_the_browser_shows_tables_chart_and_reachable_derivations(page, tmp_path
     shot = tmp_path / "shot.png"
     _browser(f"--screenshot={shot}", "--window-size=1100,1400", page.as_uri(), user_dir=tmp_path / "profile2")
     assert shot.exists() and shot.stat().st_size > 20_000
+
+
+def test_a_table_with_nothing_published_has_one_column_per_basis(tmp_path):
+    out = tmp_path / "w.html"
+    code, _, err = cli("run", str(ROOT / "examples" / "what_if_bases"), "--html", str(out))
+    assert code == 0, err
+    text = out.read_text(encoding="utf-8")
+    assert '<th colspan="1">No Oslo</th>' in text and "<th>computed</th>" not in text
+    colours = set(re.findall(r'<rect class="bar"[^>]* fill="(#[0-9a-f]{6})"', text))
+    assert len(colours) == 6  # six bases, six colours

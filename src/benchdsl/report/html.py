@@ -92,20 +92,24 @@ def _value_cell(i: Item, shown: str, norwegian: bool) -> str:
 
 
 def _table(t: ir.Table, items: dict[str, Item], values: dict, norwegian: bool) -> str:
-    head = "".join(f'<th colspan="3">{escape(c.header)}</th>' for c in t.columns)
+    audited = any(r.published for r in t.rows)  # nothing published: one computed column per basis
+    head = "".join(f'<th colspan="{3 if audited else 1}">{escape(c.header)}</th>' for c in t.columns)
     sub = "".join('<th>computed</th><th class="pub">report</th><th></th>' for _ in t.columns)
-    rows = [f"<h2>{escape(t.title)}</h2>", f'<table id="table-{escape(t.name)}">',
-            f"<tr><th></th>{head}</tr>", f"<tr><th></th>{sub}</tr>"]
+    rows = [f"<h2>{escape(t.title)}</h2>", f'<table id="table-{escape(t.name)}">', f"<tr><th></th>{head}</tr>"]
+    if audited:
+        rows.append(f"<tr><th></th>{sub}</tr>")
     has_sections = any(r.kind == "section" for r in t.rows)
     for r in t.rows:
         if r.kind == "section":
-            rows.append(f'<tr class="section"><td colspan="{1 + 3 * len(t.columns)}">{escape(r.label)}</td></tr>')
+            span = 1 + (3 if audited else 1) * len(t.columns)
+            rows.append(f'<tr class="section"><td colspan="{span}">{escape(r.label)}</td></tr>')
             continue
         cls = ' class="total"' if r.kind == "total" else ""
         indent = ' class="indent"' if has_sections and r.kind != "total" else ""
         cells = "".join(
             _value_cell(items[key], fmt(items[key].computed, t.decimals, norwegian), norwegian) if key in items
-            else f'<td>{fmt(values.get((t.name, r.name, c.name)), t.decimals, norwegian)}</td><td></td><td></td>'
+            else f'<td>{fmt(values.get((t.name, r.name, c.name)), t.decimals, norwegian)}</td>'
+            + ("<td></td><td></td>" if audited else "")
             for key, c in ((f"{t.name}.{r.name}.{c.name}", c) for c in t.columns))
         rows.append(f"<tr{cls}><td{indent}>{escape(r.label)}</td>{cells}</tr>")
     rows.append("</table>")
@@ -119,7 +123,7 @@ def _chart_table(program: ir.Program) -> ir.Table | None:
     return (summary or tables or [None])[-1]
 
 
-_COLOURS = ("#0969da", "#bf8700", "#1a7f37", "#8250df")
+_COLOURS = ("#0969da", "#bf8700", "#1a7f37", "#8250df", "#cf222e", "#1b7c83", "#6e7781", "#bc4c00")
 
 
 def _chart(t: ir.Table, audit: Audit, norwegian: bool) -> str:
@@ -130,9 +134,12 @@ def _chart(t: ir.Table, audit: Audit, norwegian: bool) -> str:
     top = max([v for vs in values for v in vs if v] + [1e-9])
     label_w, bar_w, bar_h, gap = 160, 420, 14, 10
     group_h = bar_h * len(t.columns) + gap
-    height = group_h * len(rows) + 30
-    out = [f'<svg id="chart" role="img" aria-label="{escape(t.title, quote=True)}" width="{label_w + bar_w + 80}" '
-           f'height="{height}" viewBox="0 0 {label_w + bar_w + 80} {height}" xmlns="http://www.w3.org/2000/svg">']
+    per_line = 3  # legend entries per line, so that long headers never run off the chart
+    legend_lines = -(-len(t.columns) // per_line)
+    height = group_h * len(rows) + 10 + 20 * legend_lines
+    width = label_w + bar_w + 80
+    out = [f'<svg id="chart" role="img" aria-label="{escape(t.title, quote=True)}" width="{width}" '
+           f'height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">']
     for gi, (r, vs) in enumerate(zip(rows, values)):
         y0 = gi * group_h
         out.append(f'<text x="0" y="{y0 + bar_h * len(t.columns) / 2 + 4:.0f}">{escape(r.label)}</text>')
@@ -140,14 +147,13 @@ def _chart(t: ir.Table, audit: Audit, norwegian: bool) -> str:
             w = bar_w * max(v or 0.0, 0.0) / top
             y = y0 + ci * bar_h
             out.append(f'<rect class="bar" data-row="{escape(r.name)}" data-column="{escape(t.columns[ci].name)}" '
-                       f'x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h - 2}" fill="{_COLOURS[ci % 4]}">'
+                       f'x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h - 2}" fill="{_COLOURS[ci % len(_COLOURS)]}">'
                        f"<title>{escape(t.columns[ci].header)}: {fmt(v, t.decimals, norwegian)}</title></rect>")
             out.append(f'<text x="{label_w + w + 4:.1f}" y="{y + bar_h - 4}">{fmt(v, t.decimals, norwegian)}</text>')
-    y = height - 12
-    x = label_w
     for ci, c in enumerate(t.columns):
-        out.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{_COLOURS[ci % 4]}"/>'
+        x = label_w + (ci % per_line) * (bar_w + 80) // per_line
+        y = group_h * len(rows) + 20 + 20 * (ci // per_line)
+        out.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{_COLOURS[ci % len(_COLOURS)]}"/>'
                    f'<text x="{x + 14}" y="{y}">{escape(c.header)}</text>')
-        x += 14 + 8 * len(c.header) + 20
     out.append("</svg>")
     return "\n".join(out)
