@@ -5,7 +5,7 @@ from __future__ import annotations
 from benchdsl import ir
 from benchdsl.audit import Item, round_half_up, tolerance
 from benchdsl.evaluate import Figure, Trace
-from benchdsl.report.numbers import auto, fmt, unit_label
+from benchdsl.report.numbers import as_percent, auto, fmt, unit_label
 from benchdsl.report.text import MARKS, computed_text, published_text
 
 _STATUS = {
@@ -109,7 +109,8 @@ def _trace(program: ir.Program, trace: Trace | None, norwegian: bool, indent: st
         for inp in mine:
             year = "" if inp.year == program.year else f" ({inp.year})"
             where = f"{inp.obs.span.path}:{inp.obs.span.line}" if inp.obs else _source(program, trace, inp)
-            lines.append(f"{indent}  {inp.indicator}{year} = {auto(inp.value, norwegian)} {unit_label(inp.unit, norwegian)}   {where}")
+            lines.append(f"{indent}  {inp.indicator}{year} = {auto(inp.value, norwegian)} {unit_label(inp.unit, norwegian)}"
+                         f"{as_percent(inp.value, inp.unit, norwegian)}   {where}")
             if inp.obs and (inp.obs.provenance or inp.obs.note):
                 lines.append(f"{indent}      [{inp.obs.provenance}] {inp.obs.note}")
             if inp.adjusted:
@@ -122,10 +123,12 @@ def _trace(program: ir.Program, trace: Trace | None, norwegian: bool, indent: st
             mark = "  ← basis" if use.peer and r.municipality == use.peer and r.rank else ""
             inp = trace.inputs.get((use.indicator, r.municipality, program.year))
             src = f"   {_source(program, trace, inp)}" if inp else ""
-            lines.append(f"{indent}  {rank}{r.municipality}: {auto(r.value, norwegian)}{mark}{src}")
+            lines.append(f"{indent}  {rank}{r.municipality}: {auto(r.value, norwegian)}"
+                         f"{as_percent(r.value, use.unit, norwegian)}{mark}{src}")
         if use.skipped:
             lines.append(f"{indent}  left out (no value): {', '.join(use.skipped)}")
-        lines.append(f"{indent}  = {auto(use.value, norwegian)} {unit_label(use.unit, norwegian)}")
+        lines.append(f"{indent}  = {auto(use.value, norwegian)} {unit_label(use.unit, norwegian)}"
+                     f"{as_percent(use.value, use.unit, norwegian)}")
     for name, value, unit, node in trace.lets:
         lines.append(f"{indent}let {name} = {symbolic(node)}")
         lines.append(f"{indent}    = {numeric(node, trace, norwegian)} = {auto(value, norwegian)} {unit}")

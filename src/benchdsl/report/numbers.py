@@ -40,3 +40,14 @@ def auto(value: float, norwegian: bool = False) -> str:
         return fmt(value, 0, norwegian)
     decimals = 0 if a >= 1000 else 1 if a >= 100 else 2 if a >= 10 else 3 if a >= 1 else 4
     return fmt(value, decimals, norwegian)
+
+
+def as_percent(value: float, unit: str, norwegian: bool = False) -> str:
+    """' (11.30 %)' for a share of counted things (pupil/inhabitant), as reports print it; else ''."""
+    from benchdsl.units import DOMAIN_UNITS
+
+    parts = unit.split("/")
+    counted = {u for u in DOMAIN_UNITS if "NOK" not in u}
+    if len(parts) == 2 and set(parts) <= counted:
+        return f" ({fmt(value * 100, 2, norwegian)} %)"
+    return ""
