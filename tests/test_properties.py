@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from benchdsl.parse import parse
 from benchdsl.pipeline import check_paths, run_paths

@@ -15,10 +15,9 @@ import attrs
 
 from benchdsl import ast, ir, units
 from benchdsl.diagnostics import Diagnostic, did_you_mean, error
+from benchdsl.typecheck import ExprChecker, Scope, _a
 
-BUILTINS = ("basis", "gap", "peer", "max", "min")
 MAX_DECIMALS = 10
-POLICIES = ("mean", "wmean", "best", "year")
 
 
 def check(files: Iterable[ast.File]) -> tuple[ir.Program | None, list[Diagnostic]]:
@@ -27,17 +26,7 @@ def check(files: Iterable[ast.File]) -> tuple[ir.Program | None, list[Diagnostic
     return program, c.diags
 
 
-class _Scope:
-    """What names an expression may use."""
-
-    def __init__(self, kind: str, measure: str | None = None, scenario: bool = False):
-        self.kind = kind  # "indicator" | "measure" | "claim" | "basis"
-        self.measure = measure
-        self.scenario = scenario  # a scenario supplies basis() without a policy
-        self.lets: dict[str, object] = {}
-
-
-class _Checker:
+class _Checker(ExprChecker):
     def __init__(self, files: list[ast.File]):
         self.files = files
         self.diags: list[Diagnostic] = []
@@ -101,7 +90,7 @@ class _Checker:
         scenarios = {}
         for name in self.names_of("basis"):
             d = self.decls[name]
-            policy = self.policy(d.expr, None, _Scope("basis"))
+            policy = self.policy(d.expr, None, Scope("basis"))
             if policy is not None:
                 scenarios[name] = ir.Scenario(name, d.title or name, policy, d.span)
         self.scenarios = scenarios
@@ -196,34 +185,6 @@ class _Checker:
         self.groups[name] = tuple(members)
         return self.groups[name]
 
-    def member_set(self, e, stack=()) -> ir.MemberSet | None:
-        if isinstance(e, ast.OwnRef):
-            return ir.MemberSet((), include_own=True, text="own")
-        if isinstance(e, ast.Ref) and len(e.path) == 1:
-            n = e.name
-            if self.kind_of.get(n) == "municipality":
-                return ir.MemberSet((n,), text=n)
-            if self.kind_of.get(n) == "group":
-                return ir.MemberSet(self.resolve_group(n, stack), text=n)
-            self.err(e.span, f"`{n}` is not a municipality or group",
-                     did_you_mean(n, self.names_of("municipality", "group")))
-            return None
-        if isinstance(e, ast.BinOp) and e.op in "+-":
-            left = self.member_set(e.left, stack)
-            right = self.member_set(e.right, stack)
-            if left is None or right is None:
-                return None
-            text = f"{left.text} {e.op} {right.text}"
-            if e.op == "+":
-                inc = left.include + tuple(m for m in right.include if m not in left.include)
-                exc = tuple(m for m in left.exclude if m not in right.include)
-                return ir.MemberSet(inc, exc, left.exclude_own and not right.include_own,
-                                    left.include_own or right.include_own, text)
-            return ir.MemberSet(left.include, left.exclude + right.include,
-                                left.exclude_own or right.include_own, left.include_own and not right.include_own, text)
-        self.err(getattr(e, "span", None), "expected a group of municipalities, e.g. ASSS - own - Oslo")
-        return None
-
     # --- indicators --------------------------------------------------------
     def check_indicator_head(self, d: ast.Indicator) -> None:
         if d.unit is None:
@@ -248,7 +209,7 @@ class _Checker:
             for dep in _refs(d.formula):
                 if self.kind_of.get(dep) == "indicator":
                     self.check_formula(dep, stack + (name,))
-            got = self.expr(d.formula, _Scope("indicator"))
+            got = self.expr(d.formula, Scope("indicator"))
             if got is None:
                 return
             node, q = got
@@ -261,230 +222,9 @@ class _Checker:
             None if d.formula is not None else (d.source or name), formula, d.notes, d.span,
         )
 
-    # --- expressions -------------------------------------------------------
-    def scaled(self, node, q, target, span, what: str):
-        try:
-            f = units.factor(q, target)
-        except units.UnitError as exc:
-            self.err(span, f"{what} has unit {units.show(q)}, which is not {units.show(target)}", exc.hint)
-            return None
-        return ir.Scaled(node, f, units.show(target))
-
-    def expr(self, e, scope: _Scope):
-        """-> (ir node, unit quantity) or None after reporting an error."""
-        if isinstance(e, ast.Quantity):
-            q = self.unit(e.unit, e.span)
-            if q is None:
-                return None
-            return ir.Const(e.value, units.show(q), e.text + (f" {e.unit.text}" if e.unit else ""), e.span), q
-        if isinstance(e, ast.Ref):
-            return self.ref(e, scope)
-        if isinstance(e, ast.OwnRef):
-            self.err(e.span, "`own` names a municipality, not a value",
-                     "use an indicator for its own value, or `mean(ASSS - own)` in a basis")
-            return None
-        if isinstance(e, ast.Neg):
-            got = self.expr(e.operand, scope)
-            return None if got is None else (ir.Neg(got[0], units.show(got[1]), e.span), got[1])
-        if isinstance(e, ast.BinOp):
-            left, right = self.expr(e.left, scope), self.expr(e.right, scope)
-            if left is None or right is None:
-                return None
-            (ln, lq), (rn, rq) = left, right
-            if ln.unit == "municipality" or rn.unit == "municipality":
-                self.err(e.span, "peer() gives a municipality, which cannot take part in arithmetic")
-                return None
-            if e.op in "+-":
-                try:
-                    f = units.factor(rq, lq)
-                except units.UnitError as exc:
-                    verb = "add" if e.op == "+" else "subtract"
-                    self.err(e.span, f"cannot {verb} {units.show(lq)} and {units.show(rq)}", exc.hint)
-                    return None
-                return ir.Arith(e.op, ln, rn, f, units.show(lq), e.span), lq
-            q = lq * rq if e.op == "*" else lq / rq
-            return ir.Arith(e.op, ln, rn, 1.0, units.show(q), e.span), q
-        if isinstance(e, ast.Call):
-            return self.call(e, scope)
-        raise AssertionError(f"unknown node {e!r}")  # a bug, not an input error
-
-    def ref(self, e: ast.Ref, scope: _Scope):
-        if len(e.path) == 3:
-            return self.cell_ref(e, scope)
-        name = e.name
-        if len(e.path) == 1:
-            if name in scope.lets:
-                q = scope.lets[name]
-                return ir.LetRef(name, units.show(q), e.span), q
-            if name == "saving" and scope.kind == "claim" and scope.measure:
-                q = self.measure_units.get(scope.measure)
-                if q is not None:
-                    return ir.SavingRef(scope.measure, units.show(q), e.span), q
-            kind = self.kind_of.get(name)
-            if kind == "indicator":
-                q = self.ind_units.get(name)
-                if q is None:
-                    return None
-                return ir.OwnVal(name, units.show(q), e.span), q
-            if kind == "measure" and scope.kind == "claim":
-                q = self.measure_units.get(name)
-                if q is None:
-                    return None
-                if not scope.scenario:
-                    self.err(e.span, f"measure `{name}` is computed under a basis; add `under BASIS` to the claim")
-                    return None
-                return ir.SavingRef(name, units.show(q), e.span), q
-            if kind in ("municipality", "group"):
-                self.err(e.span, f"`{name}` is {_a(kind)}, not a value",
-                         f"for a municipality's value of an indicator write basis(INDICATOR, {name})"
-                         if kind == "municipality" else f"for a group's mean write basis(INDICATOR, mean({name}))")
-                return None
-            if kind is not None:
-                self.err(e.span, f"`{name}` is {_a(kind)}, not a value")
-                return None
-        candidates = list(scope.lets) + self.names_of("indicator") + (
-            self.names_of("measure") if scope.kind == "claim" else [])
-        self.err(e.span, f"unknown name `{name}`", did_you_mean(name, candidates), about=name)
-        return None
-
-    def cell_ref(self, e: ast.Ref, scope: _Scope):
-        t, r, c = e.path
-        table = self.tables.get(t)
-        if table is None or scope.kind != "claim" or scope.measure:
-            self.err(e.span, f"`{e.name}` is not a table cell",
-                     did_you_mean(t, self.tables) if table is None else "table cells can be used in top-level claims",
-                     about=t)
-            return None
-        if r not in {row.name for row in table.rows if row.kind != "section"}:
-            self.err(e.span, f"table `{t}` has no row `{r}`",
-                     did_you_mean(r, [row.name for row in table.rows if row.kind != "section"]))
-            return None
-        if c not in {col.name for col in table.columns}:
-            self.err(e.span, f"table `{t}` has no column `{c}`", did_you_mean(c, [col.name for col in table.columns]))
-            return None
-        q = units.parse(table.unit)
-        return ir.CellRef(t, r, c, table.unit, e.span), q
-
-    def call(self, e: ast.Call, scope: _Scope):
-        name = e.name
-        if name in POLICIES:
-            self.err(e.span, f"{name}() is a comparison basis, not a value",
-                     f"use it inside basis(INDICATOR, {name}(...)) or in a `basis` declaration")
-            return None
-        if name in ("max", "min"):
-            if len(e.args) < 2:
-                self.err(e.span, f"{name}() takes two or more values")
-                return None
-            got = [self.expr(a, scope) for a in e.args]
-            if any(g is None for g in got):
-                return None
-            q0 = got[0][1]
-            factors = []
-            for (n, q), a in zip(got, e.args):
-                try:
-                    factors.append(units.factor(q, q0))
-                except units.UnitError as exc:
-                    self.err(a.span, f"{name}() of {units.show(q0)} and {units.show(q)}", exc.hint)
-                    return None
-            return ir.Extreme(name, tuple(n for n, _ in got), tuple(factors), units.show(q0), e.span), q0
-        if name not in ("basis", "gap", "peer"):
-            self.err(e.span, f"unknown function `{name}`", did_you_mean(name, BUILTINS + POLICIES))
-            return None
-        if scope.kind == "indicator":
-            self.err(e.span, f"{name}() cannot be used in an indicator's formula",
-                     "an indicator is a value per municipality; compare it in a measure")
-            return None
-        if not 1 <= len(e.args) <= 2:
-            self.err(e.span, f"{name}() takes an indicator and optionally a basis: {name}(x) or {name}(x, Bergen)")
-            return None
-        target = e.args[0]
-        if not (isinstance(target, ast.Ref) and self.kind_of.get(target.name) == "indicator"):
-            self.err(getattr(target, "span", e.span), f"the first argument of {name}() must be an indicator",
-                     did_you_mean(getattr(target, "name", ""), self.names_of("indicator")))
-            return None
-        ind = target.name
-        q = self.ind_units.get(ind)
-        if q is None:
-            return None
-        policy = None
-        if len(e.args) == 2:
-            policy = self.policy(e.args[1], q, scope)
-            if policy is None:
-                return None
-        elif not scope.scenario:
-            self.err(e.span, f"{name}({ind}) needs a basis: this claim names none",
-                     f"add `under BASIS` to the claim, or write {name}({ind}, mean(ASSS - own))")
-            return None
-        if name == "peer":
-            return ir.PeerOf(ind, policy, span=e.span), None
-        if name == "gap":
-            d = self.decls[ind]
-            if d.better is None:
-                self.err(e.span, f"gap({ind}) needs to know which direction is better",
-                         f"add `better lower` or `better higher` to indicator `{ind}`")
-                return None
-            return ir.Gap(ind, policy, units.show(q), e.span), q
-        return ir.BasisVal(ind, policy, units.show(q), e.span), q
-
-    def policy(self, e, ind_unit, scope: _Scope):
-        """A comparison basis: mean(G), best(k, G), a municipality, year(Y), or a literal value."""
-        if isinstance(e, ast.Ref) and len(e.path) == 1 and self.kind_of.get(e.name) == "municipality":
-            return ir.Peer(e.name, e.name)
-        if isinstance(e, ast.Quantity):
-            if ind_unit is None:
-                self.err(e.span, "a literal basis belongs inside basis(INDICATOR, value); a `basis` declaration applies to many indicators")
-                return None
-            got = self.expr(e, scope)
-            if got is None:
-                return None
-            try:
-                f = units.factor(got[1], ind_unit)
-            except units.UnitError as exc:
-                self.err(e.span, f"basis value in {units.show(got[1])} for an indicator in {units.show(ind_unit)}", exc.hint)
-                return None
-            return ir.Literal(e.value * f, got[0].text)
-        if isinstance(e, ast.Call) and e.name in POLICIES:
-            text = _text(e)
-            if e.name == "mean" and len(e.args) == 1:
-                s = self.member_set(e.args[0])
-                return None if s is None else ir.Mean(s, text)
-            if e.name == "wmean" and len(e.args) == 2:
-                w = e.args[1]
-                if not (isinstance(w, ast.Ref) and self.kind_of.get(w.name) == "indicator"):
-                    self.err(getattr(w, "span", e.span), "wmean(GROUP, WEIGHT) weighs by an indicator",
-                             did_you_mean(getattr(w, "name", ""), self.names_of("indicator")))
-                    return None
-                s = self.member_set(e.args[0])
-                return None if s is None else ir.WMean(s, w.name, text)
-            if e.name == "best" and len(e.args) == 2:
-                k = e.args[0]
-                if not (isinstance(k, ast.Quantity) and k.unit is None and k.value == int(k.value) and k.value >= 1):
-                    self.err(getattr(k, "span", e.span), "best(K, GROUP) needs a whole number K ≥ 1")
-                    return None
-                s = self.member_set(e.args[1])
-                return None if s is None else ir.Best(int(k.value), s, text)
-            if e.name == "year" and len(e.args) == 1:
-                y = e.args[0]
-                if not (isinstance(y, ast.Quantity) and y.unit is None and y.value == int(y.value)):
-                    self.err(getattr(y, "span", e.span), "year(YYYY) needs a year, e.g. year(2004)")
-                    return None
-                return ir.Year(int(y.value), text)
-            self.err(e.span, f"wrong arguments to {e.name}()",
-                     {"mean": "mean(GROUP)", "wmean": "wmean(GROUP, WEIGHT)", "best": "best(K, GROUP)",
-                      "year": "year(YYYY)"}[e.name])
-            return None
-        hint = None
-        if isinstance(e, ast.Ref):
-            hint = did_you_mean(e.name, self.names_of("municipality"))
-        self.err(getattr(e, "span", None),
-                 "not a comparison basis; expected mean(GROUP), wmean(GROUP, WEIGHT), best(K, GROUP), a municipality, "
-                 "year(YYYY) or a value",
-                 hint)
-        return None
-
     # --- measures and claims ------------------------------------------------
     def check_measure(self, d: ast.Measure):
-        scope = _Scope("measure", d.name, scenario=True)
+        scope = Scope("measure", d.name, scenario=True)
         ok = True
         lets = []
         for let in d.lets:
@@ -507,7 +247,7 @@ class _Checker:
                          did_you_mean(a.indicator, self.names_of("indicator")))
                 ok = False
                 continue
-            got = self.expr(a.amount, _Scope("measure", d.name))
+            got = self.expr(a.amount, Scope("measure", d.name))
             if got is None:
                 ok = False
                 continue
@@ -547,7 +287,7 @@ class _Checker:
                 self.err(cl.span, f"claim `{cl.name}` is under `{s}`, which is not a declared basis",
                          did_you_mean(s, self.scenarios))
                 return []
-        scope = _Scope("claim", measure, scenario=bool(cl.under))
+        scope = Scope("claim", measure, scenario=bool(cl.under))
         scope.lets = dict(lets or {})
         got = self.expr(cl.expr, scope)
         if got is None:
@@ -572,43 +312,6 @@ class _Checker:
             ir.Claim(base + (f".{s}" if len(scenarios) > 1 else ""), cl.label, measure, s, expr, pub, cl.span)
             for s in scenarios
         ]
-
-    def _pub_factor(self, q, p) -> float:
-        if getattr(p, "unit", None) is None:
-            return 1.0
-        return units.published_factor(q, units.parse(p.unit.text))
-
-    def _pub_unit(self, q, p) -> str:
-        if getattr(p, "unit", None) is None:
-            return units.show(q)
-        return p.unit.text
-
-    def published(self, p, q, span, what: str) -> ir.PubValue | None:
-        if isinstance(p, ast.PubNone):
-            return ir.PubValue("none", text="-", span=p.span)
-        if isinstance(p, ast.PubName):
-            if self.kind_of.get(p.name) != "municipality":
-                self.err(p.span, f"`{p.name}` is not a declared municipality", did_you_mean(p.name, self.municipalities))
-                return None
-            return ir.PubValue("name", name=p.name, text=p.name, span=p.span)
-        if q is None:
-            self.err(p.span, f"{what}: peer() gives a municipality, so publish one, e.g. `= Bergen`")
-            return None
-        if p.unit is not None:
-            pq = self.unit(p.unit)
-            if pq is None:
-                return None
-            try:
-                units.published_factor(q, pq)
-            except units.UnitError as exc:
-                self.err(p.span or span, f"{what} computes {units.show(q)} but publishes {units.show(pq)}", exc.hint)
-                return None
-        if isinstance(p, ast.PubRange):
-            if p.low > p.high:
-                self.err(p.span, f"range {p.text} runs backwards")
-                return None
-            return ir.PubValue("range", p.low, p.high, p.decimals, text=p.text, span=p.span)
-        return ir.PubValue("number", p.value, None, p.decimals, p.qualifier, p.tolerance, text=p.text, span=p.span)
 
     # --- tables ---------------------------------------------------------------
     def check_table_head(self, d: ast.Table) -> ir.Table | None:
@@ -767,10 +470,6 @@ def _n(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
-def _a(noun: str) -> str:
-    return ("an " if noun[0] in "aeiou" else "a ") + noun
-
-
 def _refs(e) -> Iterable[str]:
     if isinstance(e, ast.Ref):
         yield e.name
@@ -801,19 +500,4 @@ def _indicators_read(node, lets: dict, indicators: dict[str, ir.Indicator]) -> I
         for a in node.args:
             yield from _indicators_read(a, lets, indicators)
 
-
-def _text(e) -> str:
-    if isinstance(e, ast.Quantity):
-        return e.text + (f" {e.unit.text}" if e.unit else "")
-    if isinstance(e, ast.Ref):
-        return e.name
-    if isinstance(e, ast.OwnRef):
-        return "own"
-    if isinstance(e, ast.Neg):
-        return f"-{_text(e.operand)}"
-    if isinstance(e, ast.BinOp):
-        return f"{_text(e.left)} {e.op} {_text(e.right)}"
-    if isinstance(e, ast.Call):
-        return f"{e.name}({', '.join(_text(a) for a in e.args)})"
-    return "?"
 

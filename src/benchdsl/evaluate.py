@@ -14,7 +14,7 @@ import attrs
 
 from benchdsl import ir
 from benchdsl.ast import Span
-from benchdsl.data import Obs, Value
+from benchdsl.data import Obs
 from benchdsl.diagnostics import Diagnostic, error, warning
 
 
