@@ -208,30 +208,16 @@ def _fmt(args) -> int:
 
 
 def _batch(result, args) -> str:
-    import csv
-    import io
-    import json
-
     from benchdsl import batch
+    from benchdsl.report.machine import batch_csv, batch_json
 
     b = batch.evaluate(result.program, result.evaluator.values)
-    header = ("municipality", "year", "measure", "basis", "saving", "unit", "status")
-    if args.format == "json":
-        return json.dumps({"schema": 1, "rows": [dict(zip(header, r)) for r in batch.rows(b)]},
-                          ensure_ascii=False, indent=1) + "\n"
-    buf = io.StringIO()
-    w = csv.writer(buf, delimiter=";" if args.norwegian else ",", lineterminator="\n")
-    w.writerow(header)
-    for r in batch.rows(b):
-        value = "" if r[4] is None else (f"{r[4]:.6g}".replace(".", ",") if args.norwegian else f"{r[4]:.6g}")
-        w.writerow((*r[:4], value, *r[5:]))
-    return buf.getvalue()
-
+    return batch_json(b) if args.format == "json" else batch_csv(b, args.norwegian)
 
 def _sensitivity(args) -> int:
     from benchdsl.diagnostics import did_you_mean
     from benchdsl.pipeline import run_paths
-    from benchdsl.report.numbers import fmt
+    from benchdsl.report import sensitivity as sens
     from benchdsl.sensitivity import alternatives, group_of, sensitivity
 
     result = run_paths(args.paths)
@@ -253,40 +239,7 @@ def _sensitivity(args) -> int:
         print("error: the rules compare with no group (no mean or best basis)", file=sys.stderr)
         return EXIT_INPUT
     bases = alternatives(group, args.without, args.weight)
-    s = sensitivity(program, result.evaluator.values, bases)
-    if args.format == "json":
-        import json
-
-        def saving(f):  # None: no saving; a string: why it could not be computed
-            return f.error.message if f.error is not None else f.value
-
-        doc = {"schema": 1, "own": program.own, "year": program.year,
-               "bases": [{"name": b.name, "policy": b.policy.text} for b in bases],
-               "rows": [{"measure": m.name, "title": m.title, "unit": m.saving.unit,
-                         "savings": {b.name: saving(f) for b, f in zip(bases, figs)},
-                         "spread": max((f.value or 0) for f in figs if f.error is None)
-                         - min((f.value or 0) for f in figs if f.error is None)}
-                        for m, figs in s.rows]}
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
-        return EXIT_OK
-    if args.format == "csv":
-        import csv
-
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(["measure", "unit", *(b.name for b in bases)])
-        for m, figs in s.rows:
-            w.writerow([m.name, m.saving.unit,
-                        *("?" if f.error else "" if f.value is None else f"{f.value:.6g}" for f in figs)])
-        return EXIT_OK
-    label = max(12, 80 - 7 * len(bases))
-    print(f"Savings under alternative bases, {program.own} {program.year} ({program.measures and next(iter(program.measures.values())).saving.unit}); "
-          f"group {group.text}")
-    print(" " * label + "".join(f"{b.title[:6]:>7}" for b in bases))
-    for m, figs in s.rows:
-        name = m.name if len(m.name) <= label - 1 else m.name[: label - 2] + "…"
-        print(f"{name:<{label}}" + "".join(
-            f"{'?' if f.error else fmt(f.value, m.round, args.norwegian):>7}" for f in figs))
-    print("\n– no saving; ? not computable (see the warnings)")
-    for b in bases:
-        print(f"  {b.title:>8}: {b.policy.text}")
+    result_ = sensitivity(program, result.evaluator.values, bases)
+    render = {"json": sens.to_json, "csv": sens.to_csv, "text": sens.to_text}[args.format]
+    sys.stdout.write(render(program, group, result_, args.norwegian))
     return EXIT_OK

@@ -187,3 +187,25 @@ def to_markdown(program: ir.Program, audit: Audit, norwegian: bool = False) -> s
         out.append("")
     out.append(audit.summary())
     return "\n".join(out) + "\n"
+
+
+BATCH_HEADER = ("municipality", "year", "measure", "basis", "saving", "unit", "status")
+
+
+def batch_json(b) -> str:
+    from benchdsl.batch import rows
+
+    return json.dumps({"schema": 1, "rows": [dict(zip(BATCH_HEADER, r)) for r in rows(b)]},
+                      ensure_ascii=False, indent=1) + "\n"
+
+
+def batch_csv(b, norwegian: bool = False) -> str:
+    from benchdsl.batch import rows
+
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";" if norwegian else ",", lineterminator="\n")
+    w.writerow(BATCH_HEADER)
+    for r in rows(b):
+        value = "" if r[4] is None else (f"{r[4]:.6g}".replace(".", ",") if norwegian else f"{r[4]:.6g}")
+        w.writerow((*r[:4], value, *r[5:]))
+    return buf.getvalue()

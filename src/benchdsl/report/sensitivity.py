@@ -1,0 +1,49 @@
+"""`benchdsl sensitivity` as text, JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from benchdsl import ir
+from benchdsl.report.numbers import fmt
+
+
+def _saving(f):  # None: no saving; a string: why it could not be computed
+    return f.error.message if f.error is not None else f.value
+
+
+def to_json(program: ir.Program, group: ir.MemberSet, s, norwegian: bool = False) -> str:
+    doc = {"schema": 1, "own": program.own, "year": program.year, "group": group.text,
+           "bases": [{"name": b.name, "policy": b.policy.text} for b in s.bases],
+           "rows": [{"measure": m.name, "title": m.title, "unit": m.saving.unit,
+                     "savings": {b.name: _saving(f) for b, f in zip(s.bases, figs)},
+                     "spread": max((f.value or 0) for f in figs if f.error is None)
+                     - min((f.value or 0) for f in figs if f.error is None)}
+                    for m, figs in s.rows]}
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def to_csv(program: ir.Program, group: ir.MemberSet, s, norwegian: bool = False) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["measure", "unit", *(b.name for b in s.bases)])
+    for m, figs in s.rows:
+        w.writerow([m.name, m.saving.unit,
+                    *("?" if f.error else "" if f.value is None else f"{f.value:.6g}" for f in figs)])
+    return buf.getvalue()
+
+
+def to_text(program: ir.Program, group: ir.MemberSet, s, norwegian: bool = False) -> str:
+    label = max(12, 80 - 7 * len(s.bases))
+    unit = next(iter(program.measures.values())).saving.unit if program.measures else ""
+    out = [f"Savings under alternative bases, {program.own} {program.year} ({unit}); group {group.text}",
+           " " * label + "".join(f"{b.title[:6]:>7}" for b in s.bases)]
+    for m, figs in s.rows:
+        name = m.name if len(m.name) <= label - 1 else m.name[: label - 2] + "…"
+        out.append(f"{name:<{label}}" + "".join(
+            f"{'?' if f.error else fmt(f.value, m.round, norwegian):>7}" for f in figs))
+    out.append("\n– no saving; ? not computable (see the warnings)")
+    out.extend(f"  {b.title:>8}: {b.policy.text}" for b in s.bases)
+    return "\n".join(out) + "\n"
