@@ -39,6 +39,24 @@ def warning(span: Span | None, message: str, hint: str | None = None) -> Diagnos
     return Diagnostic(WARNING, span, message, hint)
 
 
+def split_lines(text: str, keepends: bool = False) -> list[str]:
+    """Lines as lark counts them: only "\\n" ends a line ("\\r\\n" too, its "\\r" kept with the line).
+
+    `str.splitlines()` also splits at form feed, U+2028, U+0085 and others, so
+    line numbers from it would disagree with the parser's; every pass that
+    numbers lines uses this instead.
+    """
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if keepends:
+        ends = ["\n"] * len(lines)
+        if lines and not text.endswith("\n"):
+            ends[-1] = ""
+        return [ln + e for ln, e in zip(lines, ends)]
+    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+
+
 class Sources:
     """The text of every file read in a run, so diagnostics can quote it."""
 
@@ -46,7 +64,7 @@ class Sources:
         self._lines: dict[str, list[str]] = {}
 
     def add(self, path: str, text: str) -> None:
-        self._lines[path] = text.splitlines()
+        self._lines[path] = split_lines(text)
 
     def line(self, path: str, lineno: int) -> str | None:
         if path not in self._lines:  # e.g. rules checked in an earlier run (cached)
