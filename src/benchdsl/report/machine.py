@@ -189,7 +189,7 @@ def to_markdown(program: ir.Program, audit: Audit, norwegian: bool = False) -> s
     return "\n".join(out) + "\n"
 
 
-BATCH_HEADER = ("municipality", "year", "measure", "basis", "saving", "unit", "status")
+BATCH_HEADER = ("municipality", "year", "measure", "basis", "saving", "unit", "status", "reason")
 
 
 def batch_json(b) -> str:
@@ -206,6 +206,6 @@ def batch_csv(b, norwegian: bool = False) -> str:
     w = csv.writer(buf, delimiter=";" if norwegian else ",", lineterminator="\n")
     w.writerow(BATCH_HEADER)
     for r in rows(b):
-        value = "" if r[4] is None else (f"{r[4]:.6g}".replace(".", ",") if norwegian else f"{r[4]:.6g}")
+        value = "" if r[4] is None else (repr(r[4]).replace(".", ",") if norwegian else repr(r[4]))  # full precision
         w.writerow((*r[:4], value, *r[5:]))
     return buf.getvalue()
