@@ -30,6 +30,16 @@ def test_qualifiers():
     assert compare(0.3, None, pub(0, 1, "about", 0.5), 1)[0]
 
 
+@pytest.mark.parametrize("qualifier", ["about", "over", "nearly"])
+def test_a_qualifier_never_accepts_less_than_the_printed_precision(qualifier):
+    # "om lag 2": 5 % of 2 is 0.1, but a report that prints "2" has rounded to whole units,
+    # so anything from 1.5 to 2.5 reads as 2: the tolerance is at least half a unit either side.
+    below, above = tolerance(pub(2, 0, qualifier))
+    assert below >= 0.5 and above >= 0.5
+    assert compare(1.5, None, pub(2, 0, qualifier), 0)[0] and compare(2.49, None, pub(2, 0, qualifier), 0)[0]
+    assert not compare(2.6, None, pub(2, 0, "nearly"), 0)[0]  # "nærmere 2" is not 2.6
+
+
 def test_ranges_dashes_and_names():
     rng = ir.PubValue("range", 240, 255, 0)
     assert compare(255.4, None, rng, 0)[0] and not compare(256.0, None, rng, 0)[0]

@@ -94,11 +94,16 @@ def test_batch_agrees_with_the_scalar_evaluator_for_every_own_and_year(tmp_path_
 
 
 def test_for_all_prints_one_long_table():
-    code, out, _ = cli("run", str(ROOT / "rules"), "--for", "all")
+    code, out, err = cli("run", str(ROOT / "rules"), "--for", "all")
     lines = out.splitlines()
-    assert code == 0 and lines[0] == "municipality,year,measure,basis,saving,unit,status"
-    assert "Trondheim,2007,sfo_fee,third_best,16.7879,MNOK,saving" in lines
-    assert "Trondheim,2007,group_size,mean_others,,MNOK,none" in lines
+    # Only Trondheim has volumes in the panel: the other municipalities' savings are not computed (exit 1).
+    assert code == 1 and lines[0] == "municipality,year,measure,basis,saving,unit,status,reason"
+    assert "not computed" in err
+    row = next(ln for ln in lines if ln.startswith("Trondheim,2007,sfo_fee,third_best,"))
+    assert row.endswith(",MNOK,saving,") and float(row.split(",")[4]) == pytest.approx(16.7879, abs=5e-5)
+    assert "Trondheim,2007,group_size,mean_others,,MNOK,no saving," in lines
+    assert any(ln.startswith("Bergen,2007,sfo_fee,third_best,,MNOK,not computed,no value of `sfo_users` for Bergen 2007")
+               for ln in lines)
 
 
 def test_for_all_on_a_small_generated_panel_from_the_cli(tmp_path):
@@ -116,7 +121,7 @@ def test_for_all_on_a_small_generated_panel_from_the_cli(tmp_path):
     assert len(rows) == 5 * 3 * 5  # municipalities x years x bases
     # Trondheim (121 in 2007) against the mean of the other four, (101 + 111 + 131 + 141) / 4 = 121: no saving
     st = [r for r in rows if r["municipality"] == "Trondheim" and r["year"] == 2007 and r["basis"] == "mean_others"]
-    assert st[0]["status"] == "none" and st[0]["saving"] is None
+    assert st[0]["status"] == "no saving" and st[0]["saving"] is None
     # Bærum, the most expensive (141), against the 2nd best of the others (111), with 5 000 + 10 users
     last = NAMES[4]
     r = next(r for r in rows if r["municipality"] == last and r["year"] == 2007 and r["basis"] == "second")

@@ -49,20 +49,26 @@ class Item:
 @attrs.frozen
 class Audit:
     items: tuple[Item, ...]
-    cells: dict  # (table, row, column) -> computed value (None: no saving)
+    cells: dict  # (table, row, column) -> computed value (None: no saving; NaN: not computed)
     diags: tuple[Diagnostic, ...]
+    not_computed: dict = attrs.Factory(dict)  # (table, row, column) -> why, for every cell not computed
 
     def count(self, status: str) -> int:
         return sum(1 for i in self.items if i.status == status)
 
     @property
     def failed(self) -> bool:
-        return any(i.status in (MISMATCH, ERROR) for i in self.items)
+        """Exit 1: a published figure is not reproduced, or a figure could not be computed."""
+        return any(i.status in (MISMATCH, ERROR) for i in self.items) or bool(self.not_computed)
 
     def summary(self) -> str:
         n, m = self.count(OK), len(self.items)
         k = self.count(KNOWN)
-        return f"{n} of {m} published figures reproduced; {k} report inconsistenc{'y' if k == 1 else 'ies'}"
+        text = f"{n} of {m} published figures reproduced; {k} report inconsistenc{'y' if k == 1 else 'ies'}"
+        missing = len(self.unpublished_not_computed())
+        if missing:
+            text += f"; {missing} further figure{'s' if missing != 1 else ''} not computed"
+        return text
 
     def breakdown(self) -> str:
         """What the figures that were not reproduced are, one clause per status."""
@@ -74,6 +80,11 @@ class Audit:
         if self.count(ERROR):
             parts.append(f"{self.count(ERROR)} not computed")
         return "; ".join(parts)
+
+    def unpublished_not_computed(self) -> dict:
+        """Cells not computed that nothing was published for (those are audit items with status error)."""
+        audited = {(i.table, i.row, i.column) for i in self.items if i.kind == "cell"}
+        return {k: d for k, d in self.not_computed.items() if k not in audited}
 
 
 def round_half_up(x: float, decimals: int) -> float:
@@ -147,13 +158,13 @@ class Tables:
         r = next(r for r in t.rows if r.name == row)
         ci = [c.name for c in t.columns].index(column)
         if r.kind == "measure":
-            return self.ev.measure(r.source, t.columns[ci].scenario).value
+            fig = self.ev.measure(r.source, t.columns[ci].scenario)
+            return math.nan if fig.error is not None else fig.value
         if r.kind == "table":
             return self.total(r.source, ci)
         # A total adds the rows as the table shows them, as a printed table's sum does.
         parts = [self(table, x.name, column) for x in t.rows if x.kind in ("measure", "table")]
-        shown = [round_half_up(v, t.decimals) for v in parts if v is not None]
-        return fsum(shown) if shown else None
+        return _sum_shown(parts, t.decimals)
 
     def total(self, table: str, ci: int) -> float | None:
         t = self.p.tables[table]
@@ -162,8 +173,30 @@ class Tables:
         if total is not None:
             return self(table, total.name, col)
         parts = [self(table, r.name, col) for r in t.rows if r.kind in ("measure", "table")]
-        shown = [round_half_up(v, t.decimals) for v in parts if v is not None]
-        return fsum(shown) if shown else None
+        return _sum_shown(parts, t.decimals)
+
+
+def _sum_shown(parts: list, decimals: int) -> float | None:
+    """A total as the table shows it: the rows rounded as printed, added; not computed if a row is not."""
+    if any(v is not None and math.isnan(v) for v in parts):
+        return math.nan
+    shown = [round_half_up(v, decimals) for v in parts if v is not None]
+    return fsum(shown) if shown else None
+
+
+def _why(program: ir.Program, ev: Evaluator, t: ir.Table, r: ir.Row, col: ir.Column, cells) -> Diagnostic:
+    """Why a cell is not computed: its measure's reason, or which row of a total is not computed."""
+    from benchdsl.diagnostics import error
+
+    if r.kind == "measure":
+        return ev.measure(r.source, col.scenario).error
+    ci = [c.name for c in t.columns].index(col.name)
+    src = program.tables[r.source] if r.kind == "table" else t
+    column = src.columns[ci].name
+    bad = next((x for x in src.rows if x.kind in ("measure", "table")
+                and (v := cells(src.name, x.name, column)) is not None and math.isnan(v)), None)
+    what = f"row `{bad.name}` of table {src.name}" if bad else "a row"
+    return error(r.span, f"the total is not computed: {what} is not computed")
 
 
 def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True) -> Audit:
@@ -177,6 +210,7 @@ def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True) -> Audit:
     alone = {name: Tables(program, ev, {name: pub}) for name, pub in pins.items()}
     together = Tables(program, ev, pins)
     items: list[Item] = []
+    not_computed: dict = {}
 
     def status(name: str, ok: bool, recheck) -> tuple[str, str]:
         """Why a figure is not reproduced: declared, a consequence of declared ones, or new."""
@@ -195,14 +229,17 @@ def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True) -> Audit:
             if r.kind == "section":
                 continue
             for col in t.columns:  # every cell is computed, published or not
-                plain(t.name, r.name, col.name)
+                v = plain(t.name, r.name, col.name)
+                if v is not None and math.isnan(v):
+                    not_computed[(t.name, r.name, col.name)] = _why(program, ev, t, r, col, plain)
             for col, pub in zip(t.columns, r.published):
                 name = f"{t.name}.{r.name}.{col.name}"
                 value = plain(t.name, r.name, col.name)
                 fig = ev.measure(r.source, col.scenario) if r.kind == "measure" else None
-                if fig is not None and fig.error is not None:
+                why = not_computed.get((t.name, r.name, col.name))
+                if why is not None:
                     items.append(Item(name, "cell", r.label, None, None, t.unit, t.decimals, pub, ERROR, None,
-                                      fig.error.message, fig, t.name, r.name, col.name))
+                                      why.message, fig, t.name, r.name, col.name))
                     continue
                 ok, delta = compare(value, None, pub, t.decimals)
                 st, note = status(name, ok, lambda tables, t=t, r=r, col=col, pub=pub: compare(
@@ -232,7 +269,7 @@ def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True) -> Audit:
             note = _reconcile(program, ev, item, k, items)
             items[items.index(item)] = attrs.evolve(item, note=f"{item.note} {note}".strip())
     diags.extend(ev.diags)
-    return Audit(tuple(items), dict(plain.memo), tuple(diags))
+    return Audit(tuple(items), dict(plain.memo), tuple(diags), not_computed)
 
 
 def _published(program: ir.Program, name: str) -> ir.PubValue | None:

@@ -109,14 +109,17 @@ def _run(args) -> int:
         return EXIT_INPUT
     program, audit = result.program, result.audit
     if args.for_ == "all":
-        text = _batch(result, args)
+        text, not_computed, total = _batch(result, args)
         if args.output:
             from benchdsl.files import write_atomic
 
             write_atomic(args.output, text)
         else:
             sys.stdout.write(text)
-        return EXIT_OK
+        if not_computed:
+            print(f"{not_computed} of {total} figures not computed: see the status and reason columns",
+                  file=sys.stderr)
+        return EXIT_AUDIT if not_computed else EXIT_OK
     if args.format == "json":
         from benchdsl.report.machine import to_json
 
@@ -207,12 +210,17 @@ def _fmt(args) -> int:
     return EXIT_AUDIT if args.check and changed else EXIT_OK
 
 
-def _batch(result, args) -> str:
+def _batch(result, args) -> tuple[str, int, int]:
+    """The long table, how many of its figures are not computed, and how many it has."""
+    import numpy as np
+
     from benchdsl import batch
     from benchdsl.report.machine import batch_csv, batch_json
 
     b = batch.evaluate(result.program, result.evaluator.values)
-    return batch_json(b) if args.format == "json" else batch_csv(b, args.norwegian)
+    text = batch_json(b) if args.format == "json" else batch_csv(b, args.norwegian)
+    return (text, sum(int(np.isnan(a).sum()) for a in b.figures.values()),
+            sum(a.size for a in b.figures.values()))
 
 def _sensitivity(args) -> int:
     from benchdsl.diagnostics import did_you_mean

@@ -136,6 +136,10 @@ def to_json(program: ir.Program, audit: Audit, evaluator=None) -> str:
         ],
         "bases": {s.name: {"title": s.title, "policy": s.policy.text} for s in program.scenarios.values()},
         "items": [_item(i) for i in audit.items],
+        # Figures nothing was published for that could not be computed (published ones are items with status error).
+        "not_computed": [{"name": f"{t}.{r}.{c}", "table": t, "row": r, "column": c, "reason": d.message,
+                          "source": str(d.span) if d.span else None}
+                         for (t, r, c), d in audit.unpublished_not_computed().items()],
     }
     if evaluator is not None:
         for entry, i in zip(doc["items"], audit.items):
@@ -154,6 +158,10 @@ def to_csv(program: ir.Program, audit: Audit, norwegian: bool = False) -> str:
                     "" if i.computed is None else repr(i.computed) if not norwegian else str(i.computed).replace(".", ","),
                     shown, i.unit, i.published.text, i.status,
                     "" if i.delta is None else f"{i.delta:.6g}"])
+    for (t, r, c), d in audit.unpublished_not_computed().items():
+        row = next(x for x in program.tables[t].rows if x.name == r)
+        w.writerow([f"{t}.{r}.{c}", "cell", t, r, c, row.label, "", "?", program.tables[t].unit, "",
+                    "not computed", "", ])
     return buf.getvalue()
 
 
@@ -189,7 +197,7 @@ def to_markdown(program: ir.Program, audit: Audit, norwegian: bool = False) -> s
     return "\n".join(out) + "\n"
 
 
-BATCH_HEADER = ("municipality", "year", "measure", "basis", "saving", "unit", "status")
+BATCH_HEADER = ("municipality", "year", "measure", "basis", "saving", "unit", "status", "reason")
 
 
 def batch_json(b) -> str:
@@ -206,6 +214,6 @@ def batch_csv(b, norwegian: bool = False) -> str:
     w = csv.writer(buf, delimiter=";" if norwegian else ",", lineterminator="\n")
     w.writerow(BATCH_HEADER)
     for r in rows(b):
-        value = "" if r[4] is None else (f"{r[4]:.6g}".replace(".", ",") if norwegian else f"{r[4]:.6g}")
+        value = "" if r[4] is None else (repr(r[4]).replace(".", ",") if norwegian else repr(r[4]))  # full precision
         w.writerow((*r[:4], value, *r[5:]))
     return buf.getvalue()

@@ -7,11 +7,14 @@ import re
 from benchdsl.audit import round_half_up
 
 DASH = "–"
+NOT_COMPUTED = "?"
 
 
 def fmt(value: float | None, decimals: int, norwegian: bool = False, dash: str = DASH) -> str:
     if value is None:
         return dash
+    if value != value:  # NaN: not computed
+        return NOT_COMPUTED
     v = round_half_up(value, decimals)
     text = f"{v:,.{decimals}f}"
     if text.startswith("-") and float(v) == 0:

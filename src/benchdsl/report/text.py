@@ -60,6 +60,13 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False, width: in
         for i in problems:
             out.extend(_problem(i, norwegian))
         out.append("")
+    missing = audit.unpublished_not_computed()
+    if missing:
+        out.append("Not computed (nothing published for these; each is shown as ?)")
+        for (table, row, column), why in missing.items():
+            out.extend(textwrap.wrap(f"? {table}.{row}.{column}: {why.message}" + (f" ({why.span})" if why.span else ""),
+                                     78, initial_indent="  ", subsequent_indent="      "))
+        out.append("")
     out.append(LEGEND)
     if audit.breakdown():
         out.append(f"Of the figures not reproduced: {audit.breakdown()}.")

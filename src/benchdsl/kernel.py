@@ -1,0 +1,444 @@
+"""The one evaluator: what every IR node and every basis kind means.
+
+The same `Kernel` computes a figure for one municipality-year (the `Scalar`
+backend, on Python floats, recording the derivation) and for every
+municipality and year at once (`benchdsl.arrays.Arrays`, on numpy arrays).
+A backend only supplies primitive operations — read a value, add, select,
+sort — so `--for all` is the same computation with more rows and cannot
+disagree with a figure computed alone.
+
+A *place* is whose value in which year: `who` is OWN (the municipality being
+evaluated) or a municipality's name, `when` is ROW (the year being evaluated)
+or a year.  A measure's `adjust`s change the own municipality's values in the
+evaluated year only, wherever they are read: as `own`, as a member of a group,
+as a named peer or through `year()` of the evaluated year.
+
+A value that cannot be computed is `Missing` (scalar) or NaN (arrays): it
+propagates through arithmetic, and the figure is "not computed" with the
+reason; it is never read as zero or as "no saving".
+"""
+
+from __future__ import annotations
+
+import math
+
+from benchdsl import ir
+from benchdsl.ast import Span
+
+OWN = "\0own"  # who: the municipality being evaluated
+ROW = 0  # when: the year being evaluated
+
+
+class Missing:
+    """A value the scalar backend could not compute, and why."""
+
+    __slots__ = ("span", "message", "hint")
+
+    def __init__(self, span: Span | None, message: str, hint: str | None = None):
+        self.span, self.message, self.hint = span, message, hint
+
+    def __repr__(self) -> str:
+        return f"Missing({self.message!r})"
+
+
+class Scalar:
+    """One municipality-year on Python floats; a missing value is a `Missing` with its reason."""
+
+    scalar = True
+
+    def __init__(self, values: dict, own: str, year: int, overrides: dict | None = None):
+        self.values, self.own, self.year = values, own, year
+        self.overrides = overrides or {}
+
+    def name(self, who: str) -> str:
+        return self.own if who == OWN else who
+
+    def year_of(self, when: int) -> int:
+        return self.year if when == ROW else when
+
+    def override(self, ind: str, who: str, when: int):
+        return self.overrides.get((ind, self.name(who), self.year_of(when)))
+
+    def source(self, ind: ir.Indicator, who: str, when: int, span: Span | None):
+        muni, year = self.name(who), self.year_of(when)
+        got = self.values.get((ind.name, muni, year))
+        if got is None:
+            return Missing(span, f"no value of `{ind.name}` for {muni} {year} in the panel",
+                           f"the panel needs a line with variable `{ind.source}`, municipality {muni}, year {year}"), None
+        if got.__class__.__name__ == "Obs":  # a gap the panel states (SSB's symbols)
+            return Missing(span, f"`{ind.name}` for {muni} {year} is missing in the panel: {got.missing}",
+                           f"see {got.span}"), None
+        return got.value, got.obs
+
+    @staticmethod
+    def missing(span, message, hint=None):
+        return Missing(span, message, hint)
+
+    @staticmethod
+    def is_missing(v) -> bool:
+        return isinstance(v, Missing)
+
+    def is_own(self, name: str) -> bool:
+        return name == self.own
+
+    def is_year(self, year: int) -> bool:
+        return year == self.year
+
+    @staticmethod
+    def select(cond: bool, if_true, if_false):
+        return if_true() if cond else if_false()
+
+    @staticmethod
+    def arith(op: str, a, b, span):
+        if isinstance(a, Missing):
+            return a
+        if isinstance(b, Missing):
+            return b
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        if b == 0:
+            return Missing(span, "division by zero", "check the panel values this expression reads")
+        return a / b
+
+    @staticmethod
+    def neg(a):
+        return a if isinstance(a, Missing) else -a
+
+    @staticmethod
+    def extreme(op: str, vals: list):
+        bad = next((v for v in vals if isinstance(v, Missing)), None)
+        if bad is not None:
+            return bad
+        return max(vals) if op == "max" else min(vals)
+
+    @staticmethod
+    def positive_part(v):
+        return v if isinstance(v, Missing) or v > 0 else 0.0
+
+    @staticmethod
+    def finite(v, span):
+        if isinstance(v, Missing) or math.isfinite(v):
+            return v
+        return Missing(span, f"the result is not a finite number ({v})",
+                       "a value in the panel is far too large, or a divisor is almost zero")
+
+    # --- what the bases need ----------------------------------------------------
+    @staticmethod
+    def not_(x: bool) -> bool:
+        return not x
+
+    @staticmethod
+    def and_(x: bool, y: bool) -> bool:
+        return x and y
+
+    @staticmethod
+    def or_(x: bool, y: bool) -> bool:
+        return x or y
+
+    @staticmethod
+    def valid(mask: bool, *vals) -> bool:
+        return mask and not any(isinstance(v, Missing) for v in vals)
+
+    @staticmethod
+    def add_where(total, valid: bool, v):
+        return total + v if valid else total
+
+    @staticmethod
+    def quotient(num, den, span, message):
+        """num / den, or missing (with `message`) where den is 0."""
+        return Missing(span, message) if den == 0 else num / den
+
+    @staticmethod
+    def kth(vals: list, valid: list, k: int, descending: bool, span, message):
+        """The k-th of the valid values in order (ties keep their order), its index, and every valid index ranked."""
+        order = sorted((i for i, ok in enumerate(valid) if ok), key=lambda i: vals[i], reverse=descending)
+        if k > len(order):
+            return Missing(span, message(len(order))), -1, order
+        return vals[order[k - 1]], order[k - 1], order
+
+
+class Kernel:
+    """A program's figures over a backend.  Per figure it memoises indicator values and lets."""
+
+    def __init__(self, program: ir.Program, backend, tracer=None, warn=None):
+        self.p, self.b = program, backend
+        self.tracer = tracer  # scalar only: records inputs, bases, lets and node values
+        self.warn = warn  # scalar only: warn(span, message, hint), once per left-out member
+        self._affected: dict = {}
+
+    # --- figures ------------------------------------------------------------------
+    def saving(self, m: ir.Measure, policy: ir.Policy | None, scenario: str | None, saving_of=None, cells=None):
+        """A measure's saving before 'no saving' is applied: value, or missing with the reason."""
+        ctx = _Ctx(self, policy, {a.indicator: a for a in m.adjusts}, m, scenario, saving_of, cells)
+        raw = self.b.arith("*", ctx.eval(m.saving.expr), m.saving.factor, m.span)
+        return self.b.finite(raw, m.span)
+
+    def claim_value(self, c: ir.Claim, m: ir.Measure | None, policy, scenario, saving_of=None, cells=None):
+        ctx = _Ctx(self, policy, {a.indicator: a for a in m.adjusts} if m else {}, m, scenario, saving_of, cells)
+        raw = self.b.arith("*", ctx.eval(c.expr.expr), c.expr.factor, c.span)
+        return self.b.finite(raw, c.span)
+
+    def peer_of(self, node: ir.PeerOf, m: ir.Measure | None, policy, scenario):
+        """Which municipality forms a basis (the k-th best, a named peer, the own one in another year)."""
+        ctx = _Ctx(self, policy, {a.indicator: a for a in m.adjusts} if m else {}, m, scenario, None, None)
+        return ctx.basis(node.indicator, node.policy or policy, node.span)
+
+    # --- which indicators an adjust reaches ---------------------------------------------
+    def affected(self, name: str, adjust: dict) -> bool:
+        """Does an adjust change this indicator (itself, or an input of its formula)?"""
+        if not adjust:
+            return False
+        key = (name, tuple(sorted(adjust)))
+        if key not in self._affected:
+            ind = self.p.indicators[name]
+            self._affected[key] = name in adjust or (
+                ind.formula is not None and any(self.affected(d, adjust) for d in _own_reads(ind.formula.expr)))
+        return self._affected[key]
+
+
+def _own_reads(node):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ir.OwnVal):
+            yield n.indicator
+        elif isinstance(n, ir.Arith):
+            stack += [n.left, n.right]
+        elif isinstance(n, ir.Neg):
+            stack.append(n.operand)
+        elif isinstance(n, ir.Extreme):
+            stack.extend(n.args)
+
+
+class _Ctx:
+    """One figure's evaluation: its basis, adjustments, lets and memo of indicator values."""
+
+    def __init__(self, k: Kernel, policy, adjust: dict, measure: ir.Measure | None, scenario, saving_of, cells,
+                 trace: bool = True):
+        self.k, self.b, self.p = k, k.b, k.p
+        self.tracer = k.tracer if trace else None
+        self.policy, self.adjust, self.measure, self.scenario = policy, adjust, measure, scenario
+        self.saving_of, self.cells = saving_of, cells
+        self.lets: dict = {}
+        self.memo: dict = {}
+
+    # --- indicator values at a place ---------------------------------------------------
+    def indicator(self, name: str, who: str, when: int, adjusted: bool, span: Span | None):
+        """An indicator's value at a place; `adjusted`: with the measure's adjustments (own place only)."""
+        key = (name, who, when, adjusted)
+        if key in self.memo:
+            return self.memo[key]
+        b, ind = self.b, self.p.indicators[name]
+        adjust = self.adjust if adjusted else {}
+        obs = None
+        v = b.override(name, who, when)
+        if v is None:
+            if ind.formula is not None:
+                v = self.eval(ind.formula.expr, who, when, adjusted)
+                v = b.arith("*", v, ind.formula.factor, span)
+            else:
+                v, obs = b.source(ind, who, when, span)
+        delta, reason = 0.0, ""
+        if name in adjust:
+            a = adjust[name]
+            amount = _Ctx(self.k, None, {}, None, None, None, None, trace=False).eval(a.amount.expr)
+            delta = b.arith("*", amount, a.amount.factor, a.span)
+            reason = a.reason
+        if self.tracer is not None and not b.is_missing(v):
+            self.tracer.input(name, b.name(who), b.year_of(when), v, ind.unit, obs, delta, reason)
+        out = b.arith("+", v, delta, span) if name in adjust else v
+        self.memo[key] = out
+        return out
+
+    def own(self, name: str, span):
+        """The evaluated municipality's value in the evaluated year, as the measure adjusts it."""
+        return self.indicator(name, OWN, ROW, self.k.affected(name, self.adjust), span)
+
+    def at(self, name: str, who: str, span):
+        """A municipality's value in the evaluated year, as seen from the evaluated one (adjusted if it is own)."""
+        plain = lambda: self.indicator(name, who, ROW, False, span)  # noqa: E731
+        if not self.k.affected(name, self.adjust):
+            return plain()
+        return self.b.select(self.b.is_own(who), lambda: self.own(name, span), plain)
+
+    # --- expressions ---------------------------------------------------------------------
+    def eval(self, node, who: str = OWN, when: int = ROW, adjusted: bool | None = None):
+        v = self._eval(node, who, when, adjusted)
+        if self.tracer is not None and not self.b.is_missing(v):
+            self.tracer.value(node, v)
+        return v
+
+    def _eval(self, node, who, when, adjusted):
+        b = self.b
+        if isinstance(node, ir.Const):
+            return node.value
+        if isinstance(node, ir.OwnVal):
+            if who == OWN and when == ROW and adjusted is None:
+                return self.own(node.indicator, node.span)
+            return self.indicator(node.indicator, who, when, bool(adjusted), node.span)
+        if isinstance(node, ir.Arith):
+            left = self.eval(node.left, who, when, adjusted)
+            right = self.eval(node.right, who, when, adjusted)
+            if node.right_factor != 1.0:
+                right = b.arith("*", right, node.right_factor, node.span)
+            return b.arith(node.op, left, right, node.span)
+        if isinstance(node, ir.Neg):
+            return b.neg(self.eval(node.operand, who, when, adjusted))
+        if isinstance(node, ir.Extreme):
+            vals = [b.arith("*", self.eval(a, who, when, adjusted), f, node.span) if f != 1.0
+                    else self.eval(a, who, when, adjusted) for a, f in zip(node.args, node.factors)]
+            return b.extreme(node.op, vals)
+        if isinstance(node, (ir.BasisVal, ir.Gap)):
+            policy = node.policy or self.policy
+            if policy is None:
+                return b.missing(node.span, "no basis to compare with here")
+            basis, _ = self.basis(node.indicator, policy, node.span)
+            if isinstance(node, ir.BasisVal):
+                return basis
+            own = self.own(node.indicator, node.span)
+            if self.p.indicators[node.indicator].better == "lower":
+                return b.arith("-", own, basis, node.span)
+            return b.arith("-", basis, own, node.span)
+        if isinstance(node, ir.LetRef):
+            if node.name not in self.lets:
+                # Lets are evaluated on first use, so a claim that needs no basis
+                # can live in a measure whose other lets compare with one.
+                let = self.measure.let_nodes[node.name]
+                self.lets[node.name] = self.eval(let)
+                if self.tracer is not None:
+                    self.tracer.let(node.name, self.lets[node.name], let)
+            return self.lets[node.name]
+        if isinstance(node, ir.SavingRef):
+            raw = self.saving_of(node.measure, self.scenario)
+            if b.scalar and b.is_missing(raw):
+                return b.missing(node.span, f"measure `{node.measure}` could not be computed", raw.message)
+            return b.positive_part(raw)
+        if isinstance(node, ir.CellRef):
+            if self.cells is None:
+                return b.missing(node.span, "table cells are only known once the tables are computed")
+            v = self.cells(node.table, node.row, node.column)
+            if v is not None and math.isnan(v):
+                return b.missing(node.span, f"cell {node.table}.{node.row}.{node.column} is not computed")
+            return 0.0 if v is None else v
+        raise AssertionError(f"cannot evaluate {node!r}")
+
+    # --- bases -----------------------------------------------------------------------------
+    def basis(self, name: str, policy: ir.Policy, span):
+        """-> (the basis value, the municipality that forms it or None)."""
+        return BASES[type(policy)](self, name, policy, span)
+
+    def _peer(self, name, policy: ir.Peer, span):
+        v = self.at(name, policy.name, span)
+        self._trace_basis(name, policy, [policy.name], [v], [True], v, policy.name)
+        return v, policy.name
+
+    def _year(self, name, policy: ir.Year, span):
+        b = self.b
+        v = b.select(b.is_year(policy.year), lambda: self.own(name, span),
+                     lambda: self.indicator(name, OWN, policy.year, False, span))
+        if self.tracer is not None:
+            self._trace_basis(name, policy, [f"{b.name(OWN)} {policy.year}"], [v], [True], v, b.name(OWN))
+        return v, b.name(OWN) if b.scalar else None
+
+    def _literal(self, name, policy: ir.Literal, span):
+        self._trace_basis(name, policy, [], [], [], policy.value, None)
+        return policy.value, None
+
+    def _members(self, name: str, group: ir.MemberSet, span):
+        """The group's candidates: (names, values, masks); a mask says whether it counts for the evaluated row."""
+        b = self.b
+        names = [m for m in group.include if m not in group.exclude]
+        masks = [b.not_(b.is_own(m)) if group.exclude_own else True for m in names]
+        values = [self.at(name, m, span) for m in names]
+        if group.include_own:  # `G + own`: the own municipality, unless it is in already
+            inside = False
+            for m, mask in zip(names, masks):
+                inside = b.or_(inside, b.and_(b.is_own(m), mask))
+            names.append(OWN)
+            masks.append(b.not_(inside))
+            values.append(self.own(name, span))
+        return names, values, masks
+
+    def _left_out(self, name, policy, names, values, masks, span, weights=None):
+        """Warn once per member without a value (scalar): it is left out of the basis, not counted as zero."""
+        if self.k.warn is None:
+            return []
+        skipped = []
+        for i, (m, v, mask) in enumerate(zip(names, values, masks)):
+            if not mask:
+                continue
+            bad = v if self.b.is_missing(v) else (weights[i] if weights and self.b.is_missing(weights[i]) else None)
+            if bad is not None:
+                skipped.append(self.b.name(m))
+                self.k.warn((name, self.b.name(m)), span, f"{bad.message}; left out of {policy.text}", bad.hint)
+        return skipped
+
+    def _mean(self, name, policy: ir.Mean, span):
+        b = self.b
+        names, values, masks = self._members(name, policy.group, span)
+        total, count = 0.0, 0
+        valid = [b.valid(mask, v) for v, mask in zip(values, masks)]
+        for v, ok in zip(values, valid):
+            total, count = b.add_where(total, ok, v), b.add_where(count, ok, 1)
+        v = b.quotient(total, count, span, f"no member of {policy.group.text} has a value of `{name}`")
+        skipped = self._left_out(name, policy, names, values, masks, span)
+        self._trace_basis(name, policy, names, values, valid, v, None, skipped=skipped)
+        return v, None
+
+    def _wmean(self, name, policy: ir.WMean, span):
+        b = self.b
+        names, values, masks = self._members(name, policy.group, span)
+        weights = [self.own(policy.weight, span) if m == OWN else self.at(policy.weight, m, span) for m in names]
+        valid = [b.valid(mask, v, w) for v, w, mask in zip(values, weights, masks)]
+        vw, total = 0.0, 0.0
+        for v, w, ok in zip(values, weights, valid):  # a member without a weight is left out, as one without a value
+            vw = b.add_where(vw, ok, b.arith("*", v, w, span))
+            total = b.add_where(total, ok, w)
+        count = 0
+        for ok in valid:
+            count = b.add_where(count, ok, 1)
+        v = b.select(count == 0, lambda: b.missing(span, f"no member of {policy.group.text} has a value of `{name}`"),
+                     lambda: b.quotient(vw, total, span, f"{policy.text}: the weights add up to zero"))
+        skipped = self._left_out(name, policy, names, values, masks, span, weights)
+        self._trace_basis(name, policy, names, values, valid, v, None, skipped=skipped)
+        return v, None
+
+    def _best(self, name, policy: ir.Best, span):
+        b = self.b
+        better = self.p.indicators[name].better
+        if better is None:
+            return b.missing(span, f"{policy.text} needs to know which direction is better for `{name}`",
+                             f"add `better lower` or `better higher` to indicator `{name}`"), None
+        names, values, masks = self._members(name, policy.group, span)
+        valid = [b.valid(mask, v) for v, mask in zip(values, masks)]
+        v, chosen, order = b.kth(values, valid, policy.k, better == "higher", span,
+                                 lambda n: f"{policy.text}: the group has only {n} members with a value of `{name}`")
+        skipped = self._left_out(name, policy, names, values, masks, span)
+        who = b.name(names[chosen]) if b.scalar and chosen >= 0 else None
+        if self.tracer is not None:
+            self._trace_basis(name, policy, [names[i] for i in order], [values[i] for i in order],
+                              [True] * len(order), v, who, ranked=True, skipped=skipped)
+        return v, who
+
+    def _trace_basis(self, name, policy, names, values, valid, v, peer, ranked=False, skipped=()):
+        if self.tracer is None:
+            return
+        rows = [(self.b.name(m), x, i + 1 if ranked else None)
+                for i, (m, x, ok) in enumerate((m, x, ok) for m, x, ok in zip(names, values, valid) if ok)]
+        self.tracer.basis(name, policy.text or type(policy).__name__, self.p.indicators[name].unit, rows, v,
+                            self.b.name(peer) if peer else None, list(skipped))
+
+
+# The registry of basis kinds: one function per kind, for every backend.
+BASES = {
+    ir.Mean: _Ctx._mean,
+    ir.WMean: _Ctx._wmean,
+    ir.Best: _Ctx._best,
+    ir.Peer: _Ctx._peer,
+    ir.Year: _Ctx._year,
+    ir.Literal: _Ctx._literal,
+}

@@ -1,0 +1,110 @@
+"""A figure that cannot be computed is reported as not computed, with its reason, in every output —
+never as "no saving" (–), and never silently left out of a total (issue 9)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT
+
+BENCHDSL = str(Path(sys.executable).parent / "benchdsl")
+
+RULES = """\
+municipality A 0001
+municipality B 0002
+group G = A, B
+own A 2007
+panel "p.csv"
+basis m "Mean" = mean(G - own)
+indicator c {
+    unit NOK
+    better lower
+    source "c"
+}
+measure s "S" {
+    saving = gap(c) * 1
+    unit NOK
+    round 1
+}
+table T "T" {
+    column m "Mean" = m
+    row s "s" = s
+    total "Sum"
+}
+"""
+
+
+def cli(tmp_path: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, BENCHDSL_CACHE_DIR=str(tmp_path / "cache"))
+    return subprocess.run([BENCHDSL, *args], capture_output=True, text=True, timeout=60, env=env,
+                          cwd=cwd or tmp_path)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    (tmp_path / "r.bench").write_text(RULES, encoding="utf-8")
+    # A's own value is missing: the saving of A against B cannot be computed.
+    (tmp_path / "p.csv").write_text("variable,municipality,year,value,unit\nc,B,2007,8,NOK\n", encoding="utf-8")
+    return tmp_path
+
+
+def test_a_missing_own_value_is_not_computed_not_no_saving(folder):
+    r = cli(folder, "run", ".")
+    assert r.returncode == 1, r.stderr
+    assert "Traceback" not in r.stderr
+    table = r.stdout.split("Not computed")[0]
+    assert "–" not in table  # never "no saving"
+    assert [ln.split()[-1] for ln in table.splitlines() if ln.startswith(("s ", "Sum "))] == ["?", "?"]
+    assert "T.s.m: no value of `c` for A 2007 in the panel" in r.stdout
+    assert "T.total.m: the total is not computed: row `s` of table T is not computed" in r.stdout
+    assert "2 further figures not computed" in r.stdout
+
+
+def test_with_the_value_it_is_computed(folder):
+    # A 10, B 8: lower is better, the gap is 10 - 8 = 2 NOK, times 1.
+    (folder / "p.csv").write_text("variable,municipality,year,value,unit\nc,A,2007,10,NOK\nc,B,2007,8,NOK\n",
+                                  encoding="utf-8")
+    r = cli(folder, "run", ".")
+    assert r.returncode == 0, r.stderr
+    assert [ln.split()[-1] for ln in r.stdout.splitlines() if ln.startswith(("s ", "Sum "))] == ["2.0", "2.0"]
+
+
+def test_json_and_csv_say_not_computed_with_the_reason(folder):
+    r = cli(folder, "run", ".", "--format", "json")
+    assert r.returncode == 1
+    doc = json.loads(r.stdout)
+    assert {x["name"]: x["reason"] for x in doc["not_computed"]} == {
+        "T.s.m": "no value of `c` for A 2007 in the panel",
+        "T.total.m": "the total is not computed: row `s` of table T is not computed",
+    }
+    r = cli(folder, "run", ".", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert {x["name"]: (x["status"], x["shown"]) for x in rows} == {
+        "T.s.m": ("not computed", "?"), "T.total.m": ("not computed", "?")}
+
+
+def test_a_missing_peer_value_in_the_what_if_example_is_not_a_smaller_sum(tmp_path):
+    """The reviewer's case: deleting Trondheim's SFO unit cost turned SFO into – and the sum dropped, exit 0."""
+    import shutil
+
+    shutil.copytree(ROOT / "examples" / "what_if_bases", tmp_path / "examples" / "w")
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    panel = tmp_path / "data" / "trondheim2007.csv"
+    lines = panel.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [ln for ln in lines if not ln.startswith("sfo_brutto_per_bruker,Trondheim,")]
+    assert len(kept) == len(lines) - 1
+    panel.write_text("".join(kept), encoding="utf-8")
+    r = cli(tmp_path, "run", "examples/w")
+    assert r.returncode == 1, r.stderr
+    assert "Traceback" not in r.stderr
+    flat = " ".join(r.stdout.split())
+    assert "W.sfo_unit_cost.mean: no value of `sfo_gross_per_user` for Trondheim 2007 in the panel" in flat
+    assert "W.total.mean: the total is not computed: row `sfo_unit_cost` of table W is not computed" in flat
