@@ -180,12 +180,10 @@ def parse_panel(text: str, path: str, program: ir.Program, progress=None) -> tup
             if not row or all(not c.strip() for c in row) or row[0].lstrip().startswith("#"):
                 continue
             raw_line = lines[first - 1] if first - 1 < len(lines) else ""
+            starts = field_starts(raw_line, delim)
 
             def where(field: str) -> Span:
-                i = col[field]
-                cell = row[i] if i < len(row) else ""
-                c = raw_line.find(cell) + 1 if cell else 1
-                return Span(path, first, max(c, 1), first, max(c, 1) + max(len(cell), 1))
+                return cell_span(path, first, starts, col[field], row[col[field]])
 
             if len(row) != len(header):
                 hint = None
@@ -222,6 +220,41 @@ def parse_panel(text: str, path: str, program: ir.Program, progress=None) -> tup
     except csv.Error as exc:
         diags.append(csv_error(exc, Span(path, header_at + reader.line_num, 1)))
     return out, diags
+
+
+def field_starts(raw: str, delim: str) -> list[int]:
+    """Where each field of a CSV line starts (0-based, after an opening quote), as the csv module splits it."""
+    starts, i, quoted, fresh = [], 0, False, True
+    while i <= len(raw):
+        ch = raw[i] if i < len(raw) else None
+        if fresh:
+            fresh = False
+            if ch == '"':
+                quoted = True
+                starts.append(i + 1)
+                i += 1
+                continue
+            starts.append(i)
+        if ch is None:
+            break
+        if quoted:
+            if ch == '"':
+                if i + 1 < len(raw) and raw[i + 1] == '"':
+                    i += 1
+                else:
+                    quoted = False
+        elif ch == delim:
+            fresh = True
+        i += 1
+    return starts
+
+
+def cell_span(path: str, line: int, starts: list[int], i: int, cell: str) -> Span:
+    """The span of field i, its width the cell's (stripped of surrounding spaces)."""
+    col = (starts[i] if i < len(starts) else 0) + 1
+    lead = len(cell) - len(cell.lstrip())
+    width = len(cell.strip())
+    return Span(path, line, col + lead, line, col + lead + max(width, 1))
 
 
 def csv_error(exc: csv.Error, span: Span) -> Diagnostic:

@@ -86,7 +86,7 @@ def _too_large(path: str, what: str, size: int | None, limit: int) -> tuple[str,
 
 
 def _size(n: int) -> str:
-    return f"{n / MiB:.0f} MiB" if n >= MiB else f"{n} bytes"
+    return f"{n // MiB} MiB" if n >= MiB and n % MiB == 0 else f"{n:,} bytes"
 
 
 def write_atomic(path: str, text: str) -> None:

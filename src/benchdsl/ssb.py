@@ -39,7 +39,8 @@ MAX_CELLS = 5_000_000  # observations one JSON-stat file may give through a mapp
 def read_mapping(text: str, path: str) -> tuple[list[dict], list[Diagnostic]]:
     """Mapping lines: {variable, unit, match: {dimension (lowercase): code or label}, span, unit_span}."""
     lines = split_lines(text)
-    rows, diags = _csv_rows(lines, path, _delimiter(lines[:1]))
+    delim = _delimiter(lines[:1])
+    rows, diags = _csv_rows(lines, path, delim)
     rows = [(n, r) for n, r in rows if r and any(c.strip() for c in r) and not r[0].lstrip().startswith("#")]
     if diags:
         return [], diags
@@ -84,9 +85,8 @@ def read_mapping(text: str, path: str) -> tuple[list[dict], list[Diagnostic]]:
                                "remove one of them"))
             continue
         firsts[key] = n
-        col = raw.find(r[1]) + 1 if r[1] else 1
         out.append({"variable": variable, "unit": unit, "match": match, "span": whole,
-                    "unit_span": Span(path, n, max(col, 1), n, max(col, 1) + max(len(r[1]), 1))})
+                    "unit_span": data.cell_span(path, n, data.field_starts(raw, delim), 1, r[1])})
     return (out if not diags else []), diags
 
 
@@ -169,25 +169,28 @@ def read_statbank_csv(text: str, path: str, program: ir.Program, mapping: list[d
         if len(r) != len(header):
             diags.append(error(Span(path, n, 1, n, len(raw) + 1), f"this line has {len(r)} fields, the header {len(header)}"))
             continue
+        starts = data.field_starts(raw, delim)
         cats = {lower[i]: _split_code(r[i]) for i in dims}
         if year_cols:
             extra = {i: _YEAR.sub("", header[i]).strip() for i in year_cols}  # "Brutto … 2007" names a series too
-            cells = [(year_cols[i], r[i], extra[i]) for i in year_cols]
+            cells = [(year_cols[i], i, extra[i]) for i in year_cols]
         else:
             year = data.read_year(r[year_col])
             if year is None:
-                diags.append(error(_cell_span(path, n, raw, r[year_col]), f"year `{r[year_col].strip()}` is not a year"))
+                diags.append(error(data.cell_span(path, n, starts, year_col, r[year_col]),
+                                   f"year `{r[year_col].strip()}` is not a year"))
                 continue
-            cells = [(year, r[value_col], "")]
+            cells = [(year, value_col, "")]
         muni = data._municipality(r[region].strip(), by_code, known)
-        for year, cell, series in cells:
+        for year, i, series in cells:
+            cell = r[i]
             c = dict(cats)
             if series and "statistikkvariabel" not in c:
                 c["statistikkvariabel"] = (series, series)
             m = _map(mapping, c)
             if m is None:
                 continue
-            span = _cell_span(path, n, raw, cell)
+            span = data.cell_span(path, n, starts, i, cell)
             value, gap, problem = data.read_number(cell, decimal_comma=delim == ";", grouping=True)
             if problem is not None:
                 diags.append(error(span, *problem))
@@ -213,12 +216,6 @@ def _statbank_twice(o: data.Obs, series: str, region: str, first: data.Obs, firs
         return error(o.span, f"`{region}` here and `{first_region}` at {first.span} are both {o.municipality}: "
                              f"{what} is given twice", _SAME_NAME)
     return error(o.span, f"{what} is given twice (first at {first.span})", "the file repeats a line; remove one")
-
-
-def _cell_span(path: str, line: int, raw: str, cell: str) -> Span:
-    col = raw.find(cell) + 1 if cell else 0
-    col = max(col, 1)
-    return Span(path, line, col, line, col + max(len(cell), 1))
 
 
 # --- JSON-stat 2.0 -------------------------------------------------------------------
@@ -251,8 +248,9 @@ def read_jsonstat(text: str, path: str, program: ir.Program, mapping: list[dict]
                           "is this the file SSB's API returned? it should start with {")]
     except RecursionError:
         return [], [error(Span(path, 1, 1), "not a JSON-stat dataset: it is nested too deeply", _SPEC)]
-    except ValueError as exc:  # e.g. an integer with thousands of digits
-        return [], [error(Span(path, 1, 1), f"cannot read this JSON: {exc}")]
+    except ValueError as exc:  # an integer with thousands of digits
+        said = "a number in it has too many digits" if "digits" in str(exc) else str(exc)
+        return [], [error(Span(path, 1, 1), f"cannot read this JSON: {said}")]
 
 
 def _load(text: str):
@@ -315,7 +313,8 @@ class _Cube:
                 raise _Bad(f"the dimension `{d}` (in `id`) is not described in `dimension`", None, ("dimension",))
             dims.append(dimension[d])
             categories.append(_categories(d, dimension[d], size))
-        role = head.get("role", doc.get("role")) or {}
+        role = head.get("role", doc.get("role"))
+        role = {} if role is None else role
         if not isinstance(role, dict):
             raise _Bad(f"`role` is {_kind(role)}, not an object", None, ("role",))
         for r, named in role.items():
