@@ -123,7 +123,7 @@ def read_panel(path: str, program: ir.Program, sources: Sources, span: Span | No
         return [], diags
     if mapping_path is None:
         if path.lower().endswith(".json"):
-            return [], [error(span, f"`{path}` is JSON-stat: say which series feed which variable",
+            return [], [error(span or Span(path, 1, 1), f"`{path}` is JSON-stat: say which series feed which variable",
                               f'write: panel "{path}" mapping "MAPPING.csv"')]
         return parse_panel(text, path, program, progress)
     from benchdsl import ssb
@@ -224,29 +224,24 @@ def parse_panel(text: str, path: str, program: ir.Program, progress=None) -> tup
 
 def field_starts(raw: str, delim: str) -> list[int]:
     """Where each field of a CSV line starts (0-based, after an opening quote), as the csv module splits it."""
-    starts, i, quoted, fresh = [], 0, False, True
-    while i <= len(raw):
-        ch = raw[i] if i < len(raw) else None
-        if fresh:
-            fresh = False
-            if ch == '"':
-                quoted = True
-                starts.append(i + 1)
-                i += 1
-                continue
-            starts.append(i)
-        if ch is None:
-            break
-        if quoted:
-            if ch == '"':
-                if i + 1 < len(raw) and raw[i + 1] == '"':
-                    i += 1
-                else:
-                    quoted = False
-        elif ch == delim:
-            fresh = True
-        i += 1
-    return starts
+    if '"' not in raw:  # the common case, at C speed
+        starts, pos = [], 0
+        for part in raw.split(delim):
+            starts.append(pos)
+            pos += len(part) + 1
+        return starts
+    field = _FIELDS.get(delim) or _FIELDS.setdefault(delim, re.compile(
+        rf'"(?:[^"]|"")*(?:"|$)[^{re.escape(delim)}]*|[^{re.escape(delim)}]*'))
+    starts, pos = [], 0
+    while True:
+        starts.append(pos + 1 if raw.startswith('"', pos) else pos)
+        pos = field.match(raw, pos).end()
+        if pos >= len(raw):
+            return starts
+        pos += 1  # the delimiter
+
+
+_FIELDS: dict[str, re.Pattern] = {}
 
 
 def cell_span(path: str, line: int, starts: list[int], i: int, cell: str) -> Span:
@@ -286,8 +281,12 @@ def _shown(obs: Obs) -> str:
     return f"{obs.value:.15g}"
 
 
+_CODE = re.compile(r"^[Kk]?([0-9]{4})\b\s*(.*)$", re.ASCII)
+_YEAR_CELL = re.compile(r"[0-9]{1,4}")
+
+
 def _municipality(cell: str, by_code: dict[str, str], known: set[str]) -> str:
-    m = re.match(r"^[Kk]?([0-9]{4})\b\s*(.*)$", cell, re.ASCII)
+    m = _CODE.match(cell)
     if m:
         if m.group(1) in by_code:
             return by_code[m.group(1)]
@@ -298,7 +297,7 @@ def _municipality(cell: str, by_code: dict[str, str], known: set[str]) -> str:
 def read_year(cell: str) -> int | None:
     """A year in the digits 0-9 (`int` would also take `２００７` and `2_007`)."""
     text = cell.strip()
-    return int(text) if re.fullmatch(r"[0-9]{1,4}", text) else None
+    return int(text) if _YEAR_CELL.fullmatch(text) else None
 
 
 # Numbers are plain ASCII decimal notation: an optional sign, digits, at most one decimal
