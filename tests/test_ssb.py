@@ -428,3 +428,13 @@ def test_jsonstat_a_time_without_a_year_is_an_error(program):
     obs, diags = ssb.read_jsonstat(json.dumps(doc), "j.json", program, mapping())
     assert {o.year for o in obs} == {2006}
     assert [d.message for d in diags] == ["the time category `siste` has no year"]
+
+
+def test_a_mapping_dimension_the_file_lacks_is_a_warning(program):
+    m, _ = _mapping_text("variable,unit,funksjon\nsfo_brukere,user,215\n")
+    obs, diags = ssb.read_jsonstat((FIX / "jsonstat.json").read_text(encoding="utf-8"), "j.json", program, m)
+    assert obs == []
+    (d,) = diags
+    assert (d.severity, d.span.path, d.span.line) == ("warning", "m.csv", 2)
+    assert d.message == "`j.json` has no dimension `funksjon`, so mapping lines that match on it read nothing from it"
+    assert d.hint == "its dimensions: KOKkommuneregion0000, ContentsCode, Tid"

@@ -28,7 +28,7 @@ import re
 
 from benchdsl import data, ir
 from benchdsl.ast import Span
-from benchdsl.diagnostics import Diagnostic, error, split_lines
+from benchdsl.diagnostics import Diagnostic, error, split_lines, warning
 
 _YEAR = re.compile(r"\b(19|20)[0-9]{2}\b")
 MAX_CELLS = 5_000_000  # observations one JSON-stat file may give through a mapping
@@ -160,6 +160,9 @@ def read_statbank_csv(text: str, path: str, program: ir.Program, mapping: list[d
     dims = [i for i in range(len(header)) if i not in (region, year_col, value_col) and i not in year_cols]
     by_code = {code: name for name, code in program.municipalities.items() if code}
     known = set(program.municipalities)
+    present = {lower[i] for i in dims} | ({"statistikkvariabel"} if any(_YEAR.sub("", header[i]).strip()
+                                                                        for i in year_cols) else set())
+    diags.extend(_absent_dimensions(mapping, present, path, "columns: " + ", ".join(header)))
     obs: list[data.Obs] = []
     firsts: dict[tuple[str, str, int], tuple[data.Obs, str, str]] = {}
     for n, r in rows[at + 1:]:
@@ -205,6 +208,18 @@ def read_statbank_csv(text: str, path: str, program: ir.Program, mapping: list[d
             firsts[key] = (o, described, r[region].strip())
             obs.append(o)
     return obs, diags
+
+
+def _absent_dimensions(mapping: list[dict], present: set[str], path: str, listed: str) -> list[Diagnostic]:
+    """A warning for each dimension the mapping matches on that the file does not have: its lines read nothing."""
+    out, said = [], set()
+    for m in mapping:
+        for d in m["match"]:
+            if d not in present and d not in said:
+                said.add(d)
+                out.append(warning(m["span"], f"`{path}` has no dimension `{d}`, so mapping lines that match on it "
+                                              "read nothing from it", f"its {listed}"))
+    return out
 
 
 def _statbank_twice(o: data.Obs, series: str, region: str, first: data.Obs, first_series: str, first_region: str):
@@ -392,11 +407,12 @@ def _values(raw, total: int) -> dict[int, float | None] | list[float | None]:
     raise _Bad(f"`value` is {_kind(raw)}, not a list or an object", _SPEC, ("value",))
 
 
-def _status(raw, total: int) -> dict[int, str]:
+def _status(raw, total: int) -> dict[int, str] | str:
+    """{position: symbol}, or one symbol for every position."""
     if raw is None:
         return {}
     if isinstance(raw, str):
-        return {i: raw for i in range(total)} if total <= MAX_CELLS else {}
+        return raw
     items = enumerate(raw) if isinstance(raw, list) else raw.items() if isinstance(raw, dict) else None
     if items is None or (isinstance(raw, list) and len(raw) != total):
         raise _Bad(f"`status` must be a symbol, a list of {total} symbols, or an object", None, ("status",))
@@ -442,6 +458,7 @@ def _observations(cube: _Cube, text: str, path: str, program: ir.Program, mappin
     firsts: dict[tuple[str, str, int], tuple[data.Obs, tuple[str, ...]]] = {}
     twice: dict[tuple, list[tuple[data.Obs, tuple[str, ...], tuple[str, ...]]]] = {}
     cells = 0
+    diags.extend(_absent_dimensions(mapping, set(names), path, "dimensions: " + ", ".join(ids)))
     for m in mapping:
         allowed = [range(size) for size in cube.sizes]
         for dim, wanted in m["match"].items():
@@ -473,7 +490,7 @@ def _observations(cube: _Cube, text: str, path: str, program: ir.Program, mappin
             value = cube.values.get(flat) if isinstance(cube.values, dict) else cube.values[flat]
             gap = None
             if value is None:
-                symbol = cube.status.get(flat)
+                symbol = cube.status if isinstance(cube.status, str) else cube.status.get(flat)
                 gap = (data.MISSING_SYMBOLS.get(symbol, f"missing (SSB '{symbol}')") if symbol
                        else "missing (null, no status)")
             code, label = cube.categories[g][pos[g]]
