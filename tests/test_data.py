@@ -157,7 +157,7 @@ def test_a_file_mixing_utf8_and_latin1_is_a_located_error():
     text, (d,) = decode(raw, "p.csv")
     assert text is None
     assert (d.span.line, d.span.column) == (3, 6)
-    assert d.message == "this file mixes encodings: byte 0xF8 here is not UTF-8, but line 2 has UTF-8 `ø`"
+    assert d.message == "this file mixes encodings: byte 0xF8 (`ø` in Latin-1) here is not UTF-8, but line 2 has UTF-8 `ø`"
 
 
 def test_sorli_is_not_turned_into_mojibake_by_one_latin1_byte(tmp_path):
@@ -168,7 +168,7 @@ def test_sorli_is_not_turned_into_mojibake_by_one_latin1_byte(tmp_path):
              + "c,Sørli,2007,8,NOK,\n".encode("utf-8") + b"c,A,2006,9,NOK,Tr\xf8ndelag\n")
     r = _repro(tmp_path, {"p.csv": panel}, rules)
     assert _errors(r) == [(f"{tmp_path / 'p.csv'}:4:18",
-                           "this file mixes encodings: byte 0xF8 here is not UTF-8, but line 3 has UTF-8 `ø`")]
+                           "this file mixes encodings: byte 0xF8 (`ø` in Latin-1) here is not UTF-8, but line 3 has UTF-8 `ø`")]
 
 
 @pytest.mark.parametrize("raw, message", [

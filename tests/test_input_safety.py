@@ -97,7 +97,7 @@ def test_a_device_a_mixed_encoding_and_deep_json_given_with_panel_fail_cleanly(t
              "--panel", str(tmp_path / "deep.json"), "--mapping", str(FIX / "mapping.csv"))
     # "c,B,2006,1,NOK,S" is 16 characters: the Latin-1 ø is the 17th
     _refused(r, "/dev/urandom:1:1: error: panel `/dev/urandom` is not a regular file (a character device)",
-             "p.csv:5:17: error: this file mixes encodings: byte 0xF8 here is not UTF-8, but line 4 has UTF-8 `ø`",
+             "p.csv:5:17: error: this file mixes encodings: byte 0xF8 (`ø` in Latin-1) here is not UTF-8, but line 4 has UTF-8 `ø`",
              "deep.json:1:1: error: not a JSON-stat dataset: it is nested too deeply")
 
 

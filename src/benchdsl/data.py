@@ -92,7 +92,7 @@ def decode(raw: bytes, path: str, what: str = "panel") -> tuple[str | None, list
     nul = raw.find(b"\x00")
     if nul >= 0:
         return None, [error(_byte_span(raw, nul, path), f"this looks like a binary file, not a {what} (it has NUL bytes)",
-                            "is this the right file? a panel is a CSV text file")]
+                            f"is this the right file? a {what} is a CSV text file")]
     try:
         return raw.decode("utf-8-sig"), []
     except UnicodeDecodeError as exc:
@@ -102,8 +102,10 @@ def decode(raw: bytes, path: str, what: str = "panel") -> tuple[str | None, list
         return raw.decode("latin-1"), []
     seq = utf8.group(0)
     where = _byte_span(raw, utf8.start(), path)
+    latin = bytes([raw[bad]]).decode("latin-1")
+    latin = f" (`{latin}` in Latin-1)" if latin.isprintable() else ""
     return None, [error(_byte_span(raw, bad, path),
-                        f"this file mixes encodings: byte 0x{raw[bad]:02X} here is not UTF-8, "
+                        f"this file mixes encodings: byte 0x{raw[bad]:02X}{latin} here is not UTF-8, "
                         f"but line {where.line} has UTF-8 `{seq.decode('utf-8')}`",
                         "save the whole file in one encoding, preferably UTF-8")]
 
@@ -282,7 +284,7 @@ def _shown(obs: Obs) -> str:
 
 
 _CODE = re.compile(r"^[Kk]?([0-9]{4})\b\s*(.*)$", re.ASCII)
-_YEAR_CELL = re.compile(r"[0-9]{1,4}")
+_YEAR_CELL = re.compile(r"[0-9]{1,9}")
 
 
 def _municipality(cell: str, by_code: dict[str, str], known: set[str]) -> str:
