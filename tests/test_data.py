@@ -55,7 +55,7 @@ def test_bad_lines_each_get_a_located_error():
         (3, "year `20x7` is not a year"),
         (4, "this line has 6 fields, the header 5"),
         (5, "`inf` is not a finite number"),
-        (7, "cost for Bergen 2006 is given twice (first at p.csv:6:18)"),
+        (7, "cost for Bergen 2006 is given twice, with different values: 2 here, 1 at p.csv:6:18"),
     ]
     assert diags[2].hint.startswith("a decimal comma splits the field")
 
@@ -94,3 +94,235 @@ def test_division_by_zero_is_a_located_error(tmp_path):
     rows = [("cost", m, 2007, 100 + i) for i, m in enumerate("ABCD")] + [("users", "A", 2007, 5)]
     r = run(tmp_path, rules, rows)
     assert messages(r) == ["division by zero"]
+
+
+# --- regressions of issue 9: no silent wrong values ----------------------------------
+
+import math  # noqa: E402
+
+import pytest  # noqa: E402
+
+from benchdsl.data import decode, read_number  # noqa: E402
+from benchdsl.pipeline import run_paths  # noqa: E402
+
+# The reviewer's reproducer: two municipalities, A's cost against the mean of the others.
+REPRO = """\
+municipality A 0001
+municipality B 0002
+group G = A, B
+own A 2007
+panel "p.csv"
+basis m = mean(G - own)
+indicator c {
+    unit NOK
+    better lower
+    source "c"
+}
+"""
+REPRO_PANEL = "variable,municipality,year,value,unit\nc,A,2007,10,NOK\nc,B,2007,8,NOK\n"
+
+
+def _repro(tmp_path, panels: dict[str, bytes | str], rules: str = REPRO):
+    (tmp_path / "r.bench").write_text(rules, encoding="utf-8")
+    for name, content in panels.items():
+        raw = content.encode("utf-8") if isinstance(content, str) else content
+        (tmp_path / name).write_bytes(raw)
+    return run_paths([str(tmp_path / "r.bench")])
+
+
+def _errors(result):
+    return [(str(d.span), d.message) for d in result.diags if d.is_error]
+
+
+def test_the_reproducer_itself_runs(tmp_path):
+    r = _repro(tmp_path, {"p.csv": REPRO_PANEL})
+    assert r.ok and r.evaluator is not None
+
+
+# Encodings: decided per file, never by one stray byte.
+
+def test_utf8_with_and_without_bom_is_utf8():
+    assert decode("c,Sørli\n".encode("utf-8"), "p.csv") == ("c,Sørli\n", [])
+    assert decode(b"\xef\xbb\xbf" + "c,Sørli\n".encode("utf-8"), "p.csv") == ("c,Sørli\n", [])
+
+
+def test_a_file_without_any_utf8_sequence_is_latin1():
+    # ø is 0xF8 in Latin-1; no byte pair in the file is a valid UTF-8 sequence
+    assert decode(b"c,S\xf8rli\nd,\xc6re\n", "p.csv") == ("c,Sørli\nd,Ære\n", [])
+
+
+def test_a_file_mixing_utf8_and_latin1_is_a_located_error():
+    # line 2 has UTF-8 ø (C3 B8); line 3 has Latin-1 ø (F8), the 6th character of "x,y,S\xf8rli"
+    raw = b"variable,municipality\nc,S\xc3\xb8rli\nx,y,S\xf8rli\n"
+    text, (d,) = decode(raw, "p.csv")
+    assert text is None
+    assert (d.span.line, d.span.column) == (3, 6)
+    assert d.message == "this file mixes encodings: byte 0xF8 (`ø` in Latin-1) here is not UTF-8, but line 2 has UTF-8 `ø`"
+
+
+def test_sorli_is_not_turned_into_mojibake_by_one_latin1_byte(tmp_path):
+    # Before: the whole file was read as Latin-1, `Sørli` became `SÃ¸rli` and was left out of
+    # the basis with a warning only.
+    rules = REPRO.replace("municipality B 0002", "municipality Sørli 0002").replace("G = A, B", "G = A, Sørli")
+    panel = ("variable,municipality,year,value,unit,note\n".encode() + "c,A,2007,10,NOK,\n".encode()
+             + "c,Sørli,2007,8,NOK,\n".encode("utf-8") + b"c,A,2006,9,NOK,Tr\xf8ndelag\n")
+    r = _repro(tmp_path, {"p.csv": panel}, rules)
+    assert _errors(r) == [(f"{tmp_path / 'p.csv'}:4:18",
+                           "this file mixes encodings: byte 0xF8 (`ø` in Latin-1) here is not UTF-8, but line 3 has UTF-8 `ø`")]
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b"variable,municipality\nc,A\x00\x00\n", "this looks like a binary file, not a panel (it has NUL bytes)"),
+    ("variable".encode("utf-16"), "this panel is UTF-16, not UTF-8 or Latin-1"),
+])
+def test_binary_and_utf16_files_are_refused(raw, message):
+    text, (d,) = decode(raw, "p.csv")
+    assert text is None and d.message == message
+
+
+# Numbers: plain ASCII decimal notation; separators only where the format has them.
+
+@pytest.mark.parametrize("cell, decimal_comma, grouping, expected", [
+    ("312", False, False, 312.0),
+    ("-0.25", False, False, -0.25),
+    ("+7", False, False, 7.0),
+    (".5", False, False, 0.5),
+    ("1e3", False, False, 1000.0),
+    ("2.5E-2", False, False, 0.025),
+    ("1234,5", True, True, 1234.5),
+    ("1.234,5", True, True, 1234.5),          # points group thousands in a decimal-comma file
+    ("1.234.567", True, True, 1234567.0),     # two groups: cannot be a decimal point
+    ("1 234,5", True, True, 1234.5),          # SSB's space ...
+    ("1\u00a0234\u00a0567", True, True, 1234567.0),  # ... and no-break space
+    ("21400.5", True, True, 21400.5),         # a lone decimal point, not three digits after it
+    ("5 800", False, True, 5800.0),           # a comma-separated Statbank export groups with spaces too
+])
+def test_numbers_that_are_read(cell, decimal_comma, grouping, expected):
+    assert read_number(cell, decimal_comma, grouping) == (expected, None, None)
+
+
+@pytest.mark.parametrize("cell, decimal_comma, grouping, message", [
+    ("3_12", False, False, "`3_12` is not a number"),        # float() reads 312
+    ("３１２", False, False, "`３１２` is not a number"),       # float() reads 312
+    ("٣١٢", True, True, "`٣١٢` is not a number"),              # Arabic-Indic digits, same
+    ("inf", False, False, "`inf` is not a finite number"),
+    ("nan", True, True, "`nan` is not a finite number"),
+    ("-Infinity", False, False, "`-Infinity` is not a finite number"),
+    ("1e400", False, False, "`1e400` is not a finite number"),
+    ("1 234", False, False, "`1 234` is not a number"),      # no grouping in a comma-separated panel
+    ("1,5", False, False, "`1,5` is not a number"),
+    ("1.234", True, True, "`1.234` is ambiguous in a file with decimal commas"),
+    ("12 34", True, True, "`12 34` is not a number"),         # groups of three only
+    ("1 234.5", True, True, "`1 234.5` is not a number"),     # the decimal separator here is ,
+    ("1.234,5", False, True, "`1.234,5` is not a number"),   # no decimal comma in a point file
+    ("\u22125", False, False, "`\u22125` is not a number"),     # a typographic minus
+    ("0x10", False, False, "`0x10` is not a number"),
+    ("1,2,3", True, True, "`1,2,3` is not a number"),
+])
+def test_numbers_that_are_refused(cell, decimal_comma, grouping, message):
+    value, gap, problem = read_number(cell, decimal_comma, grouping)
+    assert (value, gap) == (None, None) and problem[0] == message
+
+
+def test_a_refused_number_is_located_with_a_hint():
+    text = "variable,municipality,year,value,unit\ncost,Trondheim,2007,3_12,NOK/user\ncost,Bergen,2007,３１２,NOK/user\n"
+    obs, diags = parse_panel(text, "p.csv", PROGRAM)
+    assert obs == []
+    assert [(d.span.line, d.span.column, d.hint) for d in diags] == [
+        (2, 21, "write numbers without `_`"),  # "cost,Trondheim,2007," is 20 characters
+        (3, 18, "write the digits 0-9 (`３` is another script's digit)"),
+    ]
+
+
+def test_years_are_ascii_digits():
+    text = "variable,municipality,year,value,unit\ncost,Trondheim,２００７,1,NOK/user\ncost,Bergen,2_007,1,NOK/user\n"
+    obs, diags = parse_panel(text, "p.csv", PROGRAM)
+    assert obs == [] and [d.message for d in diags] == ["year `２００７` is not a year", "year `2_007` is not a year"]
+
+
+def test_a_field_over_128_kb_is_a_located_error_not_a_crash():
+    text = "variable,municipality,year,value,unit\ncost,Trondheim,2007,1,NOK/user\ncost,\"" + "x" * 200_000 + "\n"
+    obs, (d,) = parse_panel(text, "p.csv", PROGRAM)
+    assert len(obs) == 1
+    assert d.span.line == 3 and d.message == "a field on this line is longer than 128 KB"
+
+
+def test_a_column_named_twice_is_an_error():
+    _, (d,) = parse_panel("variable,municipality,year,value,unit,value\n", "p.csv", PROGRAM)
+    assert d.message == "the column `value` is named twice"
+
+
+# Duplicates and conflicts: within a panel and across panels, an error at the second.
+
+TWO_PANELS = REPRO.replace('panel "p.csv"', 'panel "p.csv"\npanel "q.csv"')
+
+
+def test_conflicting_values_across_panels_are_an_error_at_the_second(tmp_path):
+    # Before: q.csv's 9 silently replaced p.csv's 8.  B is 0002, so `0002` is B.
+    r = _repro(tmp_path, {"p.csv": REPRO_PANEL, "q.csv": "variable,municipality,year,value,unit\nc,0002,2007,9,NOK\n"},
+               TWO_PANELS)
+    assert _errors(r) == [(f"{tmp_path / 'q.csv'}:2:13",
+                           f"c for B 2007 is given twice, with different values: 9 here, 8 at {tmp_path / 'p.csv'}:3:10")]
+
+
+def test_the_same_value_in_two_panels_is_also_an_error(tmp_path):
+    r = _repro(tmp_path, {"p.csv": REPRO_PANEL, "q.csv": "variable,municipality,year,value,unit\nc,B,2007,8,NOK\n"},
+               TWO_PANELS)
+    assert _errors(r) == [(f"{tmp_path / 'q.csv'}:2:10", f"c for B 2007 is given twice (first at {tmp_path / 'p.csv'}:3:10)")]
+
+
+def test_a_value_against_a_gap_is_a_conflict(tmp_path):
+    r = _repro(tmp_path, {"p.csv": REPRO_PANEL, "q.csv": "variable,municipality,year,value,unit\nc,B,2007,..,NOK\n"},
+               TWO_PANELS)
+    assert _errors(r) == [(f"{tmp_path / 'q.csv'}:2:10",
+                           "c for B 2007 is given twice, with different values: missing (not yet published (SSB '..')) "
+                           f"here, 8 at {tmp_path / 'p.csv'}:3:10")]
+
+
+def test_conflicts_within_one_panel_name_the_first(tmp_path):
+    r = _repro(tmp_path, {"p.csv": REPRO_PANEL + "c,B,2007,473.9,NOK\n"})
+    assert _errors(r) == [(f"{tmp_path / 'p.csv'}:4:10",
+                           f"c for B 2007 is given twice, with different values: 473.9 here, 8 at {tmp_path / 'p.csv'}:3:10")]
+
+
+def test_the_same_panel_declared_twice_adds_nothing(tmp_path):
+    r = _repro(tmp_path, {"p.csv": REPRO_PANEL}, REPRO.replace('panel "p.csv"', 'panel "p.csv"\npanel "p.csv"'))
+    assert _errors(r) == []
+
+
+# Units and gaps.
+
+# Needs the units branch too: there `0 kNOK` is refused by the unit parser itself; here bind refuses
+# a zero factor.  Either way the error must sit at the unit cell and no value may be bound.
+def test_a_zero_unit_scale_is_a_located_error_not_zeroed_values():
+    text = "variable,municipality,year,value,unit\ncost,Trondheim,2007,10,0 kNOK/user\n"
+    obs, diags = parse_panel(text, "p.csv", PROGRAM)
+    assert diags == []
+    values, (d,) = bind(obs, PROGRAM)
+    assert values == {}
+    assert d.is_error and (d.span.line, d.span.column, d.span.end_column) == (2, 24, 35)  # `0 kNOK/user`, after 23 characters
+
+
+def test_every_unit_error_is_located_at_the_unit_cell():
+    text = "variable,municipality,year,value,unit\ncost,Trondheim,2007,10,NOK/bogus\ncost,Bergen,2007,1,NOK/pupil\n"
+    obs, _ = parse_panel(text, "p.csv", PROGRAM)
+    _, diags = bind(obs, PROGRAM)
+    assert [(d.span.line, d.span.column) for d in diags] == [(2, 24), (3, 20)]  # after 23 and 19 characters
+
+
+def test_a_missing_value_stays_a_gap_with_its_reason_never_zero():
+    text = "variable;municipality;year;value;unit\ncost;Trondheim;2007;..;NOK/user\ncost;Bergen;2007;;NOK/user\n"
+    obs, diags = parse_panel(text, "p.csv", PROGRAM)
+    values, bind_diags = bind(obs, PROGRAM)
+    assert diags == bind_diags == []
+    trondheim, bergen = values[("cost", "Trondheim", 2007)], values[("cost", "Bergen", 2007)]
+    assert (trondheim.value, trondheim.missing) == (None, "not yet published (SSB '..')")  # the Obs, not a Value
+    assert (bergen.value, bergen.missing) == (None, "empty")
+
+
+def test_a_huge_value_times_its_unit_is_refused():
+    text = "variable,municipality,year,value,unit\ncost,Trondheim,2007,1e305,MNOK/user\n"
+    obs, _ = parse_panel(text, "p.csv", PROGRAM)
+    values, (d,) = bind(obs, PROGRAM)  # 1e305 MNOK = 1e311 NOK: beyond a float
+    assert values == {} and d.message == "cost for Trondheim 2007 is too large in NOK/user"
+    assert not math.isfinite(1e305 * 1e6)

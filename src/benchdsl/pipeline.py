@@ -50,15 +50,18 @@ def rule_files(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
 
 
 def read_bytes(paths: list[str], result: Result) -> list[tuple[str, bytes]]:
+    from benchdsl.files import RULES_LIMIT, InputError, read_input
+
     files, diags = rule_files(paths)
     result.diags.extend(diags)
     out = []
     for i, path in enumerate(files, 1):
         result.progress.step("reading rules", i, len(files))
         try:
-            out.append((path, Path(path).read_bytes()))
-        except OSError as exc:
-            result.diags.append(error(None, f"cannot read `{path}`: {exc.strerror}"))
+            out.append((path, read_input(path, "rule file", RULES_LIMIT)))
+        except InputError as exc:
+            result.sources.add(path, "")  # quoting the line must not open a FIFO or /dev/zero again
+            result.diags.append(error(Span(path, 1, 1), exc.message, exc.hint))
     return out
 
 

@@ -10,33 +10,102 @@ A series matches a mapping line when, for every dimension the line names, its
 category is the code or the label given (for JSON-stat the dimension is named
 by id or label, e.g. ContentsCode, KOKfunksjon0000 or "funksjon").  Series no
 line matches are not read.  SSB's symbols become explicit gaps, never zeros.
+
+Every reader validates what it is given before using it: a file that is not
+what it claims to be is a located error in an analyst's words, never a
+traceback, and two series landing on one observation are an error, never an
+overwrite.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
+import math
 import re
 
 from benchdsl import data, ir
 from benchdsl.ast import Span
-from benchdsl.diagnostics import Diagnostic, error
+from benchdsl.diagnostics import Diagnostic, error, split_lines, warning
 
-_YEAR = re.compile(r"\b(19|20)\d{2}\b")
+_YEAR = re.compile(r"\b(19|20)[0-9]{2}\b")
+MAX_CELLS = 5_000_000  # observations one JSON-stat file may give through a mapping
 
+
+# --- the mapping ---------------------------------------------------------------------
 
 def read_mapping(text: str, path: str) -> tuple[list[dict], list[Diagnostic]]:
-    rows = list(csv.reader(io.StringIO(text)))
-    rows = [r for r in rows if r and not r[0].lstrip().startswith("#")]
-    if not rows or [h.strip().lower() for h in rows[0][:2]] != ["variable", "unit"]:
-        return [], [error(Span(path, 1, 1), "a mapping starts with the columns variable,unit and then the dimensions to match")]
-    dims = [h.strip() for h in rows[0][2:]]
-    out = []
-    for r in rows[1:]:
-        out.append({"variable": r[0].strip(), "unit": r[1].strip(),
-                    "match": {d.lower(): v.strip() for d, v in zip(dims, r[2:]) if v.strip()}})
-    return out, []
+    """Mapping lines: {variable, unit, match: {dimension (lowercase): code or label}, span, unit_span}."""
+    lines = split_lines(text)
+    delim = _delimiter(lines[:1])
+    rows, diags = _csv_rows(lines, path, delim)
+    rows = [(n, r) for n, r in rows if r and any(c.strip() for c in r) and not r[0].lstrip().startswith("#")]
+    if diags:
+        return [], diags
+    usage = "a mapping starts with the columns variable,unit and then the dimensions to match"
+    if not rows or [h.strip().lower() for h in rows[0][1][:2]] != ["variable", "unit"]:
+        return [], [error(Span(path, rows[0][0] if rows else 1, 1), usage, "e.g. variable,unit,statistikkvariabel")]
+    head_line, header = rows[0]
+    dims = [h.strip() for h in header[2:]]
+    if not dims:
+        return [], [error(Span(path, head_line, 1), "the mapping names no dimension to match, "
+                                                    "so every series would map to its first variable",
+                          "add a column per dimension to match, e.g. variable,unit,statistikkvariabel")]
+    lowered = [d.lower() for d in dims]
+    for i, d in enumerate(lowered):
+        if not d:
+            return [], [error(Span(path, head_line, 1), f"column {i + 3} of the header has no name",
+                              "name the dimension it matches, e.g. statistikkvariabel")]
+        if d in lowered[:i]:
+            return [], [error(Span(path, head_line, 1), f"the dimension `{dims[i]}` is named twice in the header")]
+    out: list[dict] = []
+    firsts: dict[tuple, int] = {}
+    for n, r in rows[1:]:
+        raw = lines[n - 1] if n - 1 < len(lines) else ""
+        whole = Span(path, n, 1, n, len(raw) + 1)
+        if len(r) != len(header):
+            diags.append(error(whole, f"this line has {len(r)} field{'s' if len(r) != 1 else ''}, the header {len(header)}",
+                               "give a variable, a unit and a value (or nothing) for each dimension"))
+            continue
+        variable, unit = r[0].strip(), r[1].strip()
+        match = {d: v.strip() for d, v in zip(lowered, r[2:]) if v.strip()}
+        if not variable or not unit:
+            diags.append(error(whole, f"this line has no {'variable' if not variable else 'unit'}",
+                               "every line names a panel variable and the unit the series is in"))
+            continue
+        if not match:
+            diags.append(error(whole, "this line names no category, so it would match every series",
+                               f"write the series' code or label under {', '.join(dims)}"))
+            continue
+        key = tuple(sorted((d, v.lower()) for d, v in match.items()))
+        if key in firsts:
+            diags.append(error(whole, f"this line matches the same series as line {firsts[key]}",
+                               "remove one of them"))
+            continue
+        firsts[key] = n
+        out.append({"variable": variable, "unit": unit, "match": match, "span": whole,
+                    "unit_span": data.cell_span(path, n, data.field_starts(raw, delim), 1, r[1])})
+    return (out if not diags else []), diags
+
+
+def _delimiter(head: list[str]) -> str:
+    text = "\n".join(head)
+    return ";" if text.count(";") > text.count(",") else ","
+
+
+def _csv_rows(lines: list[str], path: str, delim: str) -> tuple[list[tuple[int, list[str]]], list[Diagnostic]]:
+    """(line where the row starts, fields) for every row; a csv error stops the file with a located error."""
+    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delim)
+    rows, last = [], 0
+    try:
+        for row in reader:
+            rows.append((last + 1, row))
+            last = reader.line_num
+    except csv.Error as exc:
+        return rows, [data.csv_error(exc, Span(path, max(reader.line_num, 1), 1))]
+    return rows, []
 
 
 def _category_matches(wanted: str, code: str, label: str) -> bool:
@@ -60,130 +129,407 @@ def _split_code(text: str) -> tuple[str, str]:
     return text.strip(), text.strip()
 
 
+_SAME_NAME = "declare the municipality with the code you mean (municipality NAME CODE); a code not declared takes its name from the label"
+
+
+# --- Statbank CSV --------------------------------------------------------------------
+
 def read_statbank_csv(text: str, path: str, program: ir.Program, mapping: list[dict]):
     """A Statbank CSV export: title rows, then a header, then one line per series (years as columns)
     or per observation (a year column and a value column)."""
-    diags: list[Diagnostic] = []
-    lines = text.splitlines()
+    lines = split_lines(text)
     delim = ";" if sum(ln.count(";") for ln in lines[:5]) >= sum(ln.count(",") for ln in lines[:5]) else ","
-    parsed = list(csv.reader(io.StringIO(text), delimiter=delim))
-    header_at = next((i for i, r in enumerate(parsed) if len(r) > 2), None)
-    if header_at is None:
-        return [], [error(Span(path, 1, 1), "no header line found: is this a Statbank CSV export?")]
-    header = [h.strip() for h in parsed[header_at]]
+    rows, diags = _csv_rows(lines, path, delim)
+    at = next((i for i, (_, r) in enumerate(rows) if len(r) > 2), None)
+    if at is None:
+        return [], diags or [error(Span(path, 1, 1), "no header line found: is this a Statbank CSV export?")]
+    head_line, header = rows[at][0], [h.strip() for h in rows[at][1]]
     lower = [h.lower() for h in header]
     region = next((i for i, h in enumerate(lower) if "region" in h or h in ("kommune", "municipality")), None)
     if region is None:
-        return [], [error(Span(path, header_at + 1, 1), "no region column in the header",
+        return [], [error(Span(path, head_line, 1), "no region column in the header",
                           "Statbank exports name it 'region'")]
     year_col = next((i for i, h in enumerate(lower) if h in ("år", "year", "tid", "time")), None)
-    year_cols = {i: int(_YEAR.search(h).group(0)) for i, h in enumerate(header)
-                 if i != region and year_col is None and _YEAR.search(h)}
+    year_cols = {i: int(m.group(0)) for i, h in enumerate(header)
+                 if i != region and year_col is None and (m := _YEAR.search(h))}
     if year_col is None and not year_cols:
-        return [], [error(Span(path, header_at + 1, 1), "no year: neither a column per year nor a year column")]
+        return [], [error(Span(path, head_line, 1), "no year: neither a column per year nor a year column")]
     value_col = len(header) - 1 if year_col is not None else None
+    if year_col is not None and value_col in (region, year_col):
+        return [], [error(Span(path, head_line, 1), "no value column after the region and year columns")]
     dims = [i for i in range(len(header)) if i not in (region, year_col, value_col) and i not in year_cols]
     by_code = {code: name for name, code in program.municipalities.items() if code}
+    known = set(program.municipalities)
+    present = {lower[i] for i in dims} | ({"statistikkvariabel"} if any(_YEAR.sub("", header[i]).strip()
+                                                                        for i in year_cols) else set())
+    diags.extend(_absent_dimensions(mapping, present, path, "columns: " + ", ".join(header)))
     obs: list[data.Obs] = []
-    for n, r in enumerate(parsed[header_at + 1:], header_at + 2):
+    firsts: dict[tuple[str, str, int], tuple[data.Obs, str, str]] = {}
+    for n, r in rows[at + 1:]:
         if not r or all(not c.strip() for c in r):
             continue
+        raw = lines[n - 1] if n - 1 < len(lines) else ""
         if len(r) != len(header):
-            diags.append(error(Span(path, n, 1), f"this line has {len(r)} fields, the header {len(header)}"))
+            diags.append(error(Span(path, n, 1, n, len(raw) + 1), f"this line has {len(r)} fields, the header {len(header)}"))
             continue
+        starts = data.field_starts(raw, delim)
         cats = {lower[i]: _split_code(r[i]) for i in dims}
         if year_cols:
             extra = {i: _YEAR.sub("", header[i]).strip() for i in year_cols}  # "Brutto … 2007" names a series too
-            cells = [(year_cols[i], r[i], extra[i]) for i in year_cols]
+            cells = [(year_cols[i], i, extra[i]) for i in year_cols]
         else:
-            try:
-                cells = [(int(r[year_col].strip()), r[value_col], "")]
-            except ValueError:
-                diags.append(error(Span(path, n, 1), f"year `{r[year_col].strip()}` is not a year"))
+            year = data.read_year(r[year_col])
+            if year is None:
+                diags.append(error(data.cell_span(path, n, starts, year_col, r[year_col]),
+                                   f"year `{r[year_col].strip()}` is not a year"))
                 continue
-        muni = data._municipality(r[region].strip(), by_code, set(program.municipalities))
-        for year, cell, series in cells:
+            cells = [(year, value_col, "")]
+        muni = data._municipality(r[region].strip(), by_code, known)
+        for year, i, series in cells:
+            cell = r[i]
             c = dict(cats)
             if series and "statistikkvariabel" not in c:
                 c["statistikkvariabel"] = (series, series)
             m = _map(mapping, c)
             if m is None:
                 continue
-            value, gap = data._number(cell.strip(), True)
-            span = Span(path, n, max(1, (delim.join(r)).find(cell) + 1))
-            if value is None and gap is None:
-                diags.append(error(span, f"`{cell.strip()}` is not a number"))
+            span = data.cell_span(path, n, starts, i, cell)
+            value, gap, problem = data.read_number(cell, decimal_comma=delim == ";", grouping=True)
+            if problem is not None:
+                diags.append(error(span, *problem))
                 continue
-            note = "Statbank: " + ", ".join(f"{k} {v[1]}" for k, v in c.items())
-            obs.append(data.Obs(m["variable"], muni, year, value, m["unit"], span, "ssb", note, gap))
+            described = ", ".join(f"{k} {v[1]}" for k, v in c.items())
+            o = data.Obs(m["variable"], muni, year, value, m["unit"], span, "ssb", "Statbank: " + described, gap,
+                         m.get("unit_span"))
+            key = (o.variable, o.municipality, o.year)
+            if key in firsts:
+                diags.append(_statbank_twice(o, described, r[region].strip(), *firsts[key]))
+                continue
+            firsts[key] = (o, described, r[region].strip())
+            obs.append(o)
     return obs, diags
 
 
+def _absent_dimensions(mapping: list[dict], present: set[str], path: str, listed: str) -> list[Diagnostic]:
+    """A warning for each dimension the mapping matches on that the file does not have: its lines read nothing."""
+    out, said = [], set()
+    for m in mapping:
+        for d in m["match"]:
+            if d not in present and d not in said:
+                said.add(d)
+                out.append(warning(m["span"], f"`{path}` has no dimension `{d}`, so mapping lines that match on it "
+                                              "read nothing from it", f"its {listed}"))
+    return out
+
+
+def _statbank_twice(o: data.Obs, series: str, region: str, first: data.Obs, first_series: str, first_region: str):
+    what = f"{o.variable} for {o.municipality} {o.year}"
+    if series != first_series:
+        return error(o.span, f"two series map to {what}: `{series}` here, `{first_series}` at {first.span}",
+                     "make the mapping line match one series: add a column for the dimension that differs")
+    if region != first_region:
+        return error(o.span, f"`{region}` here and `{first_region}` at {first.span} are both {o.municipality}: "
+                             f"{what} is given twice", _SAME_NAME)
+    return error(o.span, f"{what} is given twice (first at {first.span})", "the file repeats a line; remove one")
+
+
+# --- JSON-stat 2.0 -------------------------------------------------------------------
+
+class _Bad(Exception):
+    """A JSON-stat file that is not what it claims to be: message, hint and the keys leading to the spot."""
+
+    def __init__(self, message: str, hint: str | None = None, keys: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.message, self.hint, self.keys = message, hint, keys
+
+
+_SPEC = "see json-stat.org/full: a dataset has id, size, dimension and value"
+
+
 def read_jsonstat(text: str, path: str, program: ir.Program, mapping: list[dict]):
-    """A JSON-stat 2.0 dataset as SSB's API returns it: row-major `value`, `status` symbols."""
+    """A JSON-stat 2.0 dataset as SSB's API returns it: row-major `value`, `status` symbols.
+
+    `null` is a missing value (JSON-stat's own convention), explained by its `status`
+    symbol when there is one; a sparse `value` object leaves out missing cells.
+    """
     try:
-        doc = json.loads(text)
+        doc = _load(text)
+        cube = _Cube.of(doc)
+        return _observations(cube, text, path, program, mapping)
+    except _Bad as bad:
+        return [], [error(_locate(text, path, bad.keys), bad.message, bad.hint)]
     except json.JSONDecodeError as exc:
-        return [], [error(Span(path, exc.lineno, exc.colno), f"not JSON: {exc.msg}")]
-    if doc.get("class") == "bundle" or "dataset" in doc:  # JSON-stat 1.x style wrapper
-        doc = next(iter(doc.values())) if "dataset" not in doc else doc["dataset"]
+        return [], [error(Span(path, exc.lineno, exc.colno), f"not JSON: {exc.msg}",
+                          "is this the file SSB's API returned? it should start with {")]
+    except RecursionError:
+        return [], [error(Span(path, 1, 1), "not a JSON-stat dataset: it is nested too deeply", _SPEC)]
+    except ValueError as exc:  # an integer with thousands of digits
+        said = "a number in it has too many digits" if "digits" in str(exc) else str(exc)
+        return [], [error(Span(path, 1, 1), f"cannot read this JSON: {said}")]
+
+
+def _load(text: str):
+    def pairs(items):
+        obj = {}
+        for k, v in items:
+            if k in obj:
+                raise _Bad(f"the key `{k}` appears twice in one object", "JSON keeps only the last one: remove the other",
+                           (k,))
+            obj[k] = v
+        return obj
+
+    def constant(name):
+        raise _Bad(f"`{name}` is not a number", "JSON has no NaN or Infinity; SSB writes null for a missing value")
+
+    return json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
+
+
+def _kind(x) -> str:
+    return {dict: "an object", list: "a list", str: "a text", bool: "true/false", type(None): "null"}.get(
+        type(x), "a number")
+
+
+class _Cube:
+    def __init__(self, label, ids, sizes, dims, categories, role, values, status):
+        self.label, self.ids, self.sizes, self.dims = label, ids, sizes, dims
+        self.categories, self.role, self.values, self.status = categories, role, values, status
+
+    @classmethod
+    def of(cls, doc) -> _Cube:
+        if not isinstance(doc, dict):
+            raise _Bad(f"not a JSON-stat dataset: the file holds {_kind(doc)}, not an object", _SPEC)
+        if "id" not in doc and isinstance(doc.get("dataset"), dict):  # JSON-stat 1.x: {"dataset": {...}}
+            doc = doc["dataset"]
+        if doc.get("class") in ("bundle", "collection"):
+            raise _Bad(f"this is a JSON-stat {doc['class']}, not a dataset", "download one table as a dataset",
+                       ("class",))
+        dimension = doc.get("dimension")
+        head = doc
+        if "id" not in doc and isinstance(dimension, dict) and "id" in dimension:  # 1.x keeps id, size, role there
+            head = dimension
+        for key in ("id", "size", "dimension", "value"):
+            if key not in head and key not in doc:
+                raise _Bad(f"not a JSON-stat 2.0 dataset: it has no `{key}`", _SPEC)
+        ids, sizes = head["id"], head["size"]
+        if not isinstance(ids, list) or not ids or not all(isinstance(d, str) for d in ids):
+            raise _Bad("`id` must list the dimensions' names", _SPEC, ("id",))
+        twice = next((d for i, d in enumerate(ids) if d in ids[:i]), None)
+        if twice is not None:
+            raise _Bad(f"`id` names the dimension `{twice}` twice", None, ("id",))
+        if (not isinstance(sizes, list) or len(sizes) != len(ids)
+                or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in sizes)):
+            raise _Bad(f"`size` must give a count of categories for each of the {len(ids)} dimensions in `id`",
+                       None, ("size",))
+        if not isinstance(dimension, dict):
+            raise _Bad(f"`dimension` is {_kind(dimension)}, not an object", _SPEC, ("dimension",))
+        dims, categories = [], []
+        for d, size in zip(ids, sizes):
+            if not isinstance(dimension.get(d), dict):
+                raise _Bad(f"the dimension `{d}` (in `id`) is not described in `dimension`", None, ("dimension",))
+            dims.append(dimension[d])
+            categories.append(_categories(d, dimension[d], size))
+        role = head.get("role", doc.get("role"))
+        role = {} if role is None else role
+        if not isinstance(role, dict):
+            raise _Bad(f"`role` is {_kind(role)}, not an object", None, ("role",))
+        for r, named in role.items():
+            if not isinstance(named, list) or not all(isinstance(d, str) for d in named):
+                raise _Bad(f"`role` `{r}` must list dimension names", None, ("role", r))
+            missing = next((d for d in named if d not in ids), None)
+            if missing is not None:
+                raise _Bad(f"`role` `{r}` names `{missing}`, which is not a dimension", f"the dimensions: {', '.join(ids)}",
+                           ("role", r))
+        total = math.prod(sizes)
+        values = _values(doc.get("value", head.get("value")), total)
+        status = _status(doc.get("status", head.get("status")), total)
+        label = doc.get("label")
+        return cls(label if isinstance(label, str) else "", ids, sizes, dims, categories, role, values, status)
+
+
+def _categories(d: str, dim: dict, size: int) -> list[tuple[str, str]]:
+    cat = dim.get("category")
+    keys = ("dimension", d, "category")
+    if not isinstance(cat, dict):
+        raise _Bad(f"the dimension `{d}` has no `category`", _SPEC, keys[:2])
+    index, labels = cat.get("index"), cat.get("label", {})
+    if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+        raise _Bad(f"the labels of dimension `{d}` must be an object of texts", None, keys + ("label",))
+    if index is None:
+        codes = list(labels)
+    elif isinstance(index, list):
+        if not all(isinstance(c, str) for c in index):
+            raise _Bad(f"the categories of dimension `{d}` must be texts", None, keys + ("index",))
+        codes = index
+    elif isinstance(index, dict):
+        if (not all(isinstance(i, int) and not isinstance(i, bool) for i in index.values())
+                or sorted(index.values()) != list(range(len(index)))):
+            raise _Bad(f"the `index` of dimension `{d}` must number its categories 0, 1, 2, … once each",
+                       None, keys + ("index",))
+        codes = sorted(index, key=index.get)
+    else:
+        raise _Bad(f"the `index` of dimension `{d}` is {_kind(index)}, not a list or an object", None, keys + ("index",))
+    if len(codes) != size:
+        raise _Bad(f"the dimension `{d}` has {len(codes)} categor{'y' if len(codes) == 1 else 'ies'}, "
+                   f"but `size` says {size}", None, keys)
+    twice = next((c for i, c in enumerate(codes) if c in codes[:i]), None)
+    if twice is not None:
+        raise _Bad(f"the dimension `{d}` has the category `{twice}` twice", None, keys)
+    return [(c, labels.get(c, c)) for c in codes]
+
+
+def _number(x, where: str) -> float | None:
+    if x is None:
+        return None
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise _Bad(f"{where} is {_kind(x)} ({json.dumps(x)[:40]}), not a number",
+                   "JSON-stat values are numbers, or null for a missing value", ("value",))
     try:
-        ids, sizes, dims = doc["id"], doc["size"], doc["dimension"]
-    except (KeyError, TypeError):
-        return [], [error(Span(path, 1, 1), "not a JSON-stat 2.0 dataset (no id, size and dimension)")]
-    role = doc.get("role", {})
+        value = float(x)
+    except OverflowError:
+        value = math.inf
+    if not math.isfinite(value):
+        raise _Bad(f"{where} ({json.dumps(x)[:40]}) is too large to be a number", None, ("value",))
+    return value
+
+
+def _values(raw, total: int) -> dict[int, float | None] | list[float | None]:
+    if isinstance(raw, list):
+        if len(raw) != total:
+            raise _Bad(f"`value` has {len(raw)} entries, but `size` says {total}",
+                       "one entry per combination of categories, in the order of `id`", ("value",))
+        return [_number(x, f"value {i}") for i, x in enumerate(raw)]
+    if isinstance(raw, dict):  # sparse: {"0": 1.5, "18": 2.0}
+        out: dict[int, float | None] = {}
+        for k, x in raw.items():
+            i = _position(k, total, "value")
+            out[i] = _number(x, f"value {k}")
+        return out
+    raise _Bad(f"`value` is {_kind(raw)}, not a list or an object", _SPEC, ("value",))
+
+
+def _status(raw, total: int) -> dict[int, str] | str:
+    """{position: symbol}, or one symbol for every position."""
+    if raw is None:
+        return {}
+    if isinstance(raw, str):
+        return raw
+    items = enumerate(raw) if isinstance(raw, list) else raw.items() if isinstance(raw, dict) else None
+    if items is None or (isinstance(raw, list) and len(raw) != total):
+        raise _Bad(f"`status` must be a symbol, a list of {total} symbols, or an object", None, ("status",))
+    out = {}
+    for k, s in items:
+        i = k if isinstance(k, int) else _position(k, total, "status")
+        if s is None:
+            continue
+        if not isinstance(s, str):
+            raise _Bad(f"status {k} is {_kind(s)}, not a symbol such as \"..\"", None, ("status",))
+        out[i] = s
+    return out
+
+
+def _position(key: str, total: int, what: str) -> int:
+    if not re.fullmatch(r"[0-9]+", key) or int(key) >= total:
+        raise _Bad(f"`{what}` has the key \"{key}\", not a position from 0 to {total - 1}", None, (what,))
+    return int(key)
+
+
+def _observations(cube: _Cube, text: str, path: str, program: ir.Program, mapping: list[dict]):
+    ids, role = cube.ids, cube.role
     geo = (role.get("geo") or [d for d in ids if "region" in d.lower()] or [None])[0]
-    time = (role.get("time") or [d for d in ids if d.lower() in ("tid", "time", "year")] or [None])[0]
+    time = (role.get("time") or [d for d in ids if d.lower() in ("tid", "time", "year", "år")] or [None])[0]
     if geo is None or time is None:
-        return [], [error(Span(path, 1, 1), "cannot tell which dimension is the region and which the time")]
-    categories = []
-    for d in ids:
-        cat = dims[d].get("category", {})
-        index = cat.get("index")
-        codes = (sorted(index, key=index.get) if isinstance(index, dict) else list(index)) if index is not None \
-            else list(cat.get("label", {}))
-        labels = cat.get("label", {})
-        categories.append([(c, labels.get(c, c)) for c in codes])
-    values, status = doc.get("value", []), doc.get("status", {})
-    if isinstance(status, list):
-        status = {str(i): s for i, s in enumerate(status) if s}
-    elif isinstance(status, str):
-        status = {str(i): status for i in range(_product(sizes))}
-    names = {d.lower(): d for d in ids}
-    names.update({str(dims[d].get("label", d)).lower(): d for d in ids})
+        raise _Bad("cannot tell which dimension is the region and which the time",
+                   "give them a `role` (geo, time), or name them region and Tid")
+    g, t = ids.index(geo), ids.index(time)
+    names: dict[str, int] = {}
+    for k, d in enumerate(ids):
+        names[d.lower()] = k
+        label = cube.dims[k].get("label")
+        if isinstance(label, str):
+            names.setdefault(label.lower(), k)
+    strides = [math.prod(cube.sizes[k + 1:]) for k in range(len(ids))]  # row-major: the last varies fastest
     by_code = {code: name for name, code in program.municipalities.items() if code}
+    known = set(program.municipalities)
+    value_span = _locate(text, path, ("value",))
+    years: dict[int, int | None] = {}
     obs: list[data.Obs] = []
-    for flat in range(_product(sizes)):
-        pos, rest = [], flat
-        for s in reversed(sizes):  # row-major: the last dimension varies fastest
-            pos.append(rest % s)
-            rest //= s
-        pos.reverse()
-        cats = {d: categories[k][pos[k]] for k, d in enumerate(ids)}
-        keyed = {name: cats[d] for name, d in names.items()}
-        m = _map(mapping, keyed)
+    diags: list[Diagnostic] = []
+    taken: set[int] = set()
+    firsts: dict[tuple[str, str, int], tuple[data.Obs, tuple[str, ...]]] = {}
+    twice: dict[tuple, list[tuple[data.Obs, tuple[str, ...], tuple[str, ...]]]] = {}
+    cells = 0
+    diags.extend(_absent_dimensions(mapping, set(names), path, "dimensions: " + ", ".join(ids)))
+    for m in mapping:
+        allowed = [range(size) for size in cube.sizes]
+        for dim, wanted in m["match"].items():
+            k = names.get(dim)
+            if k is None:
+                allowed = None  # the file has no such dimension: the line matches nothing
+                break
+            allowed[k] = [i for i in allowed[k] if _category_matches(wanted, *cube.categories[k][i])]
+        if allowed is None:
+            continue
+        cells += math.prod(len(a) for a in allowed)
+        if cells > MAX_CELLS:
+            raise _Bad(f"the mapping selects over {MAX_CELLS:,} values from this file", "is the mapping too broad?")
+        for pos in itertools.product(*allowed):
+            flat = sum(p * s for p, s in zip(pos, strides))
+            if flat in taken:  # an earlier mapping line matched this cell
+                continue
+            taken.add(flat)
+            if pos[t] not in years:
+                code, label = cube.categories[t][pos[t]]
+                found = _YEAR.search(code) or _YEAR.search(label)
+                years[pos[t]] = int(found.group(0)) if found else None
+                if found is None:
+                    diags.append(error(_locate(text, path, ("dimension", time)),
+                                       f"the time category `{code}` has no year", "benchdsl reads yearly figures: 2007"))
+            year = years[pos[t]]
+            if year is None:
+                continue
+            value = cube.values.get(flat) if isinstance(cube.values, dict) else cube.values[flat]
+            gap = None
+            if value is None:
+                symbol = cube.status if isinstance(cube.status, str) else cube.status.get(flat)
+                gap = (data.MISSING_SYMBOLS.get(symbol, f"missing (SSB '{symbol}')") if symbol
+                       else "missing (null, no status)")
+            code, label = cube.categories[g][pos[g]]
+            muni = by_code.get(code) or data._municipality(f"{code} {label}", by_code, known)
+            cell = tuple(cube.categories[k][p][0] for k, p in enumerate(pos))
+            note = f"JSON-stat {cube.label}".strip() + ": " + ", ".join(
+                f"{d} {cell[k]}" for k, d in enumerate(ids) if k not in (g, t))
+            o = data.Obs(m["variable"], muni, year, value, m["unit"], value_span, "ssb", note, gap, m.get("unit_span"))
+            key = (o.variable, o.municipality, o.year)
+            if key in firsts:
+                first, first_cell = firsts[key]
+                differ = tuple(k for k in range(len(ids)) if cell[k] != first_cell[k])
+                series = tuple((k, cell[k], first_cell[k]) for k in differ if k not in (g, t))
+                twice.setdefault((o.variable, differ, series), []).append((o, cell, first_cell))
+                continue
+            firsts[key] = (o, cell)
+            obs.append(o)
+    for (_, differ, _), cases in twice.items():  # one error per kind of clash, not one per municipality and year
+        o, cell, first_cell = cases[0]
+        shown = [", ".join(f"{ids[k]} {c[k]}" for k in differ) for c in (cell, first_cell)]
+        more = f" (and {len(cases) - 1} more like it)" if len(cases) > 1 else ""
+        hint = (_SAME_NAME if g in differ and len(differ) == 1
+                else "benchdsl reads one value a year: download yearly figures" if t in differ and len(differ) == 1
+                else "make the mapping line match one series: add a column for "
+                     + ", ".join(f"`{ids[k]}`" for k in differ if k not in (g, t)))
+        diags.append(error(o.span, f"two cells give {o.variable} for {o.municipality} {o.year}: "
+                                   f"`{shown[0]}` and `{shown[1]}`{more}", hint))
+    return obs, diags
+
+
+def _locate(text: str, path: str, keys: tuple[str, ...]) -> Span:
+    """Where the keys, one inside the other, first appear in the text (best effort; else 1:1)."""
+    pos, width = 0, 1
+    for key in keys:
+        quoted = json.dumps(key, ensure_ascii=False)
+        m = re.compile(re.escape(quoted) + r"\s*:").search(text, pos)
         if m is None:
-            continue
-        value = values.get(str(flat)) if isinstance(values, dict) else (values[flat] if flat < len(values) else None)
-        symbol = status.get(str(flat))
-        gap = None
-        if value is None:
-            gap = data.MISSING_SYMBOLS.get(symbol or "", f"missing (SSB '{symbol}')" if symbol else "missing")
-        code, label = cats[geo]
-        muni = by_code.get(code) or data._municipality(f"{code} {label}", by_code, set(program.municipalities))
-        try:
-            year = int(_YEAR.search(cats[time][0]).group(0))
-        except AttributeError:
-            continue
-        note = f"JSON-stat {doc.get('label', '')}".strip() + ": " + ", ".join(
-            f"{d} {cats[d][0]}" for d in ids if d not in (geo, time))
-        obs.append(data.Obs(m["variable"], muni, year, None if value is None else float(value), m["unit"],
-                            Span(path, 1, 1), "ssb", note, gap))
-    return obs, []
-
-
-def _product(sizes) -> int:
-    n = 1
-    for s in sizes:
-        n *= int(s)
-    return n
+            break
+        pos, width = m.start(), len(quoted)
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return Span(path, line, col, line, col + width)
