@@ -40,3 +40,37 @@ def test_the_textmate_grammar_loads_and_matches_the_constructs():
                            ("constant.language.bench", "lower"), ("keyword.other.bench", "saving")]:
         found = [m.group(0) for line in text.splitlines() for m in patterns[scope].finditer(line)]
         assert any(example in f for f in found), scope
+
+
+def test_the_grammar_spells_out_exactly_the_vocabulary():
+    from benchdsl import lexicon
+
+    grammar = (ROOT / "src" / "benchdsl" / "grammar.lark").read_text(encoding="utf-8")
+    code = "\n".join(line.split("//")[0] for line in grammar.splitlines())  # not the comments
+    literals = set(re.findall(r'"([a-zæøå]+)"', code))
+    assert literals == lexicon.keywords()
+    qualifier = re.search(r"^QUALIFIER[^:]*:\s*/(.*)/\s*$", code, re.M).group(1)
+    for word in lexicon.QUALIFIERS:
+        assert re.fullmatch(qualifier.replace("(?!\\w)", ""), word), word
+    assert set(re.findall(r"[a-zæøå]+(?:\[ \\t\]\+[a-zæøå]+)?", qualifier.split(")")[0])) == {
+        w.replace(" ", "[ \\t]+") for w in lexicon.QUALIFIERS}
+
+
+def test_the_textmate_grammar_is_the_one_generated_from_the_vocabulary():
+    from benchdsl import lexicon
+
+    shipped = json.loads((ROOT / "editors" / "bench.tmLanguage.json").read_text(encoding="utf-8"))
+    assert shipped == lexicon.textmate(), (
+        "regenerate it: python -m benchdsl.lexicon textmate > editors/bench.tmLanguage.json")
+
+
+def test_every_function_and_basis_kind_is_highlighted():
+    from benchdsl import kernel, lexicon
+
+    lexer = get_lexer_by_name("bench")
+    for word in lexicon.FUNCTIONS + lexicon.BASES:
+        tokens = [(t, v) for t, v in lexer.get_tokens(f"x = {word}(y)\n") if v == word]
+        assert tokens and tokens[0][0] is Name.Builtin, word
+    # every basis kind the kernel evaluates has a word in the language (ir.Peer and ir.Literal are written
+    # as a municipality's name and as a value, not as a call)
+    assert len(kernel.BASES) == len(lexicon.BASES) + 2

@@ -248,3 +248,34 @@ def test_every_figure_and_status_is_the_same_alone_and_for_all(tmp_path_factory,
                     # The same operations in the same order on IEEE doubles: equal, not merely close.
                     assert got == fig.raw, where
                     assert (got > 0) == (fig.status is Status.SAVING), where
+
+
+@settings(max_examples=max(10, settings().max_examples // 3))
+@given(st.data())
+def test_a_what_if_keeps_only_figures_that_read_none_of_the_pinned_inputs(report_rules, data):
+    """reconcile pins one input and re-audits; the figures it keeps must be the ones a fresh evaluation gives."""
+    r = report_rules
+    base = Evaluator(r.program, r.evaluator.values)
+    for name in r.program.measures:  # fill the memo, as the audit does
+        for scenario in r.program.scenarios:
+            base.measure(name, scenario)
+    for c in r.program.claims:
+        base.claim(c)
+    key = data.draw(st.sampled_from(sorted(k for k, v in r.evaluator.values.items() if hasattr(v, "value"))))
+    pinned = {key: r.evaluator.values[key].value * data.draw(st.sampled_from([0.5, 0.9, 1.1, 3.0]))}
+    trial = base.what_if(pinned)
+    fresh = Evaluator(r.program, r.evaluator.values, overrides=pinned)
+    for name in r.program.measures:
+        for scenario in r.program.scenarios:
+            a, b = trial.measure(name, scenario), fresh.measure(name, scenario)
+            assert (a.raw, a.status) == (b.raw, b.status), (key, name, scenario)
+    for c in r.program.claims:
+        a, b = trial.claim(c), fresh.claim(c)
+        assert (a.value, a.peer, a.status) == (b.value, b.peer, b.status), (key, c.name)
+
+
+@pytest.fixture(scope="module")
+def report_rules():
+    from helpers import ROOT
+
+    return run_paths([str(ROOT / "rules")])

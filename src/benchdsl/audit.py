@@ -310,7 +310,7 @@ def _reconcile(program: ir.Program, ev: Evaluator, item: Item, known: ir.Known, 
         return f"(No value of {ind} for {muni} {year} to reconcile with.)"
 
     def f(x: float) -> float:
-        trial = Evaluator(program, ev.values, ev.own, ev.year, {**ev.overrides, (ind, muni, year): x})
+        trial = ev.what_if({(ind, muni, year): x})
         v = _item_value(program, trial, item)
         return math.nan if v is None else v - target
 
@@ -334,7 +334,7 @@ def _reconcile(program: ir.Program, ev: Evaluator, item: Item, known: ir.Known, 
         return text + (f" ({x * 100:.2f} %)" if "/" in unit and 0 < abs(x) < 1 else "")
 
     shown, was = num(x1, with_unit=True), num(x0)
-    trial = Evaluator(program, ev.values, ev.own, ev.year, {**ev.overrides, (ind, muni, year): x1})
+    trial = ev.what_if({(ind, muni, year): x1})
     after = {i.name: i.status for i in audit(program, trial, reconcile=False).items}
     broken = sorted(i.name for i in items if i.status == OK and after.get(i.name) != OK)
     consequence = ("That value breaks " + ", ".join(broken) + ": no single value reproduces all the report states."

@@ -113,7 +113,22 @@ class Evaluator:
         self.diags: list[Diagnostic] = []
         self._warned: set = set()
         self._figures: dict = {}
+        self._claims: dict = {}  # claims that read neither table cells nor savings: their inputs say it all
         self.kernel = Kernel(program, Scalar(values, self.own, self.year, self.overrides), warn=self._warn)
+
+    def what_if(self, overrides: dict) -> "Evaluator":
+        """The same figures with some inputs pinned; figures that read none of them are kept, not recomputed.
+
+        A figure's derivation lists every input it read, so one that read none of the pinned
+        ones is the same figure.  One that was not computed may not have read them all: it is
+        computed again.
+        """
+        trial = Evaluator(self.p, self.values, self.own, self.year, {**self.overrides, **overrides})
+        pinned = set(overrides)
+        keep = lambda f: f.error is None and f.trace is not None and not pinned & f.trace.inputs.keys()  # noqa: E731
+        trial._figures = {k: f for k, f in self._figures.items() if keep(f)}
+        trial._claims = {k: f for k, f in self._claims.items() if keep(f)}
+        return trial
 
     def _warn(self, key, span, message, hint) -> None:
         if key not in self._warned:
@@ -155,6 +170,14 @@ class Evaluator:
         return fig
 
     def claim(self, c: ir.Claim, cells=None, record: bool = True) -> Figure:
+        if c.name in self._claims:
+            return self._claims[c.name]
+        fig = self._claim(c, cells)
+        if _reads_only_inputs(c, self.p):
+            self._claims[c.name] = fig
+        return fig
+
+    def _claim(self, c: ir.Claim, cells) -> Figure:
         m = self.p.measures.get(c.measure) if c.measure else None
         policy = self._policy(c.scenario)
         trace = self.kernel.tracer = Trace()
@@ -172,6 +195,24 @@ class Evaluator:
             return Figure(c.name, c.scenario, None, c.expr.unit, None, error=error(v.span, v.message, v.hint),
                           trace=trace)
         return Figure(c.name, c.scenario, v, c.expr.unit, None, v, trace=trace)
+
+
+def _reads_only_inputs(c: ir.Claim, program: ir.Program) -> bool:
+    """Does a claim's value depend on nothing but the inputs its derivation records (no cells, no savings)?"""
+    m = program.measures.get(c.measure) if c.measure else None
+    stack = [c.expr.expr if isinstance(c.expr, ir.Scaled) else c.expr]
+    stack += [node for _, node in m.lets] if m else []
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (ir.SavingRef, ir.CellRef)):
+            return False
+        if isinstance(n, ir.Arith):
+            stack += [n.left, n.right]
+        elif isinstance(n, ir.Neg):
+            stack.append(n.operand)
+        elif isinstance(n, ir.Extreme):
+            stack.extend(n.args)
+    return True
 
 
 def fsum(values) -> float:

@@ -2,18 +2,19 @@
 
 Registered as the `bench` lexer (entry point `pygments.lexers`), so code
 fences tagged ```bench in the docs are highlighted by any Pygments-based
-documentation tool (MkDocs, Sphinx).  Kept in step with grammar.lark by a test
-that lexes every rule file without an error token.
+documentation tool (MkDocs, Sphinx).  Its words come from `lexicon`; a test
+lexes every rule file without an error token.
 """
 
 from pygments.lexer import RegexLexer, bygroups, words
 from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Text, Whitespace
 
-DECLARATIONS = ("municipality", "group", "own", "panel", "basis", "indicator", "measure", "table", "claim", "known")
-FIELDS = ("unit", "better", "source", "note", "let", "adjust", "by", "because", "saving", "round", "under",
-          "column", "section", "row", "total")
-FUNCTIONS = ("basis", "gap", "peer", "max", "min", "mean", "best", "year")
-QUALIFIERS = r"(about|over|nearly|om\s+lag|vel|nærmere|knappe|more\s+than|mer\s+enn|less\s+than|mindre\s+enn)\b"
+from benchdsl import lexicon
+
+DECLARATIONS = lexicon.DECLARATIONS
+FIELDS = tuple(sorted({f for fs in lexicon.FIELDS.values() for f in fs if f.isalpha()} | set(lexicon.CONNECTIVES)))
+FUNCTIONS = lexicon.FUNCTIONS + lexicon.BASES
+QUALIFIERS = lexicon.qualifier_pattern(r"\s+") + r"\b"
 
 
 class BenchLexer(RegexLexer):
@@ -33,7 +34,7 @@ class BenchLexer(RegexLexer):
             (words(FUNCTIONS, suffix=r"(?=\()"), Name.Builtin),
             (r"\b(unit)([ \t]+)(\[[^\]\n]*\]|\S+)", bygroups(Keyword, Whitespace, Name.Decorator)),
             (words(FIELDS, prefix=r"\b", suffix=r"\b"), Keyword),
-            (r"\b(lower|higher|own)\b", Keyword.Constant),
+            (words(lexicon.CONSTANTS, prefix=r"\b", suffix=r"\b"), Keyword.Constant),
             (QUALIFIERS, Operator.Word),
             (r"\d+(\.\d+)?([eE][+-]?\d+)?", Number),
             (r"\[[^\]\n]*\]", Name.Decorator),  # a bracketed unit
