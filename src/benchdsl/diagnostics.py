@@ -68,11 +68,12 @@ class Sources:
 
     def line(self, path: str, lineno: int) -> str | None:
         if path not in self._lines:  # e.g. rules checked in an earlier run (cached)
-            try:
-                with open(path, encoding="utf-8", errors="replace") as f:
-                    self.add(path, f.read())
-            except OSError:
-                return None
+            from benchdsl.files import RULES_LIMIT, InputError, read_input
+
+            try:  # a regular file only: quoting a line must never block on a FIFO or read a device forever
+                self.add(path, read_input(path, "file", RULES_LIMIT).decode("utf-8", "replace"))
+            except InputError:
+                self._lines[path] = []
         lines = self._lines.get(path)
         if lines is None or not 1 <= lineno <= len(lines):
             return None
