@@ -7,6 +7,7 @@ from hypothesis import given, strategies as st
 from benchdsl.fmt import format_text
 from benchdsl.parse import parse
 
+from conftest import slow
 from helpers import ROOT, cli
 from strategies import tables_of_measures
 
@@ -140,6 +141,7 @@ def test_every_project_rule_file_keeps_its_comments():
         assert comments(format_text(text)) == comments(text), p.name
 
 
+@slow()
 @given(data=st.data(), index=st.integers(0, len(ALL_RULE_FILES) - 1))
 def test_comments_anywhere_and_odd_white_space_are_kept_in_order(data, index):
     original = ALL_RULE_FILES[index].read_text(encoding="utf-8")

@@ -104,19 +104,20 @@ def _run(args) -> int:
         progress = Progress.off()
     else:
         progress = Progress(sys.stderr, force=bool(args.progress))
+    if not _targets_ok(args, ()):  # a missing folder is known before a long run
+        return EXIT_INPUT
     panels = [(p, args.mapping) for p in args.panel] if args.panel else None
     result = run_paths(args.paths, own=args.own, progress=progress, panels=panels)
     _report_diags(result)
     if not result.ok or result.audit is None:
         return EXIT_INPUT
     program, audit = result.program, result.audit
-    from benchdsl.files import WriteError, check_output, write_output
+    from benchdsl.files import WriteError, write_output
 
     inputs = _inputs(args.paths, result)
+    if not _targets_ok(args, inputs):  # refused before anything is written
+        return EXIT_INPUT
     try:
-        for target in (args.output, args.html):  # refuse before anything is written
-            if target:
-                check_output(target, inputs)
         if args.for_ == "all":
             write_output(args.output or "-", _batch(result, args), inputs)
             return EXIT_OK
@@ -150,6 +151,19 @@ def _report(program, audit, evaluator, args) -> str:
     from benchdsl.report.text import render
 
     return render(program, audit, args.norwegian)
+
+
+def _targets_ok(args, inputs) -> bool:
+    from benchdsl.files import WriteError, check_output
+
+    try:
+        for target in (args.output, args.html):
+            if target:
+                check_output(target, inputs)
+    except WriteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def _inputs(paths: list[str], result) -> list[str]:

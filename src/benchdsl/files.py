@@ -356,16 +356,19 @@ def _temporary(real: str, shown: str) -> Iterator[_Temp]:
     """
     folder = os.path.dirname(real)
     with _cleanup_on_signals():
-        with _signals_held():  # no kill between creating the file and knowing its name
-            try:
-                tmp = _Temp(*tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=folder))
-            except OSError as exc:
-                raise WriteError(f"cannot write {shown}: {_why(exc, shown, real)}") from None
+        tmp = None
         try:
+            with _signals_held():  # no kill between creating the file and knowing its name
+                try:
+                    tmp = _Temp(*tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=folder))
+                except OSError as exc:
+                    raise WriteError(f"cannot write {shown}: {_why(exc, shown, real)}") from None
+            # a signal held back above arrives here at the latest, with `tmp` known
             yield tmp
         except BaseException:
-            with contextlib.suppress(OSError):
-                tmp.remove()
+            if tmp is not None:
+                with _signals_held(), contextlib.suppress(OSError):
+                    tmp.remove()
             raise
         else:
             tmp.close()
@@ -384,17 +387,18 @@ def _cleanup_on_signals() -> Iterator[None]:
     for s in _SIGNALS:
         if signal.getsignal(s) is not signal.SIG_IGN:
             old[s] = signal.signal(s, stop)
+    killed = None
     try:
         yield
-    except _Killed as killed:
-        for s, handler in old.items():
-            signal.signal(s, handler)
-        old = {}
-        os.kill(os.getpid(), killed.signum)  # now that nothing is left behind, end as the signal says
-        raise KeyboardInterrupt from None  # a handler that did not end the process
+    except _Killed as exc:
+        killed = exc.signum
     finally:
-        for s, handler in old.items():
-            signal.signal(s, handler)
+        with _signals_held():  # a signal from here on reaches the handler that was there before
+            for s, handler in old.items():
+                signal.signal(s, handler)
+    if killed is not None:
+        os.kill(os.getpid(), killed)  # now that nothing is left behind, end as the signal says
+        raise KeyboardInterrupt  # the handler before ours did not end the process
 
 
 @contextlib.contextmanager
