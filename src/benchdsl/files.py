@@ -11,8 +11,9 @@ Two policies (docs/output.md explains them to the analyst):
 Both build the new content in a temporary `.benchdsl-*` file beside the target
 first (so a full disk fails before the original is touched) and remove it on
 any error and on SIGTERM, SIGINT or SIGHUP.  SIGKILL cannot be caught: a
-process killed by it may leave one `.benchdsl-*.tmp` file, never a damaged
-target.
+process killed by it may leave one `.benchdsl-*.tmp` file; a target replaced
+by rename is old or new, one copied in place (fmt: hard links, another owner)
+can then be cut short.
 """
 
 from __future__ import annotations
@@ -385,7 +386,8 @@ def _cleanup_on_signals() -> Iterator[None]:
 
     old = {}
     for s in _SIGNALS:
-        if signal.getsignal(s) is not signal.SIG_IGN:
+        # an ignored signal stays ignored; one handled outside Python (None) is left alone
+        if signal.getsignal(s) not in (signal.SIG_IGN, None):
             old[s] = signal.signal(s, stop)
     killed = None
     try:

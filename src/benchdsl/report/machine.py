@@ -184,7 +184,7 @@ def csv_cell(value):
     return value
 
 
-class _GuardedWriter:
+class GuardedWriter:
     """csv.writer whose text cells go through csv_cell."""
 
     def __init__(self, buf: io.StringIO, norwegian: bool) -> None:
@@ -196,7 +196,7 @@ class _GuardedWriter:
 
 def to_csv(program: ir.Program, audit: Audit, norwegian: bool = False) -> str:
     buf = io.StringIO()
-    w = _GuardedWriter(buf, norwegian)
+    w = GuardedWriter(buf, norwegian)
     w.writerow(["name", "kind", "table", "row", "column", "label", "computed", "shown", "unit",
                 "published", "status", "delta"])
     for i in audit.items:
@@ -265,7 +265,7 @@ def batch_csv(b, norwegian: bool = False) -> str:
     from benchdsl.batch import rows
 
     buf = io.StringIO()
-    w = _GuardedWriter(buf, norwegian)
+    w = GuardedWriter(buf, norwegian)
     w.writerow(BATCH_HEADER)
     for r in rows(b):
         value = "" if r[4] is None else (f"{r[4]:.6g}".replace(".", ",") if norwegian else f"{r[4]:.6g}")
