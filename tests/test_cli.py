@@ -4,6 +4,9 @@ import csv
 import io
 import json
 
+import pytest
+
+from clirun import assert_located_error, bench
 from helpers import COST_USERS, ROOT, cli, write
 
 RULES = str(ROOT / "rules")
@@ -33,6 +36,25 @@ def test_json_has_a_stable_schema():
     assert item["status"] == "ok" and item["basis"] == "third_best" and item["shown"] == 16.8
     assert item["published"]["accept_below"] == 0.05
     assert "grunnskole.bench:" in item["published"]["source"]
+
+
+def _no_constants(name):
+    raise ValueError(f"not JSON: {name}")
+
+
+def test_json_is_strict_and_says_where_a_tolerance_is_unbounded():
+    code, out, _ = cli("run", RULES, "--format", "json")
+    doc = json.loads(out, parse_constant=_no_constants)  # Infinity or NaN would raise
+    pubs = [i["published"] for i in doc["items"]]
+    # by hand (grep the rules): "mer enn"/"more than" 4 times -> no upper limit;
+    # "less than" once -> no lower limit
+    above = [p for p in pubs if p.get("accept_above_unbounded")]
+    below = [p for p in pubs if p.get("accept_below_unbounded")]
+    assert len(above) == 4 and len(below) == 1
+    assert all(p["accept_above"] is None and p["accept_below"] == 0.0 for p in above)
+    assert all(p["accept_below"] is None and p["accept_above"] == 0.0 for p in below)
+    bounded = [p for p in pubs if "accept_above" in p and p not in above + below]
+    assert all(p["accept_above"] is not None and p["accept_below"] is not None for p in bounded)
 
 
 def test_csv_and_markdown():
@@ -104,15 +126,14 @@ measure m {
 
 def test_unit_errors_and_bad_data_exit_2_with_located_diagnostics(tmp_path):
     write(tmp_path, UNIT_RULES.replace("gap(cost) * users", "gap(cost) * cost"), [("users", "A", 2007, 1)])
-    code, out, err = cli("run", str(tmp_path))
-    assert code == 2 and out == ""
-    assert "rules.bench:" in err and "error: the saving of `m` has unit NOK^2/user^2, which is not MNOK" in err
+    p = bench(tmp_path, "run", str(tmp_path))
+    assert_located_error(p, "the saving of `m` has unit NOK^2/user^2, which is not MNOK")
+    assert p.stdout == "" and "rules.bench:" in p.stderr
     write(tmp_path, UNIT_RULES, [("cost", "A", 2007, "1,5"), ("users", "A", 2007, 10, "pupil")])
-    code, out, err = cli("run", str(tmp_path))
-    assert code == 2
-    assert "panel.csv:2:1: error: this line has 6 fields, the header 5" in err
-    assert "panel.csv:3:" in err and "is given in `pupil`" in err
-    assert "Traceback" not in err
+    p = bench(tmp_path, "run", str(tmp_path))
+    assert_located_error(p, "this line has 6 fields, the header 5")
+    assert "panel.csv:2:1: error: this line has 6 fields, the header 5" in p.stderr
+    assert "panel.csv:3:" in p.stderr and "is given in `pupil`" in p.stderr
 
 
 def test_progress_is_shown_on_request_for_a_large_panel(tmp_path):
@@ -147,3 +168,114 @@ def test_norwegian_explain_writes_kroner_as_a_norwegian_reader_does():
     assert code == 0
     assert "= 2 805 kr/user × 5 985 user" in out
     assert "rounded to 1 decimal(s): 16,8 mill. kr" in out
+
+
+# A let too large for a float: 1e308 MNOK × 10 is infinite, 1 MNOK / that is 0, so the
+# claim is reproduced and the run succeeds, but every report must still show the let.
+HUGE_RULES = COST_USERS + """
+measure m {
+    let huge = 1e308 MNOK * 10
+    let tiny = 1 MNOK / huge
+    saving = gap(cost) * users
+    unit MNOK
+    claim c "tiny" under mean_others: tiny = 0
+}
+table T "T" {
+    column mean "Mean" = mean_others
+    row "m" = m: 1.0
+}
+"""
+# m: cost 110 (own A) against the mean of the others, 100: 10 NOK/user × 100 000 users = 1.0 MNOK
+HUGE_ROWS = [("cost", "A", 2007, 110), ("cost", "B", 2007, 100), ("cost", "C", 2007, 100),
+             ("cost", "D", 2007, 100), ("users", "A", 2007, 100_000)]
+
+
+def test_a_let_too_large_for_a_float_is_shown_never_a_crash(tmp_path):
+    write(tmp_path, HUGE_RULES, HUGE_ROWS)
+    page = tmp_path / "report.html"
+    p = bench(tmp_path, "run", str(tmp_path), "--html", str(page), "--format", "json")
+    assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
+    doc = json.loads(p.stdout, parse_constant=_no_constants)
+    steps = next(i for i in doc["items"] if i["name"] == "m.c")["derivation"]["steps"]
+    assert steps[0]["let"] == "huge" and steps[0]["value"] is None and steps[0]["value_nonfinite"] == "inf"
+    assert steps[1]["value"] == 0.0
+    assert "= 1.000e+308 MNOK × 10 = ∞ MNOK" in page.read_text(encoding="utf-8")
+    p = bench(tmp_path, "explain", "m.c", str(tmp_path))
+    assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
+    assert "= 1.000e+308 MNOK × 10 = ∞ MNOK" in p.stdout
+
+
+def test_numbers_that_do_not_fit_are_written_as_such():
+    from benchdsl.report.numbers import auto, fmt
+
+    assert fmt(float("inf"), 1) == auto(float("inf")) == "∞"
+    assert fmt(float("-inf"), 1) == "-∞"
+    # In a table NaN is a cell not computed (its reason is listed below the table); in a derivation
+    # it is an intermediate value such as ∞ × 0
+    assert fmt(float("nan"), 1) == "?" and auto(float("nan")) == "not a number"
+    assert fmt(1e308, 1) == auto(1e308) == "1.000e+308"
+    assert fmt(-1.5e20, 0, norwegian=True) == "-1,500e+20"
+    assert fmt(999_999_999_999_999.0, 0) == "999 999 999 999 999"  # below 1e15: every digit
+
+
+HOSTILE = COST_USERS + """
+measure m {
+    saving = gap(cost) * users
+    unit MNOK
+    claim c "=HYPERLINK(\\"http://x\\") a|b <script>alert(1)</script>" under mean_others: gap(cost) = 10 NOK/user
+}
+table T "@SUM(A1) *bold* _it_ [l](u) `c` \\\\ & #" {
+    column mean "+cmd|' /C calc'!A0" = mean_others
+    row r1 "-2+3+cmd|' /C calc'!A0" = m: 1.0
+    row r2 "\tTAB" = m: 5.0
+    row r3 "| x | y |" = m: 1.0
+}
+"""
+
+
+@pytest.fixture
+def hostile(tmp_path):
+    return write(tmp_path, HOSTILE, HUGE_ROWS)
+
+
+def test_csv_cells_a_spreadsheet_would_run_get_a_quote(hostile):
+    code, out, _ = cli("run", str(hostile), "--format", "csv")
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(out))}
+    # by hand: each label starting with = + - @ or a tab gets a leading ', nothing else changes
+    assert rows["T.r1.mean"]["label"] == "'-2+3+cmd|' /C calc'!A0"
+    assert rows["T.r2.mean"]["label"] == "'\tTAB"
+    assert rows["T.r3.mean"]["label"] == "| x | y |"
+    assert rows["m.c"]["label"].startswith("'=HYPERLINK(")
+    # numbers stay numbers: T.r2 computed 1.0, published 5.0, so delta -4 (not '-4)
+    assert rows["T.r2.mean"]["delta"] == "-4" and rows["T.r2.mean"]["computed"] == "1.0"
+    for row in rows.values():
+        for value in row.values():
+            assert not value.startswith(("=", "+", "@", "\t", "\r")), value
+            assert not value.startswith("-") or value == "-" or float(value) < 0, value
+
+
+def test_csv_guard_keeps_numbers():
+    from benchdsl.report.machine import csv_cell
+
+    for number in ("-4", "-0.5", "+3", "-1 234,5", "-3.5 %", "-1e-05", "-", "12", ""):
+        assert csv_cell(number) == number
+    for formula in ("=1+2", "+A1", "-A1", "@SUM(A1)", "\t=1", "\r=1", "-2+3", "-inf+cmd"):
+        assert csv_cell(formula) == "'" + formula
+
+
+def test_markdown_labels_are_text_not_markup(hostile):
+    code, out, _ = cli("run", str(hostile), "--format", "markdown")
+    assert "<script>" not in out and "<" not in out.replace("\\<", "")
+    table = [line for line in out.splitlines() if line.startswith("|")]
+    header_cells = table[0].replace("\\|", "").count("|")
+    assert all(line.replace("\\|", "").count("|") == header_cells for line in table[:5])
+    assert "\\*bold\\*" in out and "\\_it\\_" in out and "\\[l\\](u)" in out and "\\`c\\`" in out
+    assert "\\| x \\| y \\|" in out and "\\&" in out
+
+
+def test_html_escapes_every_label(hostile, tmp_path):
+    page = tmp_path / "r.html"
+    code, _, err = cli("run", str(hostile), "--html", str(page))
+    text = page.read_text(encoding="utf-8")
+    assert "<script>alert" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "@SUM(A1) *bold*" in text and "&amp;" in text

@@ -29,13 +29,15 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--mapping", metavar="FILE", help="which series of an SSB file (--panel) feed which variable")
     r.add_argument("--for", dest="for_", metavar="all", choices=("all",),
                    help="every municipality and year of the panel at once: one long table (csv or json)")
-    r.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically) instead of stdout")
+    r.add_argument("-o", "--output", metavar="FILE",
+                   help="write the report to FILE (`-`: stdout; a regular file is replaced atomically, "
+                        "a device written through; never an input of the run)")
     r.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report to FILE")
     r.add_argument("-v", "--verbose", action="store_true", help="print the time each pass took")
     r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show progress on stderr (default: when a phase takes over half a second on a terminal)")
 
-    f = sub.add_parser("fmt", help="lay out rule files canonically (comments kept, files written atomically)")
+    f = sub.add_parser("fmt", help="lay out rule files canonically (comments kept; symlinks, hard links, owner and mode kept)")
     f.add_argument("paths", nargs="+", metavar="PATH")
     f.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would be reformatted")
 
@@ -102,55 +104,78 @@ def _run(args) -> int:
         progress = Progress.off()
     else:
         progress = Progress(sys.stderr, force=bool(args.progress))
+    if not _targets_ok(args, ()):  # a missing folder is known before a long run
+        return EXIT_INPUT
     panels = [(p, args.mapping) for p in args.panel] if args.panel else None
     result = run_paths(args.paths, own=args.own, progress=progress, panels=panels)
     _report_diags(result)
     if not result.ok or result.audit is None:
         return EXIT_INPUT
     program, audit = result.program, result.audit
-    if args.for_ == "all":
-        text, not_computed, total = _batch(result, args)
-        if args.output:
-            from benchdsl.files import write_atomic
+    from benchdsl.files import WriteError, write_output
 
-            write_atomic(args.output, text)
-        else:
-            sys.stdout.write(text)
-        if not_computed:
-            print(f"{not_computed} of {total} figures not computed: see the status and reason columns",
-                  file=sys.stderr)
-        return EXIT_AUDIT if not_computed else EXIT_OK
-    if args.format == "json":
-        from benchdsl.report.machine import to_json
+    inputs = _inputs(args.paths, result)
+    if not _targets_ok(args, inputs):  # refused before anything is written
+        return EXIT_INPUT
+    try:
+        if args.for_ == "all":
+            text, not_computed, total = _batch(result, args)
+            write_output(args.output or "-", text, inputs)
+            if not_computed:
+                print(f"{not_computed} of {total} figures not computed: see the status and reason columns",
+                      file=sys.stderr)
+            return EXIT_AUDIT if not_computed else EXIT_OK
+        write_output(args.output or "-", _report(program, audit, result.evaluator, args), inputs)
+        if args.html:
+            from benchdsl.report import html
 
-        text = to_json(program, audit, result.evaluator)
-    elif args.format == "csv":
-        from benchdsl.report.machine import to_csv
-
-        text = to_csv(program, audit, args.norwegian)
-    elif args.format == "markdown":
-        from benchdsl.report.machine import to_markdown
-
-        text = to_markdown(program, audit, args.norwegian)
-    else:
-        from benchdsl.report.text import render
-
-        text = render(program, audit, args.norwegian)
-    if args.output:
-        from benchdsl.files import write_atomic
-
-        write_atomic(args.output, text)
-    else:
-        sys.stdout.write(text)
-    if args.html:
-        from benchdsl.files import write_atomic
-        from benchdsl.report import html
-
-        write_atomic(args.html, html.render(program, audit, result.evaluator, args.norwegian))
+            write_output(args.html, html.render(program, audit, result.evaluator, args.norwegian), inputs)
+    except WriteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
     if args.verbose:
         for name, secs in result.timings.items():
             print(f"{name}: {secs * 1000:.1f} ms", file=sys.stderr)
     return EXIT_AUDIT if audit.failed else EXIT_OK
+
+
+def _report(program, audit, evaluator, args) -> str:
+    if args.format == "json":
+        from benchdsl.report.machine import to_json
+
+        return to_json(program, audit, evaluator)
+    if args.format == "csv":
+        from benchdsl.report.machine import to_csv
+
+        return to_csv(program, audit, args.norwegian)
+    if args.format == "markdown":
+        from benchdsl.report.machine import to_markdown
+
+        return to_markdown(program, audit, args.norwegian)
+    from benchdsl.report.text import render
+
+    return render(program, audit, args.norwegian)
+
+
+def _targets_ok(args, inputs) -> bool:
+    from benchdsl.files import WriteError, check_output
+
+    try:
+        for target in (args.output, args.html):
+            if target:
+                check_output(target, inputs)
+    except WriteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def _inputs(paths: list[str], result) -> list[str]:
+    """Every file the run read: its rule files (also when the checked rules came from the cache),
+    panels and mappings.  Reports are never written over them."""
+    from benchdsl.pipeline import rule_files
+
+    return [*rule_files(paths)[0], *result.sources.paths()]
 
 
 def _explain(args) -> int:
@@ -173,22 +198,21 @@ def _explain(args) -> int:
 
 
 def _fmt(args) -> int:
-    from pathlib import Path
-
     from benchdsl.diagnostics import Sources, format_all
-    from benchdsl.files import write_atomic
+    from benchdsl.files import WriteError, rewrite
     from benchdsl.fmt import format_text
     from benchdsl.parse import parse
     from benchdsl.pipeline import rule_files
 
     files, diags = rule_files(args.paths)
-    sources, changed = Sources(), []
+    sources, changed, failed = Sources(), [], False
     for path in files:
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            with open(path, encoding="utf-8", newline="") as f:  # "\r\n" stays as written: fmt decides
+                text = f.read()
         except (OSError, UnicodeDecodeError) as exc:
             print(f"{path}: error: cannot read: {exc}", file=sys.stderr)
-            diags.append(None)
+            failed = True
             continue
         sources.add(path, text)
         _, errors = parse(text, path)
@@ -196,16 +220,21 @@ def _fmt(args) -> int:
             diags.extend(errors)
             continue
         formatted = format_text(text)
-        if formatted != text:
-            changed.append(path)
-            if not args.check:
-                write_atomic(path, formatted)
-    real = [d for d in diags if d is not None]
-    if real:
-        print(format_all(real, sources), file=sys.stderr)
+        if formatted == text:
+            continue
+        if not args.check:
+            try:
+                rewrite(path, formatted)
+            except WriteError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                failed = True
+                continue
+        changed.append(path)
+    if diags:
+        print(format_all(diags, sources), file=sys.stderr)
     for path in changed:
         print(f"{'would reformat' if args.check else 'reformatted'} {path}")
-    if diags:
+    if diags or failed:
         return EXIT_INPUT
     return EXIT_AUDIT if args.check and changed else EXIT_OK
 

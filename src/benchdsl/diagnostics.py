@@ -66,6 +66,10 @@ class Sources:
     def add(self, path: str, text: str) -> None:
         self._lines[path] = split_lines(text)
 
+    def paths(self) -> list[str]:
+        """Every file read so far (reports must never be written over one)."""
+        return list(self._lines)
+
     def line(self, path: str, lineno: int) -> str | None:
         if path not in self._lines:  # e.g. rules checked in an earlier run (cached)
             from benchdsl.files import RULES_LIMIT, InputError, read_input

@@ -9,10 +9,13 @@ AST (tested), is idempotent, and only touches files that parse.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 
 from lark import Lark, Token
+
+from benchdsl.diagnostics import split_lines
 
 INDENT = "    "
 _TIGHT_AFTER = {"(", "[", ".", ".."}
@@ -26,22 +29,31 @@ def _parser() -> Lark:
                                   propagate_positions=True, maybe_placeholders=False)
 
 
+# What the grammar skips between tokens; other white space (U+2028, U+0085) only
+# occurs inside strings and comments, and stays there.
+_BLANK = " \t\f"
+
+
 def format_text(text: str) -> str:
-    """The canonical layout of a file that parses (check with parse.parse first)."""
-    tree = _parser().parse(text + "\n")
+    """The canonical layout of a file that parses (check with parse.parse first).
+
+    Lines are lark's lines (only "\n" ends one: `diagnostics.split_lines`), so a
+    form feed, U+2028 or U+0085 in a comment or string never moves a token.
+    """
+    text = _lone_cr_as_newline(text)
     by_line: dict[int, list[Token]] = {}
-    for tok in tree.scan_values(lambda v: isinstance(v, Token)):
+    for tok in _tokens(text):
         if tok.type != "_NL":
             by_line.setdefault(tok.line, []).append(tok)
     out: list[str] = []
     depth = 0
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        stripped = raw.strip()
+    for lineno, raw in enumerate(split_lines(text), 1):
+        stripped = raw.strip(_BLANK)
         tokens = by_line.get(lineno)
         if not tokens:
-            if stripped.startswith("#"):
+            if stripped:  # a comment (kept whatever it says)
                 out.append(INDENT * depth + stripped)
-            elif not stripped and out and out[-1] != "":
+            elif out and out[-1] != "":
                 out.append("")
             continue
         if tokens[0] == "}":
@@ -55,10 +67,31 @@ def format_text(text: str) -> str:
     return "\n".join(out) + "\n" if out else ""
 
 
+def _tokens(text: str) -> list[Token]:
+    tree = _parser().parse(text + "\n")
+    return list(tree.scan_values(lambda v: isinstance(v, Token)))
+
+
+def _lone_cr_as_newline(text: str) -> str:
+    """A lone "\r" ends a declaration as "\n" does, but lark does not count it as a line
+    end; outside strings and unit texts it becomes "\n", so that lines are declarations."""
+    lone = [m.start() for m in re.finditer(r"\r(?!\n)", text)]
+    if not lone:
+        return text
+    keep = sorted((t.start_pos, t.end_pos) for t in _tokens(text) if t.type != "_NL")
+    starts = [a for a, _ in keep]
+    chars = list(text)
+    for pos in lone:
+        i = bisect.bisect_right(starts, pos) - 1
+        if i < 0 or not keep[i][0] <= pos < keep[i][1]:
+            chars[pos] = "\n"
+    return "".join(chars)
+
+
 def _trailing_comment(raw: str, last: Token) -> str | None:
     rest = raw[last.end_column - 1:] if last.end_column else ""
     m = re.search(r"#.*$", rest)
-    return m.group(0).rstrip() if m else None
+    return m.group(0).rstrip(_BLANK) if m else None
 
 
 def _join(tokens: list[Token]) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 from benchdsl import ir
 from benchdsl.audit import Item, round_half_up, tolerance
 from benchdsl.evaluate import Figure, Trace
 from benchdsl.report.numbers import as_percent, auto, fmt, unit_label
-from benchdsl.report.text import MARKS, computed_text, published_text
+from benchdsl.report.text import MARKS, computed_text, published_text, terminal_safe
 
 _STATUS = {
     "ok": "reproduced",
@@ -26,13 +28,13 @@ def explain(program: ir.Program, ev, audit, name: str, norwegian: bool = False) 
     if not items and name in program.measures:
         items = [i for i in audit.items if i.kind == "cell" and i.table and _row_source(program, i) == name]
         if not items:
-            return "\n".join(_measure(program, ev.measure(name, s, record=True), norwegian)
-                             for s in program.scenarios) + "\n"
+            return terminal_safe("\n".join(_measure(program, ev.measure(name, s, record=True), norwegian)
+                                            for s in program.scenarios) + "\n")
     out: list[str] = []
     for item in items:
         out.extend(_item(program, ev, audit, item, norwegian))
         out.append("")
-    return "\n".join(out)
+    return terminal_safe("\n".join(out))
 
 
 def _row_source(program, item: Item):
@@ -131,7 +133,8 @@ def _trace(program: ir.Program, trace: Trace | None, norwegian: bool, indent: st
                      f"{as_percent(use.value, use.unit, norwegian)}")
     for name, value, unit, node in trace.lets:
         lines.append(f"{indent}let {name} = {symbolic(node)}")
-        lines.append(f"{indent}    = {numeric(node, trace, norwegian)} = {auto(value, norwegian)} {unit}")
+        shown_unit = "" if unit in ("1", "", "dimensionless") else f" {unit_label(unit, norwegian)}"
+        lines.append(f"{indent}    = {numeric(node, trace, norwegian)} = {auto(value, norwegian)}{shown_unit}")
     return lines
 
 
@@ -194,7 +197,7 @@ def _verdict(item: Item, norwegian: bool) -> list[str]:
     tol = ""
     if pub.kind in ("number", "range"):
         below, above = tolerance(pub)
-        num = (lambda x: f"{x:g}".replace(".", ",")) if norwegian else (lambda x: f"{x:g}")
+        num = (lambda x: "∞" if math.isinf(x) else f"{x:g}".replace(".", ",") if norwegian else f"{x:g}")
         tol = f" (accepted: −{num(below)} / +{num(above)})" if below != above else f" (±{num(below)})"
     lines.append(f"  published: {published_text(pub, item.decimals, norwegian)}{tol}  {pub.span or ''}")
     lines.append(f"  audit: {MARKS[item.status]} {_STATUS[item.status]}")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import re
 
 from benchdsl import ir
 from benchdsl.audit import Audit, Item, round_half_up, tolerance
@@ -18,11 +20,36 @@ from benchdsl.report.text import MARKS, computed_text, published_text
 SCHEMA = 1
 
 
+def dumps(doc, indent: int = 2) -> str:
+    """Strict JSON (RFC 8259): a number that is not finite becomes null, and the key
+    `<key>_nonfinite` beside it says which it was ("inf", "-inf" or "nan")."""
+    return json.dumps(finite_only(doc), ensure_ascii=False, indent=indent, allow_nan=False) + "\n"
+
+
+def finite_only(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            out[k] = finite_only(v)
+            if isinstance(v, float) and not math.isfinite(v):
+                out[f"{k}_nonfinite"] = "nan" if math.isnan(v) else "inf" if v > 0 else "-inf"
+        return out
+    if isinstance(value, (list, tuple)):
+        return [finite_only(v) for v in value]
+    return value
+
+
 def _published(p: ir.PubValue) -> dict:
     out = {"kind": p.kind, "text": p.text}
     if p.kind in ("number", "range"):
         below, above = tolerance(p)
         out.update(value=p.value, decimals=p.decimals, accept_below=below, accept_above=above)
+        for side, limit in (("below", below), ("above", above)):
+            if math.isinf(limit):  # "mer enn 50 prosent": no limit above; JSON has no Infinity
+                out[f"accept_{side}"] = None
+                out[f"accept_{side}_unbounded"] = True
         if p.kind == "range":
             out["high"] = p.high
         if p.qualifier:
@@ -144,12 +171,36 @@ def to_json(program: ir.Program, audit: Audit, evaluator=None) -> str:
     if evaluator is not None:
         for entry, i in zip(doc["items"], audit.items):
             entry["derivation"] = _derivation(program, evaluator, audit, i)
-    return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    return dumps(doc, indent=2)
+
+
+# A cell a spreadsheet would run as a formula (OWASP, "CSV injection"): it starts with
+# one of these and is not a number.  Such a cell gets a leading ' ; numbers, negative
+# ones too, stay numbers, and so does the lone "-" of a figure with no saving.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[-+]?(?:\d[\d \u00a0\u202f]*(?:[.,]\d+)?(?:[eE][-+]?\d+)?|\d*[.,]\d+|inf|nan)(?: ?%)?|-")
+
+
+def csv_cell(value):
+    """A CSV cell a spreadsheet shows as text, never runs (see _FORMULA_START)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+class GuardedWriter:
+    """csv.writer whose text cells go through csv_cell."""
+
+    def __init__(self, buf: io.StringIO, norwegian: bool) -> None:
+        self._w = csv.writer(buf, delimiter=";" if norwegian else ",", lineterminator="\n")
+
+    def writerow(self, row) -> None:
+        self._w.writerow([csv_cell(c) for c in row])
 
 
 def to_csv(program: ir.Program, audit: Audit, norwegian: bool = False) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, delimiter=";" if norwegian else ",", lineterminator="\n")
+    w = GuardedWriter(buf, norwegian)
     w.writerow(["name", "kind", "table", "row", "column", "label", "computed", "shown", "unit",
                 "published", "status", "delta"])
     for i in audit.items:
@@ -157,7 +208,7 @@ def to_csv(program: ir.Program, audit: Audit, norwegian: bool = False) -> str:
         w.writerow([i.name, i.kind, i.table or "", i.row or "", i.column or "", i.label,
                     "" if i.computed is None else repr(i.computed) if not norwegian else str(i.computed).replace(".", ","),
                     shown, i.unit, i.published.text, i.status,
-                    "" if i.delta is None else f"{i.delta:.6g}"])
+                    "" if i.delta is None else f"{i.delta:.6g}".replace(".", "," if norwegian else ".")])
     for (t, r, c), d in audit.unpublished_not_computed().items():
         row = next(x for x in program.tables[t].rows if x.name == r)
         w.writerow([f"{t}.{r}.{c}", "cell", t, r, c, row.label, "", "?", program.tables[t].unit, "",
@@ -165,35 +216,47 @@ def to_csv(program: ir.Program, audit: Audit, norwegian: bool = False) -> str:
     return buf.getvalue()
 
 
+# Markdown that a label could otherwise start: tables (|), HTML (< > &), emphasis, code,
+# links, headings' closing #.  A backslash escapes any of them (CommonMark, GFM tables).
+_MARKDOWN = re.compile(r"([\\`*_\[\]|<>&#])")
+
+
+def md(text: str) -> str:
+    """Text as Markdown shows it literally, on one line of a table."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(str(text).splitlines()))
+
+
 def to_markdown(program: ir.Program, audit: Audit, norwegian: bool = False) -> str:
     by_name = {i.name: i for i in audit.items}
-    out = [f"# benchdsl: {program.own} {program.year}", ""]
+    out = [f"# benchdsl: {md(program.own)} {program.year}", ""]
     for t in program.tables.values():
-        out.append(f"## {t.title}")
+        out.append(f"## {md(t.title)}")
         out.append("")
-        out.append("| | " + " | ".join(c.header for c in t.columns) + " |")
+        out.append("| | " + " | ".join(md(c.header) for c in t.columns) + " |")
         out.append("|---|" + "---:|" * len(t.columns))
         for r in t.rows:
             if r.kind == "section":
-                out.append(f"| **{r.label}** |" + " |" * len(t.columns))
+                out.append(f"| **{md(r.label)}** |" + " |" * len(t.columns))
                 continue
             cells = []
             for c in t.columns:
                 i = by_name.get(f"{t.name}.{r.name}.{c.name}")
                 if i is None:  # computed, nothing published
-                    cells.append(fmt(audit.cells.get((t.name, r.name, c.name)), t.decimals, norwegian))
+                    cells.append(md(fmt(audit.cells.get((t.name, r.name, c.name)), t.decimals, norwegian)))
                     continue
-                cells.append(f"{fmt(i.computed, t.decimals, norwegian)} ({published_text(i.published, t.decimals, norwegian)}) {MARKS[i.status]}")
-            label = f"**{r.label}**" if r.kind == "total" else r.label
+                cells.append(md(f"{fmt(i.computed, t.decimals, norwegian)} ({published_text(i.published, t.decimals, norwegian)})")
+                             + f" {MARKS[i.status]}")
+            label = f"**{md(r.label)}**" if r.kind == "total" else md(r.label)
             out.append(f"| {label} | " + " | ".join(cells) + " |")
         out.append("")
     claims = [i for i in audit.items if i.kind == "claim"]
     if claims:
         out += ["## Stated in the text", "", "| | claim | computed | published |", "|---|---|---:|---:|"]
         for i in claims:
-            out.append(f"| {MARKS[i.status]} | {i.label} | {computed_text(i, norwegian)} | {published_text(i.published, i.decimals, norwegian)} |")
+            out.append(f"| {MARKS[i.status]} | {md(i.label)} | {md(computed_text(i, norwegian))} | "
+                       f"{md(published_text(i.published, i.decimals, norwegian))} |")
         out.append("")
-    out.append(audit.summary())
+    out.append(md(audit.summary()))
     return "\n".join(out) + "\n"
 
 
@@ -203,15 +266,14 @@ BATCH_HEADER = ("municipality", "year", "measure", "basis", "saving", "unit", "s
 def batch_json(b) -> str:
     from benchdsl.batch import rows
 
-    return json.dumps({"schema": 1, "rows": [dict(zip(BATCH_HEADER, r)) for r in rows(b)]},
-                      ensure_ascii=False, indent=1) + "\n"
+    return dumps({"schema": 1, "rows": [dict(zip(BATCH_HEADER, r)) for r in rows(b)]}, indent=1)
 
 
 def batch_csv(b, norwegian: bool = False) -> str:
     from benchdsl.batch import rows
 
     buf = io.StringIO()
-    w = csv.writer(buf, delimiter=";" if norwegian else ",", lineterminator="\n")
+    w = GuardedWriter(buf, norwegian)
     w.writerow(BATCH_HEADER)
     for r in rows(b):
         value = "" if r[4] is None else (repr(r[4]).replace(".", ",") if norwegian else repr(r[4]))  # full precision

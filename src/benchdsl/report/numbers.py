@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from benchdsl.audit import round_half_up
 
 DASH = "–"
 NOT_COMPUTED = "?"
+# From here on a number is written as 1.235e+15: its digits would not fit a column,
+# and a float carries no more than about 16 of them anyway.
+_SCIENTIFIC = 1e15
 
 
 def fmt(value: float | None, decimals: int, norwegian: bool = False, dash: str = DASH) -> str:
@@ -15,6 +19,8 @@ def fmt(value: float | None, decimals: int, norwegian: bool = False, dash: str =
         return dash
     if value != value:  # NaN: not computed
         return NOT_COMPUTED
+    if not math.isfinite(value) or abs(value) >= _SCIENTIFIC:
+        return _unshowable(value, norwegian)
     v = round_half_up(value, decimals)
     text = f"{v:,.{decimals}f}"
     if text.startswith("-") and float(v) == 0:
@@ -22,6 +28,16 @@ def fmt(value: float | None, decimals: int, norwegian: bool = False, dash: str =
     if norwegian:
         return text.replace(",", " ").replace(".", ",")
     return text.replace(",", " ")
+
+
+def _unshowable(value: float, norwegian: bool) -> str:
+    """A value no table can show digit by digit: ∞, -∞, "not a number", or 1.235e+15."""
+    if math.isnan(value):
+        return "not a number"
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    text = f"{value:.3e}"
+    return text.replace(".", ",") if norwegian else text
 
 
 _NORWEGIAN_UNITS = (("MNOK", "mill. kr"), ("kNOK", "1000 kr"), ("NOK", "kr"))
@@ -38,8 +54,10 @@ def unit_label(unit: str, norwegian: bool = False) -> str:
 
 def auto(value: float, norwegian: bool = False) -> str:
     """A value of unknown scale, with about four significant digits."""
+    if not math.isfinite(value) or abs(value) >= _SCIENTIFIC:
+        return _unshowable(value, norwegian)
     a = abs(value)
-    if value == int(value) and a < 1e15:
+    if value == int(value):
         return fmt(value, 0, norwegian)
     decimals = 0 if a >= 1000 else 1 if a >= 100 else 2 if a >= 10 else 3 if a >= 1 else 4
     return fmt(value, decimals, norwegian)

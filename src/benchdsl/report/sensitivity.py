@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 
 from benchdsl import ir
+from benchdsl.report.machine import GuardedWriter, dumps
 from benchdsl.report.numbers import fmt
 
 
@@ -22,12 +21,12 @@ def to_json(program: ir.Program, group: ir.MemberSet, s, norwegian: bool = False
                      "spread": max((f.value or 0) for f in figs if f.error is None)
                      - min((f.value or 0) for f in figs if f.error is None)}
                     for m, figs in s.rows]}
-    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    return dumps(doc)  # strict JSON, as every report's
 
 
 def to_csv(program: ir.Program, group: ir.MemberSet, s, norwegian: bool = False) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = GuardedWriter(buf, norwegian=False)  # the spreadsheet guard of every CSV report
     w.writerow(["measure", "unit", *(b.name for b in s.bases)])
     for m, figs in s.rows:
         w.writerow([m.name, m.saving.unit,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import textwrap
 
 from benchdsl import ir
@@ -13,6 +14,17 @@ MARKS = {"ok": "✓", "mismatch": "✗", "known": "K", "follows": "↳", "error"
 LEGEND = ("✓ reproduced  ✗ mismatch  ? not computed\n"
           "K known report inconsistency  ↳ follows from a known inconsistency")
 WIDTH = 80
+
+
+# C0 and C1 control characters but the line end: in a label they would break the layout,
+# and an escape sequence (ESC [ ...) would rewrite the analyst's terminal.
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """Text from rule files as a terminal should show it: a tab as a space, another
+    control character as its code (\\x1b), so labels cannot move the cursor or recolour."""
+    return _CONTROL.sub(lambda m: " " if m.group() == "\t" else f"\\x{ord(m.group()):02x}", text)
 
 
 def _layout(ncols: int, audited: bool = True) -> tuple[int, int]:
@@ -71,7 +83,7 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False, width: in
     if audit.breakdown():
         out.append(f"Of the figures not reproduced: {audit.breakdown()}.")
     out.append(audit.summary())
-    return "\n".join(out) + "\n"
+    return terminal_safe("\n".join(out) + "\n")
 
 
 def _table(t: ir.Table, by_name: dict[str, Item], cells: dict, norwegian: bool) -> list[str]:
@@ -137,6 +149,7 @@ def _problem(i: Item, norwegian: bool) -> list[str]:
 
 
 def _clip(text: str, n: int) -> str:
+    text = terminal_safe(text)
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
