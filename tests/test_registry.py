@@ -238,6 +238,11 @@ def test_a_code_given_after_a_merger_for_a_year_before_it_warns():
     # no merger between: no warning
     assert resolve("4601", 2015) == (lookup("Bergen"), None)
     assert resolve("3201", 2010) == (lookup("Bærum"), None)
+    # an old code for a later year: only the mergers after the code's last year count
+    assert resolve("1601", 2019) == (lookup("Trondheim"), None)  # 1601 until 2017; Klæbu came in 2020
+    m, problem = resolve("1601", 2024)
+    assert m == lookup("Trondheim") and "Klæbu" in problem.message
+    assert resolve("1201", 2024) == (lookup("Bergen"), None)
 
 
 def test_empty_and_unknown_cells():
@@ -326,26 +331,36 @@ def test_wiring_rules_with_2007_codes_read_a_2024_ssb_response():
 
 
 def test_a_klass_change_list_extends_the_history(tmp_path):
-    # Ålesund (1504) and Haram (1534) merged into Ålesund (1507) in 2020; in 2024 1507 split
-    # into Ålesund (1508) and Haram (1580). The shipped 2024 file has only 1507 -> 1508.
+    # Indre Østfold (3014) was made in 2020 of Trøgstad 0122, Spydeberg 0123, Askim 0124, Eidsberg
+    # 0125 and Hobøl 0138; in 2024 Ålesund 1507 split into Ålesund 1508 and Haram 1580. The shipped
+    # files have neither: only 3014 -> 3118 and 1507 -> 1508.
     extra = tmp_path / "endringer.csv"
     extra.write_text(
         "new_code,name,old_code,old_name,old_code_valid_to\n"
-        "1507,Ålesund,1504,Ålesund,2020-01-01\n"
-        "1507,Ålesund,1534,Haram,2020-01-01\n"
+        "3014,Indre Østfold,0122,Trøgstad,2020-01-01\n"
+        "3014,Indre Østfold,0123,Spydeberg,2020-01-01\n"
+        "3014,Indre Østfold,0124,Askim,2020-01-01\n"
+        "3014,Indre Østfold,0125,Eidsberg,2020-01-01\n"
+        "3014,Indre Østfold,0138,Hobøl,2020-01-01\n"
         "1580,Haram,1507,Ålesund,2024-01-01\n", encoding="utf-8")
     reg, diags = registry.load([str(extra)])
     assert diags == []
+    indre = reg.lookup("Indre Østfold")
+    assert [reg.code_in(indre, y) for y in (2019, 2020, 2023, 2024)] == [None, "3014", "3014", "3118"]
+    assert indre.exists_in(2019) is False  # made in 2020: known, not unknown
+    [merger] = reg.breaks(indre, 2019, 2024)
+    assert (merger.year, merger.kind) == (2020, Kind.MERGER)
+    assert names_in(merger) == {"Trøgstad", "Spydeberg", "Askim", "Eidsberg", "Hobøl"}
+    askim = reg.lookup("Askim")
+    assert askim == reg.lookup("0124") and reg.code_in(askim, 2019) == "0124" and askim.last_year == 2019
+    assert [e.kind for e in reg.breaks(askim, 2015, 2019)] == [Kind.UNKNOWN]  # nothing before 2019
     alesund = reg.lookup("Ålesund")
-    assert [reg.code_in(alesund, y) for y in (2019, 2020, 2023, 2024)] == ["1504", "1507", "1507", "1508"]
-    merger, split = reg.breaks(alesund, 2019, 2024)
-    assert (merger.year, merger.kind, names_in(merger)) == (2020, Kind.MERGER, {"Ålesund", "Haram"})
-    assert (split.year, split.kind) == (2024, Kind.SPLIT)
-    assert {c.code for c in split.came_out} == {"1508", "1580"}
-    # before 2019 the register still does not know Ålesund
-    assert reg.breaks(alesund, 2015, 2019)[0].kind is Kind.UNKNOWN
-    # the shipped register is unchanged: it knows Ålesund's 1507 only in 2023
-    assert [e.kind for e in registry.breaks(lookup("Ålesund"), 2019, 2024)] == [Kind.UNKNOWN]
+    [split] = reg.breaks(alesund, 2023, 2024)
+    assert split.kind is Kind.SPLIT and {c.code for c in split.came_out} == {"1508", "1580"}
+    assert reg.lookup("Haram") != alesund
+    # the shipped register is unchanged: it knows Ålesund's 1507 only in 2023, and no Askim
+    assert registry.breaks(lookup("Ålesund"), 2023, 2024) == []
+    assert lookup("Askim") is None
 
 
 def test_a_klass_codes_export_with_its_validity_extends_the_history(tmp_path):

@@ -156,9 +156,10 @@ class Municipality:
 
     @property
     def known_from(self) -> int | None:
-        """The first year the register knows this municipality's code; None: as far back as it goes."""
+        """The first year the register knows this municipality's code; None where it knows its
+        whole history (back to when it was made, or to before the register's history begins)."""
         p = self.codes[0]
-        return p.first if p.first is not None else p.known_from
+        return None if p.first is not None else p.known_from
 
     @property
     def last_year(self) -> int | None:
