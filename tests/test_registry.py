@@ -273,6 +273,13 @@ def test_every_2026_code_resolves_in_2026_to_itself(entry, form):
     assert code_in(m, 2026) == code
 
 
+@given(st.text(max_size=40), st.integers(1900, 2100))
+def test_any_cell_gives_a_municipality_or_a_problem_never_an_exception(cell, year):
+    m, problem = resolve(cell, year)
+    assert m is not None or (problem is not None and problem.is_error)
+    assert lookup(cell) is None or lookup(cell) in registry.default().municipalities
+
+
 def test_all_358_lines_of_the_2026_list():
     assert len(KOMMUNER_2026) == 358  # 357 municipalities and 9999 Uoppgitt ("not stated")
     seen = set()

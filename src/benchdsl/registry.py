@@ -115,9 +115,11 @@ class Period:
         return True if self.known_from is None or year >= self.known_from else None
 
     def __str__(self) -> str:
-        if self.first is None and self.known_from is not None:
-            start = f"known from {self.known_from}"
-            return f"{self.code} ({start}{f' until {self.last}' if self.last is not None else ''})"
+        if self.first is None and self.known_from is not None:  # an unknown start
+            if self.last is None:
+                return f"{self.code} (from {self.known_from} or earlier)"
+            years = self.last if self.last == self.known_from else f"{self.known_from}-{self.last}"
+            return f"{self.code} ({years}; earlier unknown)"
         if self.first is None:
             return f"{self.code} ({f'until {self.last}' if self.last is not None else 'throughout'})"
         if self.last is None:
