@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -234,6 +235,42 @@ def test_a_bad_panel_value_is_a_diagnostic_in_the_panel_file(ws, tmp_path_factor
     assert ws.wait_diagnostics(uri) == []  # and the rules themselves are fine
 
 
+def test_saving_recomputes_the_figures_and_marks_a_published_value_not_reproduced(ws):
+    doubled = COSTS.replace("gap(cost) * users", "gap(cost) * users * 2")
+    ws.change(ws.costs, doubled)  # not written to disk: the run uses the editor's text
+    ws.wait_diagnostics(ws.costs, lambda ds: ds == [])
+    ws.notify(ws.client.text_document_did_save, lsp.DidSaveTextDocumentParams(lsp.TextDocumentIdentifier(ws.costs)))
+    ds = ws.wait_diagnostics(ws.costs, lambda ds: len(ds) == 2)
+    line, char = line_of(doubled, "0.8, 1.0")
+    mean, second = sorted(ds, key=lambda d: d.range.start.character)
+    assert (mean.range.start.line, mean.range.start.character, mean.range.end.character) == (line, char, char + 3)
+    # 2 * 0.8 and 2 * 1.0 MNOK, computed with one more decimal than the table's
+    assert mean.message == "not reproduced: `T.unit_cost.mean`: computed 1.60, published 0.8\nhint: benchdsl explain T.unit_cost.mean"
+    assert "computed 2.00, published 1.0" in second.message
+    assert mean.severity == lsp.DiagnosticSeverity.Warning
+    ws.change(ws.costs, COSTS)
+    ws.notify(ws.client.text_document_did_save, lsp.DidSaveTextDocumentParams(lsp.TextDocumentIdentifier(ws.costs)))
+    ws.wait_diagnostics(ws.costs, lambda ds: ds == [])
+
+
+def test_a_changed_panel_is_read_again(ws):
+    panel = ws.rules / "panel.csv"
+    panel.write_text(PANEL.replace("users,A,2024,4000", "users,A,2024,5000"), encoding="utf-8")
+    ws.notify(ws.client.workspace_did_change_watched_files, lsp.DidChangeWatchedFilesParams(
+        [lsp.FileEvent(uri=from_fs_path(str(panel)), type=lsp.FileChangeType.Changed)]))
+    line, char = line_of(COSTS, "* users")
+    deadline = time.monotonic() + 20
+    while "| A 2024 | 5 000 |" not in (text := wait_figures(ws, ws.costs, line, char + 3)):
+        assert time.monotonic() < deadline, text
+        time.sleep(0.05)
+    panel.write_text(PANEL, encoding="utf-8")
+    ws.notify(ws.client.workspace_did_change_watched_files, lsp.DidChangeWatchedFilesParams(
+        [lsp.FileEvent(uri=from_fs_path(str(panel)), type=lsp.FileChangeType.Changed)]))
+    while "| A 2024 | 4 000 |" not in wait_figures(ws, ws.costs, line, char + 3):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
 # --- hover, definition, references ---------------------------------------------------------------
 
 
@@ -329,6 +366,24 @@ def test_formatting_returns_what_fmt_writes_and_refuses_what_does_not_parse(ws):
     assert ws.call(ws.client.text_document_formatting_async(params)) is None
     ws.change(ws.costs, COSTS)
     assert list(ws.call(ws.client.text_document_formatting_async(params))) == []  # already canonical
+
+
+def test_a_buffer_that_is_no_rules_is_a_diagnostic_and_the_server_keeps_serving(ws):
+    ws.change(ws.costs, "indicator \x00\x01 {{{\n")
+    [d] = ws.wait_diagnostics(ws.costs, lambda ds: ds != [])
+    assert d.message == "this looks like a binary file, not rules" and d.range.start.line == 0
+    ws.change(ws.costs, COSTS)
+    ws.wait_diagnostics(ws.costs, lambda ds: ds == [])
+    assert "**indicator cost**" in wait_figures(ws, ws.costs, *line_of(COSTS, "cost \"Cost"))
+
+
+def test_the_command_never_prints_a_traceback(tmp_path):
+    env = {**os.environ, "BENCHDSL_CACHE_DIR": str(tmp_path)}
+    garbage = b"Content-Length: 5\r\n\r\nhello"
+    done = subprocess.run([BENCHDSL, "lsp"], input=garbage, capture_output=True, timeout=60, env=env)
+    assert done.returncode == 0  # the client hung up: the server ends
+    assert b"Traceback" not in done.stderr and b"benchdsl lsp: error: Unable to handle message" in done.stderr
+    assert b"Error in server: Expecting value" in done.stdout  # told to the client too, as an LSP message
 
 
 # --- in process: the index and the program folder ----------------------------------------------------

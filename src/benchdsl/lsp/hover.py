@@ -7,10 +7,14 @@ declarations from the last check.  Markdown, as LSP clients show it.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from benchdsl import ast, ir
-from benchdsl.lsp.project import Checked, Run
-from benchdsl.lsp.symbols import Published, Symbol
+from benchdsl.diagnostics import NOTE, Diagnostic, warning
+
+if TYPE_CHECKING:
+    from benchdsl.lsp.project import Checked, Run
+    from benchdsl.lsp.symbols import Published, Symbol
 
 _STATUS = {"ok": "reproduced", "mismatch": "**mismatch**", "known": "known report inconsistency",
            "follows": "follows from a known inconsistency", "error": "**not computed**"}
@@ -31,6 +35,21 @@ def published(site: Published, checked: Checked, run: Run | None) -> str:
     items = {i.name: i for i in run.audit.items}
     parts = [_verdict(items[name]) if name in items else f"`{name}`: not audited" for name in site.items]
     return "\n\n---\n\n".join(parts) + _stale(checked, run)
+
+
+def audit_diagnostics(audit) -> list[Diagnostic]:
+    """A published value the figures do not reproduce, marked where it is written."""
+    out = []
+    for i in audit.items:
+        span = i.published.span
+        if span is None or i.status not in ("mismatch", "known", "follows"):
+            continue
+        text = f"`{i.name}`: computed {_computed(i)}, published {_published(i)}"
+        if i.status == "mismatch":
+            out.append(warning(span, f"not reproduced: {text}", f"benchdsl explain {i.name}"))
+        else:
+            out.append(Diagnostic(NOTE, span, f"{_STATUS[i.status]}: {text}", i.note or None))
+    return out
 
 
 # --- one kind each ----------------------------------------------------------------------------
@@ -156,7 +175,8 @@ def _let(s: Symbol, checked: Checked, run: Run | None):
         got = [(v, unit) for name, v, unit, _ in (fig.trace.lets if fig.trace else []) if name == d.name]
         if got:
             value, unit = got[0]
-            rows.append((f"{sc.title} (`{sc.name}`)", _auto(value) + ("" if unit in ("1", "") else f" {unit}")))
+            shown = _value(None if _missing(value) else value, getattr(value, "message", ""))
+            rows.append((f"{sc.title} (`{sc.name}`)", shown + ("" if unit in ("1", "") or _missing(value) else f" {unit}")))
     if rows:
         yield _table_md(("under", "value"), rows)
 
@@ -241,7 +261,7 @@ def _value(v, why: str) -> str:
 def _auto(v: float) -> str:
     from benchdsl.report.numbers import auto
 
-    return auto(v)
+    return auto(v) if math.isfinite(v) else str(v)
 
 
 def _fmt(v: float, decimals: int) -> str:

@@ -159,6 +159,7 @@ class Project:
         from benchdsl.audit import audit
         from benchdsl.data import bind, read_panel
         from benchdsl.evaluate import Evaluator
+        from benchdsl.lsp.hover import audit_diagnostics
 
         checked = self.checked or self.check()
         start = time.perf_counter()
@@ -184,6 +185,7 @@ class Project:
         ev = Evaluator(program, values)
         result = audit(program, ev)
         diags.extend(result.diags)
+        diags.extend(audit_diagnostics(result))
         diags.extend(dict.fromkeys(i.figure.error for i in result.items
                                    if i.status == "error" and i.figure and i.figure.error))
         self.last_run = Run(program, ev, result, diags, checked.version, time.perf_counter() - start)

@@ -19,14 +19,16 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from benchdsl import __version__
 from benchdsl.ast import Span
-from benchdsl.diagnostics import ERROR, WARNING, Diagnostic, has_errors, split_lines
+from benchdsl.diagnostics import ERROR, NOTE, WARNING, Diagnostic, has_errors, split_lines
 from benchdsl.lsp import complete, hover
 from benchdsl.lsp.project import Project, program_root
 
 log = logging.getLogger("benchdsl.lsp")
 RUN_DELAY = 0.3  # seconds from the last save to reading the panels
 
-_SEVERITY = {ERROR: lsp.DiagnosticSeverity.Error, WARNING: lsp.DiagnosticSeverity.Warning}
+# A note (a known report inconsistency, say) is a hint: marked, not underlined.
+_SEVERITY = {ERROR: lsp.DiagnosticSeverity.Error, WARNING: lsp.DiagnosticSeverity.Warning,
+             NOTE: lsp.DiagnosticSeverity.Hint}
 _SYMBOL = {"municipality": lsp.SymbolKind.Object, "group": lsp.SymbolKind.Array, "basis": lsp.SymbolKind.Constant,
            "indicator": lsp.SymbolKind.Variable, "measure": lsp.SymbolKind.Function, "table": lsp.SymbolKind.Struct,
            "let": lsp.SymbolKind.Variable, "claim": lsp.SymbolKind.Property, "column": lsp.SymbolKind.Field,

@@ -109,6 +109,10 @@ def _find(items: Iterable, line: int, column: int):
     return None
 
 
+def _start(span: Span) -> Span:
+    return Span(span.path, span.line, span.column, span.line, span.column + 1)
+
+
 def build(files: Iterable[tuple[str, ast.File]]) -> Index:
     """files: (text, parsed file) for every file of one program."""
     return _Builder(list(files)).run()
@@ -155,7 +159,7 @@ class _Builder:
 
     # --- the index -------------------------------------------------------------------------
     def define(self, key: Key, node, name_at: Span | None, outline: list | None = None, detail: str = ""):
-        span = name_at or node.span
+        span = name_at or _start(node.span)
         if key not in self.index.symbols:
             self.index.symbols[key] = Symbol(key, span, self.extent(node.span), node)
             if key[0] in ("municipality", "group", "basis", "indicator", "measure", "table"):
@@ -186,7 +190,7 @@ class _Builder:
         if kind is not None:
             keyword = "indicator|measure|table" if kind in ("indicator", "measure", "table") else kind
             children: list[Outline] = []
-            name_at = self.find(d.span, rf"^\s*(?:{keyword})\s+({_NAME})") or d.span
+            name_at = self.find(d.span, rf"^\s*(?:{keyword})\s+({_NAME})") or _start(d.span)
             self.define((kind, d.name), d, name_at)
             if isinstance(d, ast.Measure):
                 for let in d.lets:
@@ -213,7 +217,8 @@ class _Builder:
         elif isinstance(d, (ast.Own, ast.Panel, ast.Known)):
             text = {ast.Own: lambda: f"own {d.name} {d.year}", ast.Panel: lambda: f'panel "{d.path}"',
                     ast.Known: lambda: f"known {d.name}"}[type(d)]()
-            outline.append(Outline(text, "", type(d).__name__.lower(), self.extent(d.span), d.span))
+            extent = self.extent(d.span)
+            outline.append(Outline(text, "", type(d).__name__.lower(), extent, extent))
 
     # --- uses ---------------------------------------------------------------------------------
     def refer(self, d) -> None:
