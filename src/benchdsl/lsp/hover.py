@@ -19,19 +19,22 @@ if TYPE_CHECKING:
 _STATUS = {"ok": "reproduced", "mismatch": "**mismatch**", "known": "known report inconsistency",
            "follows": "follows from a known inconsistency", "error": "**not computed**"}
 NO_RUN = "_Figures appear once the panel is read: on opening and on saving a file._"
+NO_PROGRAM = "_No figures while the rules have errors: fix them, and the panel is read again._"
+NO_DATA = "_No figures: the panel could not be read (see the problems)._"
 
 
 def hover(symbol: Symbol, checked: Checked, run: Run | None) -> str:
     render = {"indicator": _indicator, "measure": _measure, "basis": _basis, "group": _group,
               "municipality": _municipality, "let": _let, "claim": _claim, "table": _table,
               "column": _column, "row": _row}[symbol.kind]
-    return "\n\n".join(part for part in render(symbol, checked, _usable(run)) if part) + _stale(checked, run)
+    why = _why_no_figures(run)
+    parts = (why if part is NO_RUN else part for part in render(symbol, checked, _usable(run)))
+    return "\n\n".join(part for part in parts if part) + _stale(checked, run)
 
 
 def published(site: Published, checked: Checked, run: Run | None) -> str:
-    run = _usable(run)
-    if run is None:
-        return "**published value**\n\n" + NO_RUN
+    if _usable(run) is None:
+        return "**published value**\n\n" + _why_no_figures(run)
     items = {i.name: i for i in run.audit.items}
     parts = [_verdict(items[name]) if name in items else f"`{name}`: not audited" for name in site.items]
     return "\n\n---\n\n".join(parts) + _stale(checked, run)
@@ -222,6 +225,12 @@ def _row(s: Symbol, checked: Checked, run: Run | None):
 
 
 # --- pieces ---------------------------------------------------------------------------------------
+
+
+def _why_no_figures(run: Run | None) -> str:
+    if run is None:
+        return NO_RUN
+    return NO_PROGRAM if run.program is None else NO_DATA
 
 
 def _usable(run: Run | None) -> Run | None:

@@ -72,6 +72,9 @@ class BenchServer(LanguageServer):
         checked = project.check()
         log.info("checked %d files of %s in %.1f ms", len(checked.texts), project.root, checked.seconds * 1000)
         self.publish(project)
+        last = project.last_run
+        if checked.program is not None and last is not None and last.program is None:
+            self.schedule_run(project)  # the rules were broken at the last run and are whole again
 
     def schedule_run(self, project: Project, delay: float = RUN_DELAY) -> None:
         timer = self._timers.pop(project.root, None)
