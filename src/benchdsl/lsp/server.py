@@ -24,6 +24,7 @@ from benchdsl.lsp import complete, hover
 from benchdsl.lsp.project import Project, program_root
 
 log = logging.getLogger("benchdsl.lsp")
+CHECK_DELAY = 0.05  # seconds from the last keystroke to checking: a burst of changes is checked once
 RUN_DELAY = 0.3  # seconds from the last save to reading the panels
 
 # A note (a known report inconsistency, say) is a hint: marked, not underlined.
@@ -48,7 +49,9 @@ class BenchServer(LanguageServer):
         self.projects: dict[str, Project] = {}
         self._shown: dict[str, set[str]] = {}  # project root -> paths with diagnostics published
         self._last: dict[str, str] = {}  # project root -> the file last edited, for diagnostics without a place
-        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._timers: dict[str, asyncio.TimerHandle] = {}  # project root -> its next run
+        self._checks: dict[str, asyncio.TimerHandle] = {}  # project root -> its next check
+        self._sent: dict[str, list[lsp.Diagnostic]] = {}  # path -> the diagnostics the client has
 
     # --- projects -------------------------------------------------------------------------------
     def folders(self) -> list[str]:
@@ -66,7 +69,22 @@ class BenchServer(LanguageServer):
             self.projects[root] = Project(root)
         return self.projects[root]
 
+    def schedule_check(self, project: Project, path: str) -> None:
+        self._last[project.root] = path
+        timer = self._checks.pop(project.root, None)
+        if timer is not None:
+            timer.cancel()
+        self._checks[project.root] = asyncio.get_running_loop().call_later(CHECK_DELAY, self.recheck, project)
+
+    def flush(self, project: Project) -> None:
+        """Check now if a check is pending: every answer is about the text as it is."""
+        if project.root in self._checks:
+            self.recheck(project)
+
     def recheck(self, project: Project, path: str | None = None) -> None:
+        timer = self._checks.pop(project.root, None)
+        if timer is not None:
+            timer.cancel()
         if path is not None:
             self._last[project.root] = path
         checked = project.check()
@@ -84,7 +102,14 @@ class BenchServer(LanguageServer):
 
     def run_now(self, project: Project) -> None:
         self._timers.pop(project.root, None)
-        run = project.run()
+        try:
+            self.flush(project)
+            run = project.run()
+        except Exception as exc:  # a bug: say so, and keep serving
+            log.exception("running %s failed", project.root)
+            self.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Error,
+                                                           message=f"benchdsl: running the rules failed: {exc}"))
+            return
         log.info("ran %s in %.1f ms", project.root, run.seconds * 1000)
         self.publish(project)
 
@@ -105,8 +130,11 @@ class BenchServer(LanguageServer):
             by_path[path] = []
         for path, ds in by_path.items():
             lines = self.lines(project, path)
-            self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
-                uri=from_fs_path(path), diagnostics=[self.diagnostic(d, lines) for d in dict.fromkeys(ds)]))
+            converted = [self.diagnostic(d, lines) for d in dict.fromkeys(ds)]
+            if self._sent.get(path) != converted or path not in self._sent:
+                self._sent[path] = converted
+                self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
+                    uri=from_fs_path(path), diagnostics=converted))
         self._shown[project.root] = {p for p, ds in by_path.items() if ds}
 
     def diagnostic(self, d: Diagnostic, lines: list[str]) -> lsp.Diagnostic:
@@ -150,6 +178,7 @@ class BenchServer(LanguageServer):
         if project.checked is None:
             project.buffers.setdefault(path, doc.source)
             project.check()
+        self.flush(project)
         return path, project, pos.line + 1, pos.character + 1
 
     def location(self, project: Project, span: Span) -> lsp.Location:
@@ -189,7 +218,7 @@ def make_server() -> BenchServer:
         path = os.path.abspath(to_fs_path(params.text_document.uri))
         project = ls.project(path)
         project.buffers[path] = ls.workspace.get_text_document(params.text_document.uri).source
-        ls.recheck(project, path)
+        ls.schedule_check(project, path)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: BenchServer, params: lsp.DidSaveTextDocumentParams) -> None:
