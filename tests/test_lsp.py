@@ -102,6 +102,12 @@ class Session:
         self.changed = threading.Condition()
         self.versions: dict[str, int] = {}
 
+        self.registrations: list[lsp.Registration] = []
+
+        @self.client.feature(lsp.CLIENT_REGISTER_CAPABILITY)
+        def on_register(params: lsp.RegistrationParams) -> None:
+            self.registrations.extend(params.registrations)
+
         @self.client.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         def on_diagnostics(params: lsp.PublishDiagnosticsParams) -> None:
             with self.changed:
@@ -111,7 +117,9 @@ class Session:
         env = {**os.environ, "BENCHDSL_CACHE_DIR": str(cache)}
         self.call(self.client.start_io(BENCHDSL, "lsp", env=env))
         self.call(self.client.initialize_async(lsp.InitializeParams(
-            capabilities=lsp.ClientCapabilities(), root_uri=from_fs_path(str(workspace)),
+            capabilities=lsp.ClientCapabilities(workspace=lsp.WorkspaceClientCapabilities(
+                did_change_watched_files=lsp.DidChangeWatchedFilesClientCapabilities(dynamic_registration=True))),
+            root_uri=from_fs_path(str(workspace)),
             workspace_folders=[lsp.WorkspaceFolder(uri=from_fs_path(str(workspace)), name="ws")])))
         self.notify(self.client.initialized, lsp.InitializedParams())
 
@@ -249,6 +257,12 @@ def test_saving_recomputes_the_figures_and_marks_a_published_value_not_reproduce
     ws.change(ws.costs, COSTS)
     ws.notify(ws.client.text_document_did_save, lsp.DidSaveTextDocumentParams(lsp.TextDocumentIdentifier(ws.costs)))
     ws.wait_diagnostics(ws.costs, lambda ds: ds == [])
+
+
+def test_the_server_asks_to_be_told_of_rules_and_panels_changed_on_disk(ws):
+    [reg] = [r for r in ws.registrations if r.method == lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES]
+    watchers = reg.register_options["watchers"]  # options arrive as plain JSON
+    assert {w["globPattern"] for w in watchers} == {"**/*.bench", "**/*.csv", "**/*.json"}
 
 
 def test_a_changed_panel_is_read_again(ws):

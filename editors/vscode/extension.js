@@ -16,11 +16,8 @@ function serverOptions() {
 
 async function start(context) {
   client = new LanguageClient("benchdsl", "benchdsl", serverOptions(), {
+    // The server registers its own file watchers (rules and panels changed outside the editor).
     documentSelector: [{ scheme: "file", language: "bench" }],
-    synchronize: {
-      // Rule files edited elsewhere and panels re-exported: the server re-checks and re-runs.
-      fileEvents: vscode.workspace.createFileSystemWatcher("**/*.{bench,csv,json}"),
-    },
   });
   try {
     await client.start();

@@ -131,7 +131,7 @@ class BenchServer(LanguageServer):
         for path, ds in by_path.items():
             lines = self.lines(project, path)
             converted = [self.diagnostic(d, lines) for d in dict.fromkeys(ds)]
-            if self._sent.get(path) != converted or path not in self._sent:
+            if self._sent.get(path) != converted:
                 self._sent[path] = converted
                 self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
                     uri=from_fs_path(path), diagnostics=converted))
