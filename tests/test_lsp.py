@@ -426,6 +426,31 @@ def test_names_without_spans_in_the_ast_are_found_on_their_line():
                    and u.span.column > 9 for u in index.uses["x.bench"])
 
 
+def test_a_let_is_found_in_its_own_measure_only_and_saving_in_a_claim_is_the_measure():
+    text = NETWORK + COSTS.replace("    saving = gap(cost) * users\n", """\
+    let per_user = gap(cost)
+    saving = per_user * users
+    claim gap "x" under mean_others: per_user = 200 NOK/user
+    claim total "y" under second: saving = 1.0
+""") + """
+measure other {
+    let per_user = basis(cost)
+    saving = per_user * users
+    unit MNOK
+}
+"""
+    index = symbols.build([(text, parse(text, "x.bench")[0])])
+    lines = text.split("\n")
+    mine = [(u.span.line, u.span.column) for u in index.uses["x.bench"] if u.key == ("let", "unit_cost.per_user")]
+    theirs = [(u.span.line, u.span.column) for u in index.uses["x.bench"] if u.key == ("let", "other.per_user")]
+    first = lines.index("    let per_user = gap(cost)") + 1
+    assert mine == [(first, 9), (first + 1, 14), (first + 2, 38)]  # declared, in the saving, in the claim
+    assert len(theirs) == 2 and all(line > first + 10 for line, _ in theirs)
+    saving = [u for u in index.uses["x.bench"] if u.span.line == first + 3 and u.span.column == 35]
+    assert [u.key for u in saving] == [("measure", "unit_cost")]
+    assert index.symbols[("let", "unit_cost.per_user")].span.line == first
+
+
 def test_a_change_to_one_file_rechecks_rules_quickly(tmp_path):
     shutil.copytree(ROOT / "rules", tmp_path / "rules")
     project = Project(str(tmp_path / "rules"))
