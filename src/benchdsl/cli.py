@@ -53,6 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("name", help="an audited figure (T4.sfo_unit_cost.best, sfo_fee.per_month) or a measure")
     e.add_argument("paths", nargs="*", metavar="PATH", default=["rules"])
     e.add_argument("--norwegian", action="store_true")
+
+    ls = sub.add_parser("lsp", help="a language server for editors, on stdin/stdout (see docs/editors.md)")
+    ls.add_argument("--stdio", action="store_true", help="accepted for editors that pass it; stdio is the only transport")
+    ls.add_argument("--log", metavar="FILE", help="write the server's log (timings, errors) to FILE")
     return p
 
 
@@ -68,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     try:
         return {"check": _check, "run": _run, "explain": _explain, "fmt": _fmt,
-                "sensitivity": _sensitivity}[args.command](args)
+                "sensitivity": _sensitivity, "lsp": _lsp}[args.command](args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -280,3 +284,14 @@ def _sensitivity(args) -> int:
     render = {"json": sens.to_json, "csv": sens.to_csv, "text": sens.to_text}[args.format]
     sys.stdout.write(render(program, group, result_, args.norwegian))
     return EXIT_OK
+
+
+def _lsp(args) -> int:
+    try:
+        import pygls  # noqa: F401
+    except ImportError:
+        print("error: the language server needs pygls\n  hint: pip install 'benchdsl[lsp]'", file=sys.stderr)
+        return EXIT_INPUT
+    from benchdsl.lsp import serve
+
+    return serve(args.log)
