@@ -108,3 +108,15 @@ def test_a_missing_peer_value_in_the_what_if_example_is_not_a_smaller_sum(tmp_pa
     flat = " ".join(r.stdout.split())
     assert "W.sfo_unit_cost.mean: no value of `sfo_gross_per_user` for Trondheim 2007 in the panel" in flat
     assert "W.total.mean: the total is not computed: row `sfo_unit_cost` of table W is not computed" in flat
+
+
+def test_explain_a_measure_with_nothing_published(tmp_path):
+    """It ended in a TypeError on the shipped what_if_bases example (issue 11); now it shows each basis."""
+    r = cli(tmp_path, "explain", "sfo_unit_cost", str(ROOT / "examples" / "what_if_bases"), cwd=ROOT)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    # mean(ASSS - own) of the nine others' SFO unit costs, as data/trondheim2007.csv gives them:
+    # (23100 + 20826 + 22400 + 22900 + 21050 + 19950 + 21300 + 21115 + 20400) / 9 = 193041 / 9 = 21449
+    assert "= 21 449 NOK/user" in r.stdout
+    # Trondheim's 22 200 - 21 449 = 751 NOK/user, × 5 985 users = 4 494 735 NOK = 4.5 MNOK
+    assert "= 751 NOK/user × 5 985 user" in r.stdout and "4.5 MNOK" in r.stdout
+    assert r.stdout.count("measure `sfo_unit_cost`") == 6  # one per basis of the example's table

@@ -52,6 +52,7 @@ class Audit:
     cells: dict  # (table, row, column) -> computed value (None: no saving; NaN: not computed)
     diags: tuple[Diagnostic, ...]
     not_computed: dict = attrs.Factory(dict)  # (table, row, column) -> why, for every cell not computed
+    figures: dict = attrs.Factory(dict)  # (measure, basis) -> Figure with its derivation: what renderers show
 
     def count(self, status: str) -> int:
         return sum(1 for i in self.items if i.status == status)
@@ -269,7 +270,26 @@ def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True) -> Audit:
             note = _reconcile(program, ev, item, k, items)
             items[items.index(item)] = attrs.evolve(item, note=f"{item.note} {note}".strip())
     diags.extend(ev.diags)
-    return Audit(tuple(items), dict(plain.memo), tuple(diags), not_computed)
+    return Audit(tuple(items), dict(plain.memo), tuple(diags), not_computed, _figures(program, ev))
+
+
+def _figures(program: ir.Program, ev: Evaluator) -> dict:
+    """Every measure under every basis a table shows it in; a measure no table shows, under every basis.
+
+    Computed (and derived) once here; the renderers only show them.
+    """
+    shown: dict = {}
+    for t in program.tables.values():
+        for r in t.rows:
+            if r.kind == "measure":
+                for c in t.columns:
+                    shown[(r.source, c.scenario)] = ev.measure(r.source, c.scenario)
+    tabled = {m for m, _ in shown}
+    for m in program.measures:
+        if m not in tabled:
+            for s in program.scenarios:
+                shown[(m, s)] = ev.measure(m, s)
+    return shown
 
 
 def _published(program: ir.Program, name: str) -> ir.PubValue | None:

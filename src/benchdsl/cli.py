@@ -129,11 +129,11 @@ def _run(args) -> int:
                 print(f"{not_computed} of {total} figures not computed: see the status and reason columns",
                       file=sys.stderr)
             return EXIT_AUDIT if not_computed else EXIT_OK
-        write_output(args.output or "-", _report(program, audit, result.evaluator, args), inputs)
+        write_output(args.output or "-", _report(program, audit, args), inputs)
         if args.html:
             from benchdsl.report import html
 
-            write_output(args.html, html.render(program, audit, result.evaluator, args.norwegian), inputs)
+            write_output(args.html, html.render(program, audit, args.norwegian), inputs)
     except WriteError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
@@ -143,11 +143,11 @@ def _run(args) -> int:
     return EXIT_AUDIT if audit.failed else EXIT_OK
 
 
-def _report(program, audit, evaluator, args) -> str:
+def _report(program, audit, args) -> str:
     if args.format == "json":
         from benchdsl.report.machine import to_json
 
-        return to_json(program, audit, evaluator)
+        return to_json(program, audit)
     if args.format == "csv":
         from benchdsl.report.machine import to_csv
 
@@ -197,7 +197,7 @@ def _explain(args) -> int:
         hint = did_you_mean(args.name, known) or "see `benchdsl run --format csv` for every figure's name"
         print(f"error: no figure or measure named `{args.name}`\n  hint: {hint}", file=sys.stderr)
         return EXIT_INPUT
-    sys.stdout.write(explain(result.program, result.evaluator, result.audit, args.name, args.norwegian))
+    sys.stdout.write(explain(result.program, result.audit, args.name, args.norwegian))
     return EXIT_OK
 
 

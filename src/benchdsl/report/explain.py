@@ -23,16 +23,17 @@ def names(program: ir.Program, audit) -> list[str]:
     return [i.name for i in audit.items] + list(program.measures)
 
 
-def explain(program: ir.Program, ev, audit, name: str, norwegian: bool = False) -> str:
+def explain(program: ir.Program, audit, name: str, norwegian: bool = False) -> str:
+    """How a figure came about: rendered from the derivation the audit's figures carry."""
     items = [i for i in audit.items if i.name == name]
     if not items and name in program.measures:
         items = [i for i in audit.items if i.kind == "cell" and i.table and _row_source(program, i) == name]
         if not items:
-            return terminal_safe("\n".join(_measure(program, ev.measure(name, s, record=True), norwegian)
-                                            for s in program.scenarios) + "\n")
+            figures = [f for (m, _), f in audit.figures.items() if m == name]
+            return terminal_safe("\n\n".join("\n".join(_measure(program, f, norwegian)) for f in figures) + "\n")
     out: list[str] = []
     for item in items:
-        out.extend(_item(program, ev, audit, item, norwegian))
+        out.extend(_item(program, audit, item, norwegian))
         out.append("")
     return terminal_safe("\n".join(out))
 
@@ -42,7 +43,7 @@ def _row_source(program, item: Item):
     return next((r.source for r in t.rows if r.name == item.row and r.kind == "measure"), None)
 
 
-def _item(program: ir.Program, ev, audit, item: Item, norwegian: bool) -> list[str]:
+def _item(program: ir.Program, audit, item: Item, norwegian: bool) -> list[str]:
     lines = [f"{item.name} — {item.label}"]
     if item.kind == "cell":
         t = program.tables[item.table]
@@ -50,16 +51,13 @@ def _item(program: ir.Program, ev, audit, item: Item, norwegian: bool) -> list[s
         row = next(r for r in t.rows if r.name == item.row)
         lines.append(f"  {t.title}, column “{col.header}”")
         if row.kind == "measure":
-            fig = ev.measure(row.source, col.scenario, record=True)
-            lines.extend(_measure(program, fig, norwegian, indent="  "))
+            lines.extend(_measure(program, item.figure, norwegian, indent="  "))
         else:
             lines.extend(_sum(program, audit, t, row, col, norwegian))
     else:
         claim = next(c for c in program.claims if c.name == item.name)
         lines.append(f"  rule: {claim.span}")
-        from benchdsl.audit import Tables
-
-        fig = ev.claim(claim, cells=Tables(program, ev, {}), record=True)
+        fig = item.figure
         if claim.scenario:
             sc = program.scenarios[claim.scenario]
             lines.append(f"  under basis `{sc.name}` ({sc.title}): {sc.policy.text}")

@@ -46,7 +46,7 @@ document.addEventListener("DOMContentLoaded", function () {
 """
 
 
-def render(program: ir.Program, audit: Audit, evaluator, norwegian: bool = False) -> str:
+def render(program: ir.Program, audit: Audit, norwegian: bool = False) -> str:
     items = {i.name: i for i in audit.items}
     out = [
         "<!doctype html>",
@@ -73,7 +73,7 @@ def render(program: ir.Program, audit: Audit, evaluator, norwegian: bool = False
         out.append("</table>")
     out.append("<h2>How each figure was derived</h2>")
     for i in audit.items:
-        text = explain(program, evaluator, audit, i.name, norwegian)
+        text = explain(program, audit, i.name, norwegian)
         out.append(f'<section class="derivation" id="{_anchor(i.name)}"><h3>{escape(i.name)}</h3>'
                    f"<pre>{escape(text)}</pre></section>")
     out.append("</body></html>")

@@ -61,9 +61,11 @@ def _published(p: ir.PubValue) -> dict:
     return out
 
 
-def _derivation(program: ir.Program, ev, audit: Audit, i: Item) -> dict:
-    """What `explain` shows, as data: inputs with sources, bases with members, steps, arithmetic."""
-    from benchdsl.audit import Tables
+def _derivation(program: ir.Program, audit: Audit, i: Item) -> dict:
+    """What `explain` shows, as data: inputs with sources, bases with members, steps, arithmetic.
+
+    The derivation is the one the kernel recorded while the audit computed the figure.
+    """
     from benchdsl.report.explain import numeric, symbolic
 
     if i.kind == "cell":
@@ -77,13 +79,13 @@ def _derivation(program: ir.Program, ev, audit: Audit, i: Item) -> dict:
             else:
                 parts = [f"{t.name}.{r.name}.{i.column}" for r in t.rows if r.kind in ("measure", "table")]
             return {"sum_of": parts, "rounded_to": t.decimals}
-        fig = ev.measure(row.source, t.columns[ci].scenario, record=True)
+        fig = i.figure
         m = program.measures[row.source]
         expr, factor = m.saving.expr, m.saving.factor
         out = {"measure": m.name}
     else:
         claim = next(c for c in program.claims if c.name == i.name)
-        fig = ev.claim(claim, cells=Tables(program, ev, {}), record=True)
+        fig = i.figure
         if isinstance(claim.expr, ir.PeerOf):
             expr, factor = None, 1.0
         else:
@@ -140,7 +142,7 @@ def _item(i: Item) -> dict:
     return out
 
 
-def to_json(program: ir.Program, audit: Audit, evaluator=None) -> str:
+def to_json(program: ir.Program, audit: Audit, derivations: bool = True) -> str:
     doc = {
         "schema": SCHEMA,
         "own": program.own,
@@ -168,9 +170,9 @@ def to_json(program: ir.Program, audit: Audit, evaluator=None) -> str:
                           "source": str(d.span) if d.span else None}
                          for (t, r, c), d in audit.unpublished_not_computed().items()],
     }
-    if evaluator is not None:
+    if derivations:
         for entry, i in zip(doc["items"], audit.items):
-            entry["derivation"] = _derivation(program, evaluator, audit, i)
+            entry["derivation"] = _derivation(program, audit, i)
     return dumps(doc, indent=2)
 
 
