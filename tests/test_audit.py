@@ -6,6 +6,7 @@ import pytest
 
 from benchdsl import ir
 from benchdsl.audit import compare, round_half_up, tolerance
+from benchdsl.report.text import note_text
 
 from helpers import COST_USERS, run
 
@@ -103,7 +104,7 @@ def test_known_inconsistency_and_what_follows_from_it(tmp_path):
     assert not r.audit.failed
     total = next(i for i in r.audit.items if i.name == "T.total.mean")
     assert total.computed == pytest.approx(3.0) and total.delta == pytest.approx(-7.9)
-    assert "T.b.mean" in total.note
+    assert total.causes == ("T.b.mean",)
     assert r.audit.summary() == "1 of 4 published figures reproduced; 1 report inconsistency"
     assert r.audit.breakdown() == "2 follow from a report inconsistency"
 
@@ -147,8 +148,12 @@ def test_values_too_large_to_add_are_a_located_error_not_a_crash(tmp_path):
 
 def test_reconcile_solves_for_the_input_that_reproduces_a_figure_and_names_what_it_breaks(tmp_path):
     r = run(tmp_path, RULES + 'known T.b.mean: "doubled twice" reconcile users A\n', ROWS)
-    note = next(i for i in r.audit.items if i.name == "T.b.mean").note
+    item = next(i for i in r.audit.items if i.name == "T.b.mean")
     # b = (110 - 100) x users x 2 = 9.9 MNOK when users = 495 000; a reads users too
+    rec = item.reconciled
+    assert (rec.indicator, rec.municipality, rec.year, rec.was) == ("users", "A", 2007, 100_000)
+    assert rec.needed == pytest.approx(495_000) and rec.breaks == ("T.a.mean",)
+    note = note_text(item)  # the audit gives data; the report says it
     assert "T.b.mean is reproduced if users for A 2007 is 495 000 user instead of 100 000." in note
     assert "That value breaks T.a.mean" in note
 
@@ -158,7 +163,9 @@ def test_reconcile_that_breaks_nothing_says_so(tmp_path):
         "measure a {", 'indicator clients {\n    unit user\n    source "clients"\n}\nmeasure a {')
     r = run(tmp_path, rules + 'known T.b.mean: "clients undercounted" reconcile clients A\n',
             ROWS + [("clients", "A", 2007, 100_000, "user")])
-    note = next(i for i in r.audit.items if i.name == "T.b.mean").note
+    item = next(i for i in r.audit.items if i.name == "T.b.mean")
     # b = 10 NOK/user x clients = 9.9 MNOK when clients = 990 000; nothing else reads clients
+    assert item.reconciled.needed == pytest.approx(990_000) and item.reconciled.breaks == ()
+    note = note_text(item)
     assert "reproduced if clients for A 2007 is 990 000 user instead of 100 000." in note
     assert "No other published figure changes." in note

@@ -39,11 +39,26 @@ class Item:
     published: ir.PubValue
     status: str
     delta: float | None
-    note: str = ""
+    note: str = ""  # why it is not computed, or the reason a `known` declaration gives
     figure: Figure | None = None
     table: str | None = None
     row: str | None = None
     column: str | None = None
+    causes: tuple[str, ...] = ()  # follows: the known figures that, pinned, reproduce it
+    reconciled: "Reconciliation | None" = None
+
+
+@attrs.frozen
+class Reconciliation:
+    """`known … reconcile`: the value of one input that would reproduce a figure, and what it breaks."""
+
+    indicator: str
+    municipality: str
+    year: int
+    unit: str
+    was: float | None  # None: the panel has no value to start from
+    needed: float | None  # None: no value of the input reproduces the figure
+    breaks: tuple[str, ...] = ()  # published figures reproduced now and not with `needed`
 
 
 @attrs.frozen
@@ -213,17 +228,16 @@ def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True) -> Audit:
     items: list[Item] = []
     not_computed: dict = {}
 
-    def status(name: str, ok: bool, recheck) -> tuple[str, str]:
-        """Why a figure is not reproduced: declared, a consequence of declared ones, or new."""
+    def status(name: str, ok: bool, recheck) -> tuple[str, str, tuple[str, ...]]:
+        """Why a figure is not reproduced: declared, a consequence of declared ones (which), or new."""
         if ok:
-            return OK, ""
+            return OK, "", ()
         if name in program.known:
-            return KNOWN, program.known[name].reason
+            return KNOWN, program.known[name].reason, ()
         causes = [k for k, tables in alone.items() if recheck(tables)]
         if causes or (pins and recheck(together)):
-            causes = causes or sorted(pins)
-            return FOLLOWS, "reproduced once " + " and ".join(causes) + " take" + ("s" if len(causes) == 1 else "") + " the published value"
-        return MISMATCH, ""
+            return FOLLOWS, "", tuple(causes or sorted(pins))
+        return MISMATCH, "", ()
 
     for t in program.tables.values():
         for r in t.rows:
@@ -243,10 +257,10 @@ def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True) -> Audit:
                                       why.message, fig, t.name, r.name, col.name))
                     continue
                 ok, delta = compare(value, None, pub, t.decimals)
-                st, note = status(name, ok, lambda tables, t=t, r=r, col=col, pub=pub: compare(
+                st, note, causes = status(name, ok, lambda tables, t=t, r=r, col=col, pub=pub: compare(
                     tables(t.name, r.name, col.name), None, pub, t.decimals)[0])
                 items.append(Item(name, "cell", r.label, value, None, t.unit, t.decimals, pub, st, delta,
-                                  note, fig, t.name, r.name, col.name))
+                                  note, fig, t.name, r.name, col.name, causes))
 
     for c in program.claims:
         fig = ev.claim(c, cells=plain)
@@ -256,10 +270,10 @@ def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True) -> Audit:
                               fig.error.message, fig))
             continue
         ok, delta = compare(fig.value, fig.peer, c.published, decimals)
-        st, note = status(c.name, ok, lambda tables, c=c: compare(
+        st, note, causes = status(c.name, ok, lambda tables, c=c: compare(
             ev.claim(c, cells=tables).value, fig.peer, c.published, decimals)[0])
         items.append(Item(c.name, "claim", c.label, fig.value, fig.peer, fig.unit, decimals, c.published,
-                          st, delta, note, fig))
+                          st, delta, note, fig, causes=causes))
 
     for name, k in program.known.items():
         item = next(i for i in items if i.name == name)
@@ -267,8 +281,7 @@ def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True) -> Audit:
             diags.append(warning(k.span, f"`{name}` is declared a known inconsistency, but it is reproduced",
                                  "remove the `known` declaration"))
         elif reconcile and k.reconcile is not None and item.published.kind in ("number", "range"):
-            note = _reconcile(program, ev, item, k, items)
-            items[items.index(item)] = attrs.evolve(item, note=f"{item.note} {note}".strip())
+            items[items.index(item)] = attrs.evolve(item, reconciled=_reconcile(program, ev, item, k, items))
     diags.extend(ev.diags)
     return Audit(tuple(items), dict(plain.memo), tuple(diags), not_computed, _figures(program, ev))
 
@@ -318,16 +331,16 @@ def _item_value(program: ir.Program, ev: Evaluator, item: Item) -> float | None:
     return Tables(program, ev, {})(item.table, item.row, item.column)
 
 
-def _reconcile(program: ir.Program, ev: Evaluator, item: Item, known: ir.Known, items: list[Item]) -> str:
-    """Which value of one input reproduces the published figure, and what else that value changes."""
+def _reconcile(program: ir.Program, ev: Evaluator, item: Item, known: ir.Known, items: list[Item]) -> Reconciliation:
+    """Which value of one input reproduces the published figure, and which other published figures it breaks."""
     ind, muni, year = known.reconcile
     year = year or ev.year
     pub = item.published
     target = pub.value if pub.kind == "number" else (pub.value + pub.high) / 2
-    try:
-        x0 = ev.value(ind, muni, year)
-    except Exception:
-        return f"(No value of {ind} for {muni} {year} to reconcile with.)"
+    unit = program.indicators[ind].unit
+    x0 = ev.value(ind, muni, year)
+    if x0 is None:
+        return Reconciliation(ind, muni, year, unit, None, None)
 
     def f(x: float) -> float:
         trial = ev.what_if({(ind, muni, year): x})
@@ -345,18 +358,8 @@ def _reconcile(program: ir.Program, ev: Evaluator, item: Item, known: ir.Known, 
         if math.isfinite(f1) and abs(f1) <= 1e-9 * max(1.0, abs(target)):
             break
     if not (math.isfinite(f1) and abs(f1) <= 1e-6 * max(1.0, abs(target))):
-        return f"(No value of {ind} for {muni} {year} reproduces {pub.text}.)"
-    unit = program.indicators[ind].unit
-
-    def num(x: float, with_unit: bool = False) -> str:
-        text = f"{x:,.0f}".replace(",", " ") if abs(x) >= 1000 else f"{x:.4g}"
-        text += f" {unit}" if with_unit else ""
-        return text + (f" ({x * 100:.2f} %)" if "/" in unit and 0 < abs(x) < 1 else "")
-
-    shown, was = num(x1, with_unit=True), num(x0)
+        return Reconciliation(ind, muni, year, unit, x0, None)
     trial = ev.what_if({(ind, muni, year): x1})
     after = {i.name: i.status for i in audit(program, trial, reconcile=False).items}
-    broken = sorted(i.name for i in items if i.status == OK and after.get(i.name) != OK)
-    consequence = ("That value breaks " + ", ".join(broken) + ": no single value reproduces all the report states."
-                   if broken else "No other published figure changes.")
-    return f"Computed: {item.name} is reproduced if {ind} for {muni} {year} is {shown} instead of {was}. {consequence}"
+    broken = tuple(sorted(i.name for i in items if i.status == OK and after.get(i.name) != OK))
+    return Reconciliation(ind, muni, year, unit, x0, x1, broken)

@@ -8,7 +8,7 @@ from benchdsl import ir
 from benchdsl.audit import Item, round_half_up, tolerance
 from benchdsl.evaluate import Figure, Trace
 from benchdsl.report.numbers import as_percent, auto, fmt, unit_label
-from benchdsl.report.text import MARKS, computed_text, published_text, terminal_safe
+from benchdsl.report.text import MARKS, computed_text, note_text, published_text, terminal_safe
 
 _STATUS = {
     "ok": "reproduced",
@@ -199,8 +199,8 @@ def _verdict(item: Item, norwegian: bool) -> list[str]:
         tol = f" (accepted: −{num(below)} / +{num(above)})" if below != above else f" (±{num(below)})"
     lines.append(f"  published: {published_text(pub, item.decimals, norwegian)}{tol}  {pub.span or ''}")
     lines.append(f"  audit: {MARKS[item.status]} {_STATUS[item.status]}")
-    if item.note:
-        lines.append(f"  {item.note}")
+    if note_text(item):
+        lines.append(f"  {note_text(item)}")
     return lines
 
 

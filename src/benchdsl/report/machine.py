@@ -15,7 +15,7 @@ import re
 from benchdsl import ir
 from benchdsl.audit import Audit, Item, round_half_up, tolerance
 from benchdsl.report.numbers import fmt
-from benchdsl.report.text import MARKS, computed_text, published_text
+from benchdsl.report.text import MARKS, computed_text, note_text, published_text
 
 SCHEMA = 1
 
@@ -137,8 +137,14 @@ def _item(i: Item) -> dict:
         out.update(table=i.table, row=i.row, column=i.column)
     if fig is not None and fig.scenario:
         out["basis"] = fig.scenario
-    if i.note:
-        out["note"] = i.note
+    if note_text(i):
+        out["note"] = note_text(i)
+    if i.causes:
+        out["follows_from"] = list(i.causes)
+    if i.reconciled is not None:
+        r = i.reconciled
+        out["reconcile"] = {"indicator": r.indicator, "municipality": r.municipality, "year": r.year,
+                            "unit": r.unit, "value": r.was, "reproducing_value": r.needed, "breaks": list(r.breaks)}
     return out
 
 

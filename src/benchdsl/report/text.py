@@ -143,9 +143,38 @@ def _problem(i: Item, norwegian: bool) -> list[str]:
     if i.delta is not None and i.published.kind in ("number", "range", "none"):
         delta = f", off by {fmt(i.delta, i.decimals + 1, norwegian)}"
     lines = [f"  {MARKS[i.status]} {i.name}: computed {comp}, published {pub}{delta}"]
-    if i.note:
-        lines.extend(textwrap.wrap(i.note, 78, initial_indent="      ", subsequent_indent="      "))
+    if note_text(i):
+        lines.extend(textwrap.wrap(note_text(i), 78, initial_indent="      ", subsequent_indent="      "))
     return lines
+
+
+def note_text(i: Item) -> str:
+    """What the audit found about a figure it did not reproduce, in words."""
+    parts = [i.note] if i.note else []
+    if i.causes:
+        parts.append("reproduced once " + " and ".join(i.causes) + " take" + ("s" if len(i.causes) == 1 else "")
+                     + " the published value")
+    if i.reconciled is not None:
+        parts.append(reconcile_text(i.name, i.published, i.reconciled))
+    return " ".join(parts)
+
+
+def reconcile_text(name: str, pub: ir.PubValue, r) -> str:
+    """`known … reconcile`, in words: the value that would reproduce the figure, and what it breaks."""
+    if r.was is None:
+        return f"(No value of {r.indicator} for {r.municipality} {r.year} to reconcile with.)"
+    if r.needed is None:
+        return f"(No value of {r.indicator} for {r.municipality} {r.year} reproduces {pub.text}.)"
+
+    def num(x: float, with_unit: bool = False) -> str:
+        text = f"{x:,.0f}".replace(",", " ") if abs(x) >= 1000 else f"{x:.4g}"
+        text += f" {r.unit}" if with_unit else ""
+        return text + (f" ({x * 100:.2f} %)" if "/" in r.unit and 0 < abs(x) < 1 else "")
+
+    consequence = ("That value breaks " + ", ".join(r.breaks) + ": no single value reproduces all the report states."
+                   if r.breaks else "No other published figure changes.")
+    return (f"Computed: {name} is reproduced if {r.indicator} for {r.municipality} {r.year} is "
+            f"{num(r.needed, with_unit=True)} instead of {num(r.was)}. {consequence}")
 
 
 def _clip(text: str, n: int) -> str:
