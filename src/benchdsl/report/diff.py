@@ -65,7 +65,7 @@ def _inputs_line(r) -> str:
 
 
 def _unit(side: Side, norwegian: bool) -> str:
-    if side.peer is not None or side.status == NOT_COMPUTED or side.unit in ("", "1", "municipality"):
+    if side.value is None or side.peer is not None or side.unit in ("", "1", "municipality"):
         return ""
     return " %" if side.unit == "%" else f" {unit_label(side.unit, norwegian)}"
 
@@ -94,8 +94,10 @@ def _decimals(f: FigureDiff) -> int:
 
 def _changed(f: FigureDiff, shown: set[Key], norwegian: bool) -> list[str]:
     d = _decimals(f)
-    line = f"  {f.key}: {_value(f.old, d, norwegian)} → {_value(f.new, d, norwegian)}{_unit(f.new, norwegian)}"
-    if f.old.unit != f.new.unit:
+    numbers = all(s.value is not None and s.peer is None for s in (f.old, f.new))
+    if numbers and f.old.unit == f.new.unit:  # 20.0 → 30.0 kNOK
+        line = f"  {f.key}: {_value(f.old, d, norwegian)} → {_value(f.new, d, norwegian)}{_unit(f.new, norwegian)}"
+    else:  # 20.0 kNOK → – (no saving)
         line = (f"  {f.key}: {_value(f.old, d, norwegian)}{_unit(f.old, norwegian)} → "
                 f"{_value(f.new, d, norwegian)}{_unit(f.new, norwegian)}")
     if f.difference is not None and f.difference != 0:
