@@ -49,6 +49,23 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=("text", "json", "csv"), default="text")
     s.add_argument("--norwegian", action="store_true")
 
+    d = sub.add_parser("diff", help="two runs side by side: which figures changed, by how much, and why")
+    d.add_argument("old", metavar="OLD", help="the old run's rules: a folder or a .bench file")
+    d.add_argument("new", metavar="NEW", nargs="?",
+                   help="the new run's rules (default: OLD, for the same rules on two data files)")
+    d.add_argument("--old-panel", metavar="FILE", action="append", help="the old run reads FILE (repeatable)")
+    d.add_argument("--new-panel", metavar="FILE", action="append", help="the new run reads FILE (repeatable)")
+    d.add_argument("--panel", metavar="FILE", action="append",
+                   help="both runs read FILE, unless --old-panel or --new-panel says otherwise for one (repeatable)")
+    d.add_argument("--mapping", metavar="FILE", help="which series of an SSB panel feed which variable (both runs)")
+    d.add_argument("--old-mapping", metavar="FILE", help="the mapping for the old run's panels")
+    d.add_argument("--new-mapping", metavar="FILE", help="the mapping for the new run's panels")
+    d.add_argument("--own", metavar="MUNICIPALITY", help="compare another municipality's figures than the rules' `own`")
+    d.add_argument("--all", action="store_true", help="also list the figures that did not change")
+    d.add_argument("--format", choices=("text", "json", "csv"), default="text")
+    d.add_argument("--norwegian", action="store_true")
+    d.add_argument("-o", "--output", metavar="FILE", help="write the comparison to FILE (`-`: stdout)")
+
     e = sub.add_parser("explain", help="show how one figure was derived")
     e.add_argument("name", help="an audited figure (T4.sfo_unit_cost.best, sfo_fee.per_month) or a measure")
     e.add_argument("paths", nargs="*", metavar="PATH", default=["rules"])
@@ -72,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     try:
         return {"check": _check, "run": _run, "explain": _explain, "fmt": _fmt,
-                "sensitivity": _sensitivity, "lsp": _lsp}[args.command](args)
+                "sensitivity": _sensitivity, "lsp": _lsp, "diff": _diff}[args.command](args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -199,6 +216,59 @@ def _explain(args) -> int:
         return EXIT_INPUT
     sys.stdout.write(explain(result.program, result.audit, args.name, args.norwegian))
     return EXIT_OK
+
+
+def _diff(args) -> int:
+    """Exit 0: no figure changed; 1: figures changed (like diff(1)); 2: a side cannot be run."""
+    from benchdsl.diagnostics import format_all
+    from benchdsl.diff import diff, run_of
+    from benchdsl.files import WriteError, check_output, write_output
+    from benchdsl.pipeline import rule_files, run_paths
+
+    new_rules = args.new or args.old
+    try:  # a folder that does not exist is known before the runs
+        if args.output and args.output != "-":
+            check_output(args.output, ())
+    except WriteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    sides = []
+    for label, rules, panels, mapping in (("old", args.old, args.old_panel or args.panel, args.old_mapping or args.mapping),
+                                          ("new", new_rules, args.new_panel or args.panel, args.new_mapping or args.mapping)):
+        if mapping and not panels:
+            print(f"error: a mapping for the {label} run, but no panel given for it\n"
+                  f"  hint: a mapping applies to the panels of --panel, --old-panel or --new-panel",
+                  file=sys.stderr)
+            return EXIT_INPUT
+        sides.append((label, rules, panels, run_paths([rules], own=args.own,
+                                                      panels=[(p, mapping) for p in panels] if panels else None)))
+    printed: set = set()
+    for label, rules, panels, result in sides:
+        # A run that was evaluated is usable: its errors are figures not computed, which the comparison shows.
+        diags = [x for x in result.diags if x not in printed and (result.audit is None or not x.is_error)]
+        if diags:
+            data = f" with {', '.join(panels)}" if panels else ""
+            print(f"in the {label} run ({rules}{data}):", file=sys.stderr)
+            print(format_all(diags, result.sources), file=sys.stderr)
+            printed.update(diags)
+    if any(r.audit is None for *_, r in sides):
+        return EXIT_INPUT
+    (_, _, old_panels, old), (_, _, new_panels, new) = sides
+    inputs = [*rule_files([args.old])[0], *rule_files([new_rules])[0], *old.sources.paths(), *new.sources.paths()]
+    try:
+        if args.output and args.output != "-":
+            check_output(args.output, inputs)
+        d = diff(old, new, run_of([args.old], old, old_panels), run_of([new_rules], new, new_panels))
+        from benchdsl.report import diff as render
+
+        text = (render.to_json(d, args.all) if args.format == "json" else
+                render.to_csv(d, args.all, args.norwegian) if args.format == "csv" else
+                render.to_text(d, args.all, args.norwegian))
+        write_output(args.output or "-", text, inputs)
+    except WriteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    return EXIT_AUDIT if d.changed else EXIT_OK
 
 
 def _fmt(args) -> int:
