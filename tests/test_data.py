@@ -3,7 +3,7 @@
 from benchdsl import ir
 from benchdsl.data import bind, parse_panel
 
-from helpers import COST_USERS, messages, run
+from helpers import COST_USERS, HEADER, messages, run
 
 PROGRAM = ir.Program(
     municipalities={"Trondheim": "1601", "Bergen": "1201"}, groups={}, own="Trondheim", year=2007, own_span=None,
@@ -82,9 +82,10 @@ table T "T" {
 def test_a_missing_own_value_is_an_error_and_a_missing_peer_is_left_out(tmp_path):
     rows = [("cost", "A", 2007, 100), ("cost", "B", 2007, ".."), ("cost", "C", 2007, 90), ("cost", "D", 2007, 90)]
     r = run(tmp_path, RULES, rows)
-    assert messages(r) == ["no value of `users` for A 2007 in the panel"]
+    assert messages(r) == []  # not unusable input: the figure is not computed, with the reason
     item = r.audit.items[0]
-    assert item.status == "error"
+    assert item.status == "error" and item.note == "no value of `users` for A 2007 in the panel"
+    assert item.figure.error.span is not None and r.audit.failed
     warnings = [d.message for d in r.diags if d.severity == "warning"]
     assert warnings == ["`cost` for B 2007 is missing in the panel: not yet published (SSB '..'); left out of mean(G - own)"]
 
@@ -93,7 +94,10 @@ def test_division_by_zero_is_a_located_error(tmp_path):
     rules = RULES.replace("saving = gap(cost) * users", "saving = gap(cost) * users / (users - users) * users")
     rows = [("cost", m, 2007, 100 + i) for i, m in enumerate("ABCD")] + [("users", "A", 2007, 5)]
     r = run(tmp_path, rules, rows)
-    assert messages(r) == ["division by zero"]
+    item = r.audit.items[0]
+    assert messages(r) == [] and item.status == "error" and item.note == "division by zero"
+    span = item.figure.error.span  # the `/` whose divisor is zero
+    assert span is not None and rules.splitlines()[span.line - 1 - len(HEADER.splitlines())].strip().startswith("saving")
 
 
 # --- regressions of issue 9: no silent wrong values ----------------------------------

@@ -166,6 +166,6 @@ def run_paths(paths: list[str], own: str | None = None, year: int | None = None,
     result.progress.finish()
     result.audit = _timed(result, "evaluate+audit", audit, program, ev)
     result.diags.extend(result.audit.diags)
-    errors = [i.figure.error for i in result.audit.items if i.status == "error" and i.figure and i.figure.error]
-    result.diags.extend(dict.fromkeys(errors))
+    # A figure that cannot be computed is a result (status "not computed", with its reason, exit 1), not
+    # unusable input: every other figure is still computed and shown.
     return result

@@ -143,8 +143,11 @@ def _problem(i: Item, norwegian: bool) -> list[str]:
     if i.delta is not None and i.published.kind in ("number", "range", "none"):
         delta = f", off by {fmt(i.delta, i.decimals + 1, norwegian)}"
     lines = [f"  {MARKS[i.status]} {i.name}: computed {comp}, published {pub}{delta}"]
-    if note_text(i):
-        lines.extend(textwrap.wrap(note_text(i), 78, initial_indent="      ", subsequent_indent="      "))
+    note = note_text(i)
+    if i.status == "error" and i.figure is not None and i.figure.error is not None and i.figure.error.span:
+        note += f" ({i.figure.error.span})"
+    if note:
+        lines.extend(textwrap.wrap(note, 78, initial_indent="      ", subsequent_indent="      "))
     return lines
 
 
