@@ -8,11 +8,23 @@ reported through the checker's `err`, so all of them are collected.
 
 from __future__ import annotations
 
+import math
+
 from benchdsl import ast, ir, units
 from benchdsl.diagnostics import did_you_mean
 
 BUILTINS = ("basis", "gap", "peer", "max", "min")
 POLICIES = ("mean", "wmean", "best", "year")
+
+# The language's limits (docs/language.md, "Limits").
+YEARS = (1900, 2200)  # `own A 2007`, year(2004), `reconcile x A 2006`
+MAX_RANK = 1000  # best(K, GROUP): Norway has fewer than 400 municipalities
+MAX_DECIMALS = 10  # `round N`
+MAX_PUBLISHED_DECIMALS = 15  # a float carries 15 to 17 significant digits
+# How deep evaluation may go: operations inside one another, through lets, derived
+# indicators, measures and table cells.  Every pass after `check` (evaluation, batch,
+# explain, the cache) recurses that deep; this keeps them well inside Python's limit.
+MAX_DEPTH = 200
 
 
 class Scope:
@@ -23,14 +35,51 @@ class Scope:
         self.measure = measure
         self.scenario = scenario  # a scenario supplies basis() without a policy
         self.lets: dict[str, object] = {}
+        self.later: dict[str, ast.Let] = {}  # the measure's lets below the one being checked
+        self.defining: str | None = None  # the let being checked
+        self.failed: set[str] = set()  # lets whose errors are reported: their uses need not be
 
 
+def ast_depth(e) -> tuple[int, int, str]:
+    """(operations inside one another, terms of the longest chain of one operator kind, that kind).
+
+    Without recursion: the expression has not been bounded yet.  `a + b - c` is a
+    chain of 3 terms two levels deep; parentheses add no level, a call does.
+    """
+    deepest, longest, kind = 0, 0, "+"
+    stack = [(e, 1, 1, None)]  # node, depth, terms of the chain it belongs to, that chain's kind
+    while stack:
+        node, depth, terms, chain = stack.pop()
+        if isinstance(node, ast.BinOp):
+            here = "+" if node.op in "+-" else "*"
+            left_terms = terms + 1 if here == chain else 2
+            deepest = max(deepest, depth)
+            if left_terms > longest:
+                longest, kind = left_terms, here
+            stack.append((node.left, depth + 1, left_terms, here))
+            stack.append((node.right, depth + 1, left_terms, here))
+        elif isinstance(node, (ast.Neg, ast.Call)):
+            deepest = max(deepest, depth)
+            children = (node.operand,) if isinstance(node, ast.Neg) else node.args
+            stack.extend((c, depth + 1, 1, None) for c in children)
+    return deepest, longest, kind
 
 
 class ExprChecker:
     """Typing of expressions; needs the checker's names, units and `err`."""
 
+    def whole(self, q, what: str, low: int, high: int, example: str | None = None) -> int | None:
+        """A number the language counts with (a year, a rank, decimals): whole and within bounds."""
+        if isinstance(q, ast.Quantity) and q.unit is None and low <= q.value <= high and q.value == int(q.value):
+            return int(q.value)
+        written = _text(q)
+        self.err(getattr(q, "span", None), f"{what} must be a whole number from {low} to {high}, not {written}",
+                 f"for example: {example}" if example else None)
+        return None
+
     def member_set(self, e, stack=()) -> ir.MemberSet | None:
+        if id(e) in self.too_deep:
+            return None
         if isinstance(e, ast.OwnRef):
             return ir.MemberSet((), include_own=True, text="own")
         if isinstance(e, ast.Ref) and len(e.path) == 1:
@@ -70,7 +119,12 @@ class ExprChecker:
 
     def expr(self, e, scope: Scope):
         """-> (ir node, unit quantity) or None after reporting an error."""
+        if id(e) in self.too_deep:
+            return None
         if isinstance(e, ast.Quantity):
+            if not math.isfinite(e.value):
+                self.err(e.span, f"{e.text} is too large for a number (at most about 1.8e308)")
+                return None
             q = self.unit(e.unit, e.span)
             if q is None:
                 return None
@@ -114,6 +168,8 @@ class ExprChecker:
             if name in scope.lets:
                 q = scope.lets[name]
                 return ir.LetRef(name, units.show(q), e.span), q
+            if name in scope.failed:
+                return None
             if name == "saving" and scope.kind == "claim" and scope.measure:
                 q = self.measure_units.get(scope.measure)
                 if q is not None:
@@ -140,6 +196,13 @@ class ExprChecker:
             if kind is not None:
                 self.err(e.span, f"`{name}` is {_a(kind)}, not a value")
                 return None
+            if name == scope.defining:
+                self.err(e.span, f"`let {name}` uses itself", "a `let` is computed from the lets above it")
+                return None
+            if name in scope.later:
+                self.err(e.span, f"`{name}` is defined by a later `let`, at line {scope.later[name].span.line}",
+                         "a `let` can use only the lets above it: move this one below")
+                return None
         candidates = list(scope.lets) + self.names_of("indicator") + (
             self.names_of("measure") if scope.kind == "claim" else [])
         self.err(e.span, f"unknown name `{name}`", did_you_mean(name, candidates), about=name)
@@ -153,7 +216,7 @@ class ExprChecker:
                      did_you_mean(t, self.tables) if table is None else "table cells can be used in top-level claims",
                      about=t)
             return None
-        if r not in {row.name for row in table.rows if row.kind != "section"}:
+        if r not in self.row_names(table):
             self.err(e.span, f"table `{t}` has no row `{r}`",
                      did_you_mean(r, [row.name for row in table.rows if row.kind != "section"]))
             return None
@@ -162,6 +225,12 @@ class ExprChecker:
             return None
         q = units.parse(table.unit)
         return ir.CellRef(t, r, c, table.unit, e.span), q
+
+    def row_names(self, table: ir.Table) -> set[str]:
+        cache = self.__dict__.setdefault("_row_names", {})
+        if table.name not in cache:
+            cache[table.name] = {row.name for row in table.rows if row.kind != "section"}
+        return cache[table.name]
 
     def call(self, e: ast.Call, scope: Scope):
         name = e.name
@@ -226,6 +295,8 @@ class ExprChecker:
 
     def policy(self, e, ind_unit, scope: Scope):
         """A comparison basis: mean(G), best(k, G), a municipality, year(Y), or a literal value."""
+        if id(e) in self.too_deep:
+            return None
         if isinstance(e, ast.Ref) and len(e.path) == 1 and self.kind_of.get(e.name) == "municipality":
             return ir.Peer(e.name, e.name)
         if isinstance(e, ast.Quantity):
@@ -255,18 +326,14 @@ class ExprChecker:
                 s = self.member_set(e.args[0])
                 return None if s is None else ir.WMean(s, w.name, text)
             if e.name == "best" and len(e.args) == 2:
-                k = e.args[0]
-                if not (isinstance(k, ast.Quantity) and k.unit is None and k.value == int(k.value) and k.value >= 1):
-                    self.err(getattr(k, "span", e.span), "best(K, GROUP) needs a whole number K ≥ 1")
+                k = self.whole(e.args[0], "K in best(K, GROUP)", 1, MAX_RANK, "best(3, ASSS - own)")
+                if k is None:
                     return None
                 s = self.member_set(e.args[1])
-                return None if s is None else ir.Best(int(k.value), s, text)
+                return None if s is None else ir.Best(k, s, text)
             if e.name == "year" and len(e.args) == 1:
-                y = e.args[0]
-                if not (isinstance(y, ast.Quantity) and y.unit is None and y.value == int(y.value)):
-                    self.err(getattr(y, "span", e.span), "year(YYYY) needs a year, e.g. year(2004)")
-                    return None
-                return ir.Year(int(y.value), text)
+                y = self.whole(e.args[0], "the year in year(YYYY)", *YEARS, "year(2004)")
+                return None if y is None else ir.Year(y, text)
             self.err(e.span, f"wrong arguments to {e.name}()",
                      {"mean": "mean(GROUP)", "wmean": "wmean(GROUP, WEIGHT)", "best": "best(K, GROUP)",
                       "year": "year(YYYY)"}[e.name])
@@ -301,6 +368,14 @@ class ExprChecker:
             return ir.PubValue("name", name=p.name, text=p.name, span=p.span)
         if q is None:
             self.err(p.span, f"{what}: peer() gives a municipality, so publish one, e.g. `= Bergen`")
+            return None
+        numbers = [p.low, p.high] if isinstance(p, ast.PubRange) else [p.value, p.tolerance or 0.0]
+        if not all(math.isfinite(x) for x in numbers):
+            self.err(p.span, f"{what}: {p.text} is too large for a number (at most about 1.8e308)")
+            return None
+        if p.decimals > MAX_PUBLISHED_DECIMALS:
+            self.err(p.span, f"{what}: a published value with {p.decimals} decimals; at most "
+                             f"{MAX_PUBLISHED_DECIMALS} can be compared", "write the value as the report printed it")
             return None
         if p.unit is not None:
             pq = self.unit(p.unit)
