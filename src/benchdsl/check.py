@@ -35,6 +35,7 @@ class _Checker(ExprChecker):
         self.ind_units: dict[str, object] = {}
         self.measure_units: dict[str, object] = {}
         self.tables: dict[str, ir.Table] = {}
+        self.unit_memo: dict = {}
         self.too_deep: set[int] = set()  # ids of expressions reported as too deep: not typed
         self.cyclic: set[str] = set()  # indicators defined in terms of themselves
         self._file_ranks: dict[str, int] | None = None
@@ -58,6 +59,12 @@ class _Checker(ExprChecker):
         except units.UnitError as exc:
             self.err(spec.span or span, str(exc), exc.hint)
             return None
+
+    def same_unit(self, a: str, b: str) -> bool:
+        try:
+            return self.factor(units.parse(a), units.parse(b)) == 1
+        except units.UnitError:
+            return False
 
     def names_of(self, *kinds: str) -> list[str]:
         return [n for n, k in self.kind_of.items() if k in kinds]
@@ -272,13 +279,13 @@ class _Checker(ExprChecker):
             return
         self.ind_cost[name] = (depth + 1, reads)
         self.indicators[name] = ir.Indicator(
-            name, d.title or name, units.show(self.ind_units[name]), d.better, None, formula, d.notes, d.span,
+            name, d.title or name, self.show(self.ind_units[name]), d.better, None, formula, d.notes, d.span,
         )
 
     def check_sourced(self, name: str) -> None:
         d: ast.Indicator = self.decls[name]
         self.indicators[name] = ir.Indicator(
-            name, d.title or name, units.show(self.ind_units[name]), d.better, d.source or name, None, d.notes, d.span,
+            name, d.title or name, self.show(self.ind_units[name]), d.better, d.source or name, None, d.notes, d.span,
         )
 
     # --- how deep evaluation goes ---------------------------------------------
@@ -509,7 +516,7 @@ class _Checker(ExprChecker):
             if ru is not None:
                 if unit is None:
                     unit = ru
-                elif units.parse(ru).dimensionality != units.parse(unit).dimensionality or units.factor(units.parse(ru), units.parse(unit)) != 1:
+                elif not self.same_unit(ru, unit):
                     self.err(item.span, f"row `{item.name}` is in {ru} but the table is in {unit}")
                     ok = False
             if rd is not None:
