@@ -16,7 +16,7 @@ import attrs
 
 from benchdsl import ast, ir, units
 from benchdsl.diagnostics import Diagnostic, did_you_mean, error
-from benchdsl.typecheck import MAX_DECIMALS, MAX_DEPTH, YEARS, ExprChecker, Scope, _a, ast_depth
+from benchdsl.typecheck import MAX_CHAIN, MAX_DECIMALS, MAX_DEPTH, YEARS, ExprChecker, Scope, _a, ast_depth
 
 
 def check(files: Iterable[ast.File]) -> tuple[ir.Program | None, list[Diagnostic]]:
@@ -93,8 +93,7 @@ class _Checker(ExprChecker):
             n: d.code for n, d in self.decls.items() if isinstance(d, ast.Municipality)
         }
         self.groups: dict[str, tuple[str, ...]] = {}
-        for name in self.names_of("group"):
-            self.resolve_group(name, ())
+        self.check_groups()
         own = self.check_own(owns)
         if not panels:
             self.err(None, "no `panel` declaration: the rules read no data",
@@ -165,8 +164,8 @@ class _Checker(ExprChecker):
     def check_repeated(self, d) -> None:
         for r in getattr(d, "repeated", ()):
             field = "the formula (`= …`)" if r.field == "=" else f"`{r.field}`"
-            self.err(r.span, f"{field} is already given at line {r.first.line}" if r.first else f"{field} is given twice",
-                     "give each field once; delete one of them")
+            where = f"at line {r.first.line}" if r.first else "above"
+            self.err(r.span, f"{field} is already given {where}", "give each field once; delete one of them")
 
     def check_depths(self, d) -> None:
         """Expressions too deep for the passes after this one (all recurse over them) are reported and left out."""
@@ -211,12 +210,23 @@ class _Checker(ExprChecker):
         return own
 
     # --- groups and sets --------------------------------------------------
+    def check_groups(self) -> None:
+        """Each group after the groups it names, so resolving one never recurses far; cycles reported."""
+        deps = {name: [r for e in self.decls[name].members for r in _refs(e) if self.kind_of.get(r) == "group"]
+                for name in self.names_of("group")}
+        order, cycles = _order(deps)
+        for cycle in cycles:
+            self.err(self.decls[cycle[0]].span, f"group `{cycle[0]}` is defined in terms of itself: "
+                                                + _cycle_text(cycle))
+            self.groups.update((name, ()) for name in cycle)
+        for name in order:
+            self.resolve_group(name, ())
+
     def resolve_group(self, name: str, stack: tuple[str, ...]) -> tuple[str, ...]:
         if name in self.groups:
             return self.groups[name]
         d = self.decls[name]
-        if name in stack:
-            self.err(d.span, f"group `{name}` is defined in terms of itself: {' -> '.join(stack + (name,))}")
+        if name in stack:  # check_groups reports cycles first; this is only a guard
             return ()
         members: list[str] = []
         for e in d.members:
@@ -332,12 +342,12 @@ class _Checker(ExprChecker):
 
     def too_long(self, depth: int, span, what: str,
                  through: str = "the lets and derived indicators it uses, and their operations") -> bool:
-        if depth <= MAX_DEPTH:
+        if depth <= MAX_CHAIN:
             return False
         if depth == math.inf:  # goes through something reported as too deep already
             return True
         self.err(span, f"{what} is too deep to compute: it goes {depth} levels down through {through} "
-                       f"(at most {MAX_DEPTH})",
+                       f"(at most {MAX_CHAIN})",
                  "shorten the chain: compute intermediate values side by side rather than each from the last")
         return True
 
@@ -553,9 +563,9 @@ class _Checker(ExprChecker):
                     depth = max(depth, self.measure_depth.get(r.source, 0))
                 elif r.kind == "table" and r.source in self.tables:
                     depth = max(depth, self.table_depth.get(r.source, 0))
-            # computing a cell takes a few calls per table it goes through
-            self.table_depth[name] = depth + 2
-            if name not in cyclic and self.too_long(depth + 2, t.span, f"table `{name}`",
+            # computing a cell takes three calls per table it goes through
+            self.table_depth[name] = depth + 3
+            if name not in cyclic and self.too_long(depth + 3, t.span, f"table `{name}`",
                                                     "the tables whose totals it takes, and their measures"):
                 self.table_depth[name] = math.inf  # reported here: not again for the tables that take its totals
             if t.unit:

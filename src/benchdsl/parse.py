@@ -96,7 +96,7 @@ def _parse_batch(batch, path: str) -> tuple[ast.Decl, ...] | None:
     """
     start = batch[0][0]
     try:
-        tree = parser().parse("".join(text for _, _, text in batch) + "\n")
+        tree = parser().parse(_ended("".join(text for _, _, text in batch)))
     except UnexpectedInput:
         return None
     decls = _Build(path, start).transform(tree).decls
@@ -108,7 +108,7 @@ def _parse_batch(batch, path: str) -> tuple[ast.Decl, ...] | None:
 def _parse_each(batch, path: str, decls: list, diags: list, broken: list) -> None:
     """One declaration at a time, so one broken declaration does not hide the errors in the next."""
     for start, _, chunk in batch:
-        chunk += "\n"
+        chunk = _ended(chunk)
         try:
             tree = parser().parse(chunk)
         except UnexpectedInput as exc:
@@ -121,6 +121,11 @@ def _parse_each(batch, path: str, decls: list, diags: list, broken: list) -> Non
         # Not recursive: an expression of any length or depth builds; `check` bounds
         # how deep an expression may be, where it can say why.
         decls.extend(_Build(path, start).transform(tree).decls)
+
+
+def _ended(text: str) -> str:
+    """The grammar ends a declaration with a line end; the file's last line may lack one."""
+    return text if text.endswith("\n") else text + "\n"
 
 
 def _chunks(lines: list[str]):

@@ -21,10 +21,11 @@ YEARS = (1900, 2200)  # `own A 2007`, year(2004), `reconcile x A 2006`
 MAX_RANK = 1000  # best(K, GROUP): Norway has fewer than 400 municipalities
 MAX_DECIMALS = 10  # `round N`
 MAX_PUBLISHED_DECIMALS = 15  # a float carries 15 to 17 significant digits
-# How deep evaluation may go: operations inside one another, through lets, derived
-# indicators, measures and table cells.  Every pass after `check` (evaluation, batch,
-# explain, the cache) recurses that deep; this keeps them well inside Python's limit.
-MAX_DEPTH = 200
+# Every pass after `check` (evaluation, batch, explain, pickling for the cache) recurses
+# through expressions; these keep them well inside Python's recursion limit (1000 frames):
+# pickling a 330-deep expression and evaluating a 470-deep chain were the first to fail.
+MAX_DEPTH = 200  # operations inside one another in one expression (a + b + c is 2 deep)
+MAX_CHAIN = 300  # levels evaluation goes down through lets, derived indicators, measures, tables
 
 
 class Scope:
@@ -402,9 +403,12 @@ class ExprChecker:
         if q is None:
             self.err(p.span, f"{what}: peer() gives a municipality, so publish one, e.g. `= Bergen`")
             return None
-        numbers = [p.low, p.high] if isinstance(p, ast.PubRange) else [p.value, p.tolerance or 0.0]
+        numbers = [p.low, p.high] if isinstance(p, ast.PubRange) else [p.value]
         if not all(math.isfinite(x) for x in numbers):
             self.err(p.span, f"{what}: {p.text} is too large for a number (at most about 1.8e308)")
+            return None
+        if not math.isfinite(getattr(p, "tolerance", None) or 0.0):
+            self.err(p.span, f"{what}: the tolerance of {p.text} is too large for a number (at most about 1.8e308)")
             return None
         if p.decimals > MAX_PUBLISHED_DECIMALS:
             self.err(p.span, f"{what}: a published value with {p.decimals} decimals; at most "
