@@ -183,3 +183,12 @@ def test_deep_nesting_is_an_error_wherever_it_is(tmp_path):
         "this expression is too deep to compute", "this expression is too deep to compute",
         "this expression is too deep to compute", "this sum of 1500 terms is too deep to compute",
         "this expression is too deep to compute"]
+
+
+def test_fmt_lays_out_an_expression_of_any_depth(tmp_path):
+    # fmt lays out what parses; how deep an expression may be is check's business, and fmt's walk
+    # over lark's tree recursed (a RecursionError at about 1000 levels)
+    rules = measure(" + ".join(["c"] * 5000), "a") + measure("-(" * 1500 + "c" + ")" * 1500, "b")
+    code, out, err = bench(tmp_path, rules, "fmt")
+    assert (code, err) == (0, ""), err[-2000:]
+    assert (tmp_path / "rules.bench").read_text(encoding="utf-8") == HEADER + rules  # already canonical

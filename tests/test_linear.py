@@ -115,3 +115,14 @@ def test_a_table_goes_through_its_rows_a_fixed_number_of_times_however_long(tmp_
         return CountingRows.walks
 
     assert walks(5) == walks(40) <= 4
+
+
+def test_rounding_and_tolerance_take_any_number_of_decimals():
+    # check allows 0 to 15 decimals; past that these must still answer, not raise OverflowError
+    from benchdsl.audit import half_unit, round_half_up
+
+    assert round_half_up(1.25, 310) == 1.25  # more decimals than a float has: as it is
+    assert round_half_up(0.05, 1) == 0.1  # half up, as a report rounds
+    assert half_unit(1) == 0.05
+    assert 0 < half_unit(310) < 1e-300
+    assert half_unit(400) == half_unit(10**9) == 0.0  # below the smallest float

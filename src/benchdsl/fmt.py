@@ -30,9 +30,13 @@ def format_text(text: str) -> str:
     """The canonical layout of a file that parses (check with parse.parse first)."""
     tree = _parser().parse(text + "\n")
     by_line: dict[int, list[Token]] = {}
-    for tok in tree.scan_values(lambda v: isinstance(v, Token)):
-        if tok.type != "_NL":
-            by_line.setdefault(tok.line, []).append(tok)
+    stack = [tree]
+    while stack:  # the tokens in text order, without recursion: an expression may be any depth
+        node = stack.pop()
+        if not isinstance(node, Token):
+            stack.extend(reversed(node.children))
+        elif node.type != "_NL":
+            by_line.setdefault(node.line, []).append(node)
     out: list[str] = []
     depth = 0
     for lineno, raw in enumerate(text.splitlines(), 1):
