@@ -27,6 +27,7 @@ def check(files: Iterable[ast.File]) -> tuple[ir.Program | None, list[Diagnostic
 
 class _Checker(ExprChecker):
     def __init__(self, files: list[ast.File]):
+        super().__init__()
         self.files = files
         self.diags: list[Diagnostic] = []
         self.decls: dict[str, ast.Decl] = {}
@@ -35,8 +36,6 @@ class _Checker(ExprChecker):
         self.ind_units: dict[str, object] = {}
         self.measure_units: dict[str, object] = {}
         self.tables: dict[str, ir.Table] = {}
-        self.unit_memo: dict = {}
-        self.too_deep: set[int] = set()  # ids of expressions reported as too deep: not typed
         self.cyclic: set[str] = set()  # indicators defined in terms of themselves
         self._file_ranks: dict[str, int] | None = None
         # How deep evaluating each derived indicator, let, measure and table goes, and the

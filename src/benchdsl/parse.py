@@ -244,7 +244,7 @@ def _decimals(text: str) -> int:
 class _Build:
     """Tree -> AST nodes.  Builds only; all checking happens in `check`.
 
-    The tree is one declaration that starts after line `line0` of the file;
+    The tree is of declarations that start after line `line0` of the file;
     every span is shifted by it.  One method per grammar rule, called with the
     rule's position and its children already built.
     """

@@ -67,7 +67,12 @@ def ast_depth(e) -> tuple[int, int, str]:
 
 
 class ExprChecker:
-    """Typing of expressions; needs the checker's names, units, `err` and `unit_memo` (a dict)."""
+    """Typing of expressions; needs the checker's names, units and `err`, and the memos below."""
+
+    def __init__(self) -> None:
+        self.unit_memo: dict = {}  # unit arithmetic, see `show`, `factor`, `combine`
+        self.row_names_memo: dict[str, set[str]] = {}
+        self.too_deep: set[int] = set()  # ids of expressions reported as too deep: never typed
 
     # --- unit arithmetic, memoised: a pint operation takes about 0.1 ms, and a rule
     # set combines the same few units over and over (10 000 measures: 10 000 times).
@@ -261,10 +266,10 @@ class ExprChecker:
         return ir.CellRef(t, r, c, table.unit, e.span), q
 
     def row_names(self, table: ir.Table) -> set[str]:
-        cache = self.__dict__.setdefault("_row_names", {})
-        if table.name not in cache:
-            cache[table.name] = {row.name for row in table.rows if row.kind != "section"}
-        return cache[table.name]
+        """Once per table: claims may name many cells of a long one."""
+        if table.name not in self.row_names_memo:
+            self.row_names_memo[table.name] = {row.name for row in table.rows if row.kind != "section"}
+        return self.row_names_memo[table.name]
 
     def call(self, e: ast.Call, scope: Scope):
         name = e.name
