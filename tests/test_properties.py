@@ -30,19 +30,6 @@ def _run(tmp_path, rules, panel):
     return r
 
 
-def _never_raises(fn, *args):
-    """fn(*args), failing the test with the exception if one escapes: bad input is a diagnostic, never an exception.
-
-    (In-process, an exception reaches the test rather than stderr, so looking for
-    "Traceback" in the captured stderr could never fail; tests/test_limits.py drives
-    the CLI as a subprocess for the inputs that did crash.)
-    """
-    try:
-        return fn(*args)
-    except Exception as exc:  # any exception at all is the bug this looks for
-        pytest.fail(f"{getattr(fn, '__name__', fn)}{args!r} raised {exc!r}")
-
-
 def _saving(r, scenario):
     return r.evaluator.measure("m", scenario).raw
 
@@ -209,6 +196,19 @@ def test_the_tolerance_is_symmetric_and_follows_the_published_precision(value, d
     for sign in (1, -1):
         assert compare(pub.value + sign * below * inside, None, pub, decimals)[0]
         assert not compare(pub.value + sign * below * outside, None, pub, decimals)[0]
+
+
+def _never_raises(fn, *args):
+    """fn(*args), failing the test with the exception if one escapes: bad input is a diagnostic, never an exception.
+
+    (In-process, an exception reaches the test rather than stderr, so looking for
+    "Traceback" in the captured stderr could never fail; tests/test_limits.py drives
+    the CLI as a subprocess for the inputs that did crash.)
+    """
+    try:
+        return fn(*args)
+    except Exception as exc:  # any exception at all is the bug this looks for
+        pytest.fail(f"{getattr(fn, '__name__', fn)}{args!r} raised {exc!r}")
 
 
 @given(data=st.binary(max_size=400))
