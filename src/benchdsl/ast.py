@@ -126,6 +126,15 @@ Published = PubNone | PubNumber | PubRange | PubName
 
 
 @attrs.frozen
+class Repeated:
+    """A block field given a second time (`check` reports it, naming the first)."""
+
+    field: str  # as the analyst writes it: "saving", "unit", "=" ...
+    first: Span | None
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class Municipality:
     name: str
     code: str | None
@@ -142,7 +151,7 @@ class Group:
 @attrs.frozen
 class Own:
     name: str
-    year: int
+    year: Quantity  # the number as written; `check` makes sure it is a year
     span: Span | None = _span()
 
 
@@ -171,6 +180,7 @@ class Indicator:
     formula: Expr | None
     notes: tuple[str, ...]
     span: Span | None = _span()
+    repeated: tuple[Repeated, ...] = ()
 
 
 @attrs.frozen
@@ -206,10 +216,11 @@ class Measure:
     adjusts: tuple[Adjust, ...]
     saving: Expr | None
     unit: UnitSpec | None
-    round: int | None
+    round: Quantity | None  # the number as written; `check` bounds it
     notes: tuple[str, ...]
     claims: tuple[Claim, ...]
     span: Span | None = _span()
+    repeated: tuple[Repeated, ...] = ()
 
 
 @attrs.frozen
@@ -257,7 +268,7 @@ class Table:
 class Known:
     target: tuple[str, ...]
     reason: str
-    reconcile: tuple[str, str, int | None] | None = None  # (indicator, municipality, year)
+    reconcile: tuple[str, str, Quantity | None] | None = None  # (indicator, municipality, year as written)
     span: Span | None = _span()
 
     @property

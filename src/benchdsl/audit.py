@@ -105,6 +105,8 @@ class Audit:
 
 def round_half_up(x: float, decimals: int) -> float:
     """Round as a report does: 0.05 -> 0.1 (Python's round() would give 0.0)."""
+    if not 0 <= decimals <= 300:  # check allows 0 to 15; out of range, this must still not raise
+        return x
     scale = 10.0**decimals
     if not math.isfinite(x * scale) or abs(x) * scale > 2**52:
         return x  # too large to carry these decimals: already as round as a float gets
@@ -112,7 +114,8 @@ def round_half_up(x: float, decimals: int) -> float:
 
 
 def half_unit(decimals: int) -> float:
-    return 0.5 * 10.0 ** (-decimals)
+    # check allows 0 to 15 decimals; out of range, this is still a number, never an OverflowError
+    return 0.5 * 10.0 ** -min(max(decimals, 0), 400)
 
 
 def tolerance(pub: ir.PubValue) -> tuple[float, float]:
@@ -159,6 +162,14 @@ class Tables:
     def __init__(self, program: ir.Program, ev: Evaluator, pinned: dict[str, ir.PubValue]):
         self.p, self.ev, self.pinned = program, ev, pinned
         self.memo: dict = {}
+        self._index: dict = {}  # table -> (rows by name, column positions by name), made once per table
+
+    def _lookup(self, table: str):
+        if table not in self._index:
+            t = self.p.tables[table]
+            self._index[table] = ({r.name: r for r in t.rows if r.kind != "section"},
+                                  {c.name: i for i, c in enumerate(t.columns)})
+        return self._index[table]
 
     def __call__(self, table: str, row: str, column: str) -> float | None:
         key = (table, row, column)
@@ -171,8 +182,8 @@ class Tables:
         pin = self.pinned.get(f"{table}.{row}.{column}")
         if pin is not None:
             return pin.value if pin.kind == "number" else None
-        r = next(r for r in t.rows if r.name == row)
-        ci = [c.name for c in t.columns].index(column)
+        rows, columns = self._lookup(table)
+        r, ci = rows[row], columns[column]
         if r.kind == "measure":
             fig = self.ev.measure(r.source, t.columns[ci].scenario)
             return math.nan if fig.error is not None else fig.value

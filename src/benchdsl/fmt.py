@@ -68,8 +68,15 @@ def format_text(text: str) -> str:
 
 
 def _tokens(text: str) -> list[Token]:
-    tree = _parser().parse(text + "\n")
-    return list(tree.scan_values(lambda v: isinstance(v, Token)))
+    """The tokens in text order, without recursion: an expression may be any depth."""
+    out, stack = [], [_parser().parse(text + "\n")]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Token):
+            out.append(node)
+        else:
+            stack.extend(reversed(node.children))
+    return out
 
 
 def _lone_cr_as_newline(text: str) -> str:

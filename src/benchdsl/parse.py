@@ -1,9 +1,12 @@
 """Text -> AST.  Lark parses; syntax errors become located diagnostics.
 
-A file is parsed one top-level declaration at a time (a declaration starts on
-an unindented line with a declaration keyword), so one broken declaration
-does not hide the errors in the next: all syntax errors of a file are
-reported in one run.
+A file is cut into top-level declarations (a declaration starts on an
+unindented line with a declaration keyword).  They are parsed a few dozen at a
+time; where such a batch has a syntax error, its declarations are parsed one at
+a time, so one broken declaration does not hide the errors in the next: all
+syntax errors of a file are reported in one run.  Either way each parse starts
+at a known line, and positions are shifted by it: parsing is linear in the
+file's size.
 """
 
 from __future__ import annotations
@@ -11,11 +14,11 @@ from __future__ import annotations
 import functools
 import re
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from benchdsl import ast
-from benchdsl.diagnostics import Diagnostic, did_you_mean, error
+from benchdsl.diagnostics import Diagnostic, did_you_mean, error, split_lines
 
 DECL_KEYWORDS = (
     "municipality", "group", "own", "panel", "basis", "indicator",
@@ -62,70 +65,102 @@ def parser() -> Lark:
 
 def parse(text: str, path: str) -> tuple[ast.File, list[Diagnostic]]:
     """Parse one file's text.  Returns the declarations that parsed, and the errors."""
-    lines = text.splitlines(keepends=True)
+    # Lines are counted as lark counts them (form feed, U+2028 and U+0085 do not end a line).
+    chunks = list(_chunks(split_lines(text, keepends=True)))
     decls: list[ast.Decl] = []
     diags: list[Diagnostic] = []
     broken: list[str] = []
-    for start, chunk in _chunks(lines):
-        padded = "\n" * start + chunk + "\n"
+    for i in range(0, len(chunks), _BATCH):
+        batch = chunks[i : i + _BATCH]
+        got = _parse_batch(batch, path)
+        if got is not None:
+            decls.extend(got)
+        else:
+            _parse_each(batch, path, decls, diags, broken)
+    return ast.File(path, tuple(decls), ast.Span(path, 1, 1), tuple(broken)), diags
+
+
+# Declarations parsed in one lark call: a call costs about as much as a short
+# declaration, and a much larger tree only gives Python's garbage collector more
+# to go through.
+_BATCH = 50
+
+
+def _parse_batch(batch, path: str) -> tuple[ast.Decl, ...] | None:
+    """Several declarations in one parse, when none of them has a syntax error (most have none).
+
+    The grammar alone would also accept a declaration keyword at the start of a
+    line inside a block (`claim` in a measure), where the one-at-a-time parse
+    splits; the result is used only when its declarations start where the chunks
+    do, so both ways read a file alike.
+    """
+    start = batch[0][0]
+    try:
+        tree = parser().parse(_ended("".join(text for _, _, text in batch)))
+    except UnexpectedInput:
+        return None
+    decls = _Build(path, start).transform(tree).decls
+    if [d.span.line for d in decls] != [first + 1 for _, first, _ in batch]:
+        return None
+    return decls
+
+
+def _parse_each(batch, path: str, decls: list, diags: list, broken: list) -> None:
+    """One declaration at a time, so one broken declaration does not hide the errors in the next."""
+    for start, _, chunk in batch:
+        chunk = _ended(chunk)
         try:
-            tree = parser().parse(padded)
+            tree = parser().parse(chunk)
         except UnexpectedInput as exc:
-            diags.append(_syntax_error(exc, padded, path))
+            diags.append(_syntax_error(exc, chunk, path, start))
             # Remember the name, so that uses of it elsewhere are not reported again.
             m = re.match(r"\s*(?:%s)\s+([^\W\d]\w*)" % "|".join(DECL_KEYWORDS), chunk.lstrip("\n"))
             if m:
                 broken.append(m.group(1))
             continue
-        except RecursionError:
-            diags.append(error(ast.Span(path, start + 1, 1), "expression nested too deeply"))
-            continue
-        if _depth(tree) > MAX_DEPTH:
-            diags.append(error(ast.Span(path, start + 1, 1), f"expression nested more than {MAX_DEPTH} levels deep",
-                               "split it into `let` steps"))
-            continue
-        decls.extend(_Build(path).transform(tree).decls)
-    return ast.File(path, tuple(decls), ast.Span(path, 1, 1), tuple(broken)), diags
+        # Not recursive: an expression of any length or depth builds; `check` bounds
+        # how deep an expression may be, where it can say why.
+        decls.extend(_Build(path, start).transform(tree).decls)
 
 
-MAX_DEPTH = 200  # every later pass recurses over expressions; this keeps them far from Python's limit
-
-
-def _depth(tree) -> int:
-    deepest, stack = 0, [(tree, 1)]
-    while stack:
-        node, d = stack.pop()
-        deepest = max(deepest, d)
-        stack.extend((c, d + 1) for c in getattr(node, "children", ()) if hasattr(c, "children"))
-    return deepest
+def _ended(text: str) -> str:
+    """The grammar ends a declaration with a line end; the file's last line may lack one."""
+    return text if text.endswith("\n") else text + "\n"
 
 
 def _chunks(lines: list[str]):
-    start, buf = 0, []
+    """(index of the first line, of the first non-comment line, text) of each top-level
+    declaration, the comments before it included."""
+    start, first, buf = 0, None, []
     for i, line in enumerate(lines):
-        if _DECL_START.match(line) and any(not _blank(b) for b in buf):
-            yield start, "".join(buf)
-            start, buf = i, []
+        if first is not None and _DECL_START.match(line):
+            yield start, first, "".join(buf)
+            start, first, buf = i, None, []
         elif not buf:
             start = i
         buf.append(line)
-    if any(not _blank(b) for b in buf):
-        yield start, "".join(buf)
+        if first is None and not _blank(line):
+            first = i
+    if first is not None:
+        yield start, first, "".join(buf)
 
 
 def _blank(line: str) -> bool:
-    s = line.strip()
+    s = line.strip(" \t\f\r\n")  # what the grammar ignores; U+2028 is no space to lark
     return not s or s.startswith("#")
 
 
-def _syntax_error(exc: UnexpectedInput, text: str, path: str) -> Diagnostic:
-    line, col = max(exc.line, 1), max(exc.column, 1)
+def _syntax_error(exc: UnexpectedInput, text: str, path: str, line0: int) -> Diagnostic:
+    """`text` is one declaration, which starts after line `line0` of the file."""
+    line, col = max(exc.line, 1) + line0, max(exc.column, 1)
     hint = None
     if isinstance(exc, UnexpectedCharacters):
         ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
         message = f"unexpected character {ch!r}"
         if ch in "“”«»„":
             hint = 'write text in straight double quotes: "like this"'
+        elif ch.isdigit():  # not 0-9: the grammar's numbers are ASCII
+            hint = _ASCII_DIGITS
         elif ch == "," and exc.pos_in_stream > 0 and text[exc.pos_in_stream - 1].isdigit():
             hint = "write decimals with a point in rule files: 29.7 (use --norwegian for 29,7 in output)"
         span = ast.Span(path, line, col, line, col + 1)
@@ -147,11 +182,17 @@ def _syntax_error(exc: UnexpectedInput, text: str, path: str) -> Diagnostic:
     pos = tok.start_pos or 0
     if tok.type == "COMMA" and text[pos - 1 : pos].isdigit() and text[pos + 1 : pos + 2].isdigit():
         hint = hint or "write decimals with a point in rule files: 29.7 (use --norwegian for 29,7 in output)"
+    if hint is None and any(c.isdigit() and not c.isascii() for c in str(tok)):
+        hint = _ASCII_DIGITS
     if hint is None and tok.type == "NAME" and exc.expected >= {"UNIT"}:
         hint = "compact units have no spaces (NOK/user); put other units in brackets: [NOK / user]"
     width = max(1, len(str(tok))) if tok.type not in ("_NL", "$END") else 1
-    span = ast.Span(path, tok.line or line, tok.column or col, tok.line or line, (tok.column or col) + width)
+    tline = tok.line + line0 if tok.line and tok.line > 0 else line
+    span = ast.Span(path, tline, tok.column or col, tline, (tok.column or col) + width)
     return error(span, message, hint)
+
+
+_ASCII_DIGITS = "write numbers with the digits 0-9"
 
 
 def _one_of(items: list[str]) -> str:
@@ -179,14 +220,16 @@ def _enclosing_block(text: str, pos: int) -> str | None:
     return None
 
 
-def _span(path: str, meta) -> ast.Span | None:
+def _span(path: str, meta, line0: int) -> ast.Span | None:
     if getattr(meta, "empty", True):
         return None
-    return ast.Span(path, meta.line, meta.column, meta.end_line, meta.end_column)
+    return ast.Span(path, meta.line + line0, meta.column, meta.end_line + line0, meta.end_column)
 
 
-def _tspan(path: str, tok: Token) -> ast.Span:
-    return ast.Span(path, tok.line, tok.column, tok.end_line or tok.line, tok.end_column or tok.column + len(tok))
+def _tspan(path: str, tok: Token, line0: int) -> ast.Span:
+    line = tok.line + line0
+    end_line = (tok.end_line or tok.line) + line0
+    return ast.Span(path, line, tok.column, end_line, tok.end_column or tok.column + len(tok))
 
 
 def _string(tok: Token) -> str:
@@ -198,16 +241,39 @@ def _decimals(text: str) -> int:
     return len(mantissa.split(".")[1]) if "." in mantissa else 0
 
 
-@v_args(meta=True)
-class _Build(Transformer):
-    """Tree -> AST nodes.  Builds only; all checking happens in `check`."""
+class _Build:
+    """Tree -> AST nodes.  Builds only; all checking happens in `check`.
 
-    def __init__(self, path: str):
-        super().__init__()
+    The tree is of declarations that start after line `line0` of the file;
+    every span is shifted by it.  One method per grammar rule, called with the
+    rule's position and its children already built.
+    """
+
+    def __init__(self, path: str, line0: int = 0):
         self.path = path
+        self.line0 = line0
+
+    def transform(self, tree: Tree):
+        """Bottom up, without recursion (an expression may be any length), as lark's
+        Transformer_NonRecursive does; called directly, which is several times faster
+        than through lark's `v_args` wrappers (they are made anew for every node)."""
+        order, todo = [], [tree]
+        while todo:
+            node = todo.pop()
+            order.append(node)
+            todo.extend(c for c in node.children if isinstance(c, Tree))
+        built: dict[int, object] = {}
+        for node in reversed(order):
+            children = [built.pop(id(c)) if isinstance(c, Tree) else c for c in node.children]
+            built[id(node)] = getattr(self, node.data)(node.meta, children)
+        return built[id(tree)]
 
     def _s(self, meta):
-        return _span(self.path, meta)
+        return _span(self.path, meta, self.line0)
+
+    def _number(self, tok: Token) -> ast.Quantity:
+        """A whole number as written (a year, a rank, decimals); `check` says whether it is one."""
+        return ast.Quantity(float(tok), str(tok), None, _tspan(self.path, tok, self.line0))
 
     def start(self, meta, items):
         return ast.File(self.path, tuple(items))
@@ -287,7 +353,7 @@ class _Build(Transformer):
         return ast.Group(str(c[0]), tuple(c[1:]), self._s(meta))
 
     def own(self, meta, c):
-        return ast.Own(str(c[0]), int(float(c[1])), self._s(meta))
+        return ast.Own(str(c[0]), self._number(c[1]), self._s(meta))
 
     def panel(self, meta, c):
         return ast.Panel(_string(c[0]), _string(c[1]) if len(c) > 1 else None, self._s(meta))
@@ -297,26 +363,25 @@ class _Build(Transformer):
         return ast.Basis(str(c[0]), title, c[-1], self._s(meta))
 
     def better(self, meta, c):
-        return ("better", str(c[0]))
+        return ("better", str(c[0]), self._s(meta))
 
     def source(self, meta, c):
-        return ("source", _string(c[0]))
+        return ("source", _string(c[0]), self._s(meta))
 
     def formula(self, meta, c):
-        return ("formula", c[0])
+        return ("formula", c[0], self._s(meta))
 
     def note(self, meta, c):
-        return ("note", _string(c[0]))
+        return ("note", _string(c[0]), self._s(meta))
 
     def unit_field(self, meta, c):
-        return ("unit", c[0])
+        return ("unit", c[0], self._s(meta))
 
     def round(self, meta, c):
-        value = float(c[0])
-        return ("round", int(value) if value < 1e6 else 10**6)  # check reports anything past 10
+        return ("round", self._number(c[0]), self._s(meta))
 
     def saving(self, meta, c):
-        return ("saving", c[0])
+        return ("saving", c[0], self._s(meta))
 
     def let(self, meta, c):
         return ast.Let(str(c[0]), c[1], self._s(meta))
@@ -326,22 +391,22 @@ class _Build(Transformer):
 
     def indicator(self, meta, c):
         name, title, fields = _head(c)
-        f = _fields(fields)
+        f, repeated = _fields(fields)
         return ast.Indicator(
             name, title, f.get("unit"), f.get("better"), f.get("source"), f.get("formula"),
-            tuple(f.get("notes", ())), self._s(meta),
+            tuple(f.get("notes", ())), self._s(meta), repeated,
         )
 
     def measure(self, meta, c):
         name, title, fields = _head(c)
-        f = _fields(fields)
+        f, repeated = _fields(fields)
         return ast.Measure(
             name, title,
             tuple(x for x in fields if isinstance(x, ast.Let)),
             tuple(x for x in fields if isinstance(x, ast.Adjust)),
             f.get("saving"), f.get("unit"), f.get("round"), tuple(f.get("notes", ())),
             tuple(x for x in fields if isinstance(x, ast.Claim)),
-            self._s(meta),
+            self._s(meta), repeated,
         )
 
     def claim(self, meta, c):
@@ -372,7 +437,7 @@ class _Build(Transformer):
 
     def table(self, meta, c):
         name, title, fields = _head(c)
-        f = _fields(fields)
+        f, _ = _fields(fields)  # a table's only such field is `note`, which may repeat
         return ast.Table(
             name, title,
             tuple(x for x in fields if isinstance(x, ast.Column)),
@@ -384,7 +449,7 @@ class _Build(Transformer):
         path, span = c[0]
         reconcile = None
         if len(c) > 2:
-            reconcile = (str(c[2]), str(c[3]), int(float(c[4])) if len(c) > 4 else None)
+            reconcile = (str(c[2]), str(c[3]), self._number(c[4]) if len(c) > 4 else None)
         return ast.Known(path, _string(c[1]), reconcile, self._s(meta))
 
 
@@ -404,13 +469,21 @@ def _head(c):
     return name, None, c[1:]
 
 
-def _fields(fields) -> dict:
+_FIELD_WORDS = {"formula": "="}
+
+
+def _fields(fields) -> tuple[dict, tuple[ast.Repeated, ...]]:
+    """A block's one-line fields by name; a field given again is kept aside for `check` to report."""
     out: dict = {}
+    where: dict = {}
+    repeated = []
     for x in fields:
-        if isinstance(x, tuple) and len(x) == 2 and isinstance(x[0], str):
-            key, value = x
+        if isinstance(x, tuple) and len(x) == 3 and isinstance(x[0], str):
+            key, value, span = x
             if key == "note":
                 out.setdefault("notes", []).append(value)
+            elif key in out:
+                repeated.append(ast.Repeated(_FIELD_WORDS.get(key, key), where[key], span))
             else:
-                out.setdefault(key, value)  # duplicates are reported by check
-    return out
+                out[key], where[key] = value, span
+    return out, tuple(repeated)

@@ -8,11 +8,24 @@ reported through the checker's `err`, so all of them are collected.
 
 from __future__ import annotations
 
+import math
+
 from benchdsl import ast, ir, units
 from benchdsl.diagnostics import did_you_mean
 
 BUILTINS = ("basis", "gap", "peer", "max", "min")
 POLICIES = ("mean", "wmean", "best", "year")
+
+# The language's limits (docs/language.md, "Limits").
+YEARS = (1900, 2200)  # `own A 2007`, year(2004), `reconcile x A 2006`
+MAX_RANK = 1000  # best(K, GROUP): Norway has fewer than 400 municipalities
+MAX_DECIMALS = 10  # `round N`
+MAX_PUBLISHED_DECIMALS = 15  # a float carries 15 to 17 significant digits
+# Every pass after `check` (evaluation, batch, explain, pickling for the cache) recurses
+# through expressions; these keep them well inside Python's recursion limit (1000 frames):
+# pickling a 330-deep expression and evaluating a 470-deep chain were the first to fail.
+MAX_DEPTH = 200  # operations inside one another in one expression (a + b + c is 2 deep)
+MAX_CHAIN = 300  # levels evaluation goes down through lets, derived indicators, measures, tables
 
 
 class Scope:
@@ -23,14 +36,89 @@ class Scope:
         self.measure = measure
         self.scenario = scenario  # a scenario supplies basis() without a policy
         self.lets: dict[str, object] = {}
+        self.later: dict[str, ast.Let] = {}  # the measure's lets below the one being checked
+        self.defining: str | None = None  # the let being checked
+        self.failed: set[str] = set()  # lets whose errors are reported: their uses need not be
 
 
+def ast_depth(e) -> tuple[int, int, str]:
+    """(operations inside one another, terms of the longest chain of one operator kind, that kind).
+
+    Without recursion: the expression has not been bounded yet.  `a + b - c` is a
+    chain of 3 terms two levels deep; parentheses add no level, a call does.
+    """
+    deepest, longest, kind = 0, 0, "+"
+    stack = [(e, 1, 1, None)]  # node, depth, terms of the chain it belongs to, that chain's kind
+    while stack:
+        node, depth, terms, chain = stack.pop()
+        if isinstance(node, ast.BinOp):
+            here = "+" if node.op in "+-" else "*"
+            left_terms = terms + 1 if here == chain else 2
+            deepest = max(deepest, depth)
+            if left_terms > longest:
+                longest, kind = left_terms, here
+            stack.append((node.left, depth + 1, left_terms, here))
+            stack.append((node.right, depth + 1, left_terms, here))
+        elif isinstance(node, (ast.Neg, ast.Call)):
+            deepest = max(deepest, depth)
+            children = (node.operand,) if isinstance(node, ast.Neg) else node.args
+            stack.extend((c, depth + 1, 1, None) for c in children)
+    return deepest, longest, kind
 
 
 class ExprChecker:
-    """Typing of expressions; needs the checker's names, units and `err`."""
+    """Typing of expressions; needs the checker's names, units and `err`, and the memos below."""
+
+    def __init__(self) -> None:
+        self.unit_memo: dict = {}  # unit arithmetic, see `show`, `factor`, `combine`
+        self.row_names_memo: dict[str, set[str]] = {}
+        self.too_deep: set[int] = set()  # ids of expressions reported as too deep: never typed
+
+    # --- unit arithmetic, memoised: a pint operation takes about 0.1 ms, and a rule
+    # set combines the same few units over and over (10 000 measures: 10 000 times).
+    def ukey(self, q):
+        """A hashable key for a quantity's unit; by identity first, as the same objects recur."""
+        known = self.unit_memo.get(id(q))
+        if known is None or known[0] is not q:
+            known = self.unit_memo[id(q)] = (q, (q.magnitude, q.units))  # q kept, so its id stays its own
+        return known[1]
+
+    def show(self, q) -> str:
+        key = ("show", self.ukey(q))
+        if key not in self.unit_memo:
+            self.unit_memo[key] = units.show(q)
+        return self.unit_memo[key]
+
+    def factor(self, src, dst) -> float:
+        key = ("factor", self.ukey(src), self.ukey(dst))
+        if key not in self.unit_memo:
+            try:
+                self.unit_memo[key] = units.factor(src, dst)
+            except units.UnitError as exc:
+                self.unit_memo[key] = exc
+        got = self.unit_memo[key]
+        if isinstance(got, units.UnitError):
+            raise units.UnitError(str(got), got.hint)
+        return got
+
+    def combine(self, op: str, a, b):
+        key = (op, self.ukey(a), self.ukey(b))
+        if key not in self.unit_memo:
+            self.unit_memo[key] = a * b if op == "*" else a / b
+        return self.unit_memo[key]
+
+    def whole(self, q, what: str, low: int, high: int, example: str | None = None) -> int | None:
+        """A number the language counts with (a year, a rank, decimals): whole and within bounds."""
+        if isinstance(q, ast.Quantity) and q.unit is None and low <= q.value <= high and q.value == int(q.value):
+            return int(q.value)
+        written = _text(q)
+        self.err(getattr(q, "span", None), f"{what} must be a whole number from {low} to {high}, not {written}",
+                 f"for example: {example}" if example else None)
+        return None
 
     def member_set(self, e, stack=()) -> ir.MemberSet | None:
+        if id(e) in self.too_deep:
+            return None
         if isinstance(e, ast.OwnRef):
             return ir.MemberSet((), include_own=True, text="own")
         if isinstance(e, ast.Ref) and len(e.path) == 1:
@@ -62,19 +150,24 @@ class ExprChecker:
     # --- expressions -------------------------------------------------------
     def scaled(self, node, q, target, span, what: str):
         try:
-            f = units.factor(q, target)
+            f = self.factor(q, target)
         except units.UnitError as exc:
-            self.err(span, f"{what} has unit {units.show(q)}, which is not {units.show(target)}", exc.hint)
+            self.err(span, f"{what} has unit {self.show(q)}, which is not {self.show(target)}", exc.hint)
             return None
-        return ir.Scaled(node, f, units.show(target))
+        return ir.Scaled(node, f, self.show(target))
 
     def expr(self, e, scope: Scope):
         """-> (ir node, unit quantity) or None after reporting an error."""
+        if id(e) in self.too_deep:
+            return None
         if isinstance(e, ast.Quantity):
+            if not math.isfinite(e.value):
+                self.err(e.span, f"{e.text} is too large for a number (at most about 1.8e308)")
+                return None
             q = self.unit(e.unit, e.span)
             if q is None:
                 return None
-            return ir.Const(e.value, units.show(q), e.text + (f" {e.unit.text}" if e.unit else ""), e.span), q
+            return ir.Const(e.value, self.show(q), e.text + (f" {e.unit.text}" if e.unit else ""), e.span), q
         if isinstance(e, ast.Ref):
             return self.ref(e, scope)
         if isinstance(e, ast.OwnRef):
@@ -83,7 +176,7 @@ class ExprChecker:
             return None
         if isinstance(e, ast.Neg):
             got = self.expr(e.operand, scope)
-            return None if got is None else (ir.Neg(got[0], units.show(got[1]), e.span), got[1])
+            return None if got is None else (ir.Neg(got[0], self.show(got[1]), e.span), got[1])
         if isinstance(e, ast.BinOp):
             left, right = self.expr(e.left, scope), self.expr(e.right, scope)
             if left is None or right is None:
@@ -94,14 +187,14 @@ class ExprChecker:
                 return None
             if e.op in "+-":
                 try:
-                    f = units.factor(rq, lq)
+                    f = self.factor(rq, lq)
                 except units.UnitError as exc:
                     verb = "add" if e.op == "+" else "subtract"
-                    self.err(e.span, f"cannot {verb} {units.show(lq)} and {units.show(rq)}", exc.hint)
+                    self.err(e.span, f"cannot {verb} {self.show(lq)} and {self.show(rq)}", exc.hint)
                     return None
-                return ir.Arith(e.op, ln, rn, f, units.show(lq), e.span), lq
-            q = lq * rq if e.op == "*" else lq / rq
-            return ir.Arith(e.op, ln, rn, 1.0, units.show(q), e.span), q
+                return ir.Arith(e.op, ln, rn, f, self.show(lq), e.span), lq
+            q = self.combine(e.op, lq, rq)
+            return ir.Arith(e.op, ln, rn, 1.0, self.show(q), e.span), q
         if isinstance(e, ast.Call):
             return self.call(e, scope)
         raise AssertionError(f"unknown node {e!r}")  # a bug, not an input error
@@ -113,17 +206,19 @@ class ExprChecker:
         if len(e.path) == 1:
             if name in scope.lets:
                 q = scope.lets[name]
-                return ir.LetRef(name, units.show(q), e.span), q
+                return ir.LetRef(name, self.show(q), e.span), q
+            if name in scope.failed:
+                return None
             if name == "saving" and scope.kind == "claim" and scope.measure:
                 q = self.measure_units.get(scope.measure)
                 if q is not None:
-                    return ir.SavingRef(scope.measure, units.show(q), e.span), q
+                    return ir.SavingRef(scope.measure, self.show(q), e.span), q
             kind = self.kind_of.get(name)
             if kind == "indicator":
                 q = self.ind_units.get(name)
                 if q is None:
                     return None
-                return ir.OwnVal(name, units.show(q), e.span), q
+                return ir.OwnVal(name, self.show(q), e.span), q
             if kind == "measure" and scope.kind == "claim":
                 q = self.measure_units.get(name)
                 if q is None:
@@ -131,7 +226,7 @@ class ExprChecker:
                 if not scope.scenario:
                     self.err(e.span, f"measure `{name}` is computed under a basis; add `under BASIS` to the claim")
                     return None
-                return ir.SavingRef(name, units.show(q), e.span), q
+                return ir.SavingRef(name, self.show(q), e.span), q
             if kind in ("municipality", "group"):
                 self.err(e.span, f"`{name}` is {_a(kind)}, not a value",
                          f"for a municipality's value of an indicator write basis(INDICATOR, {name})"
@@ -139,6 +234,13 @@ class ExprChecker:
                 return None
             if kind is not None:
                 self.err(e.span, f"`{name}` is {_a(kind)}, not a value")
+                return None
+            if name == scope.defining:
+                self.err(e.span, f"`let {name}` uses itself", "a `let` is computed from the lets above it")
+                return None
+            if name in scope.later:
+                self.err(e.span, f"`{name}` is defined by a later `let`, at line {scope.later[name].span.line}",
+                         "a `let` can use only the lets above it: move this one below")
                 return None
         candidates = list(scope.lets) + self.names_of("indicator") + (
             self.names_of("measure") if scope.kind == "claim" else [])
@@ -153,7 +255,7 @@ class ExprChecker:
                      did_you_mean(t, self.tables) if table is None else "table cells can be used in top-level claims",
                      about=t)
             return None
-        if r not in {row.name for row in table.rows if row.kind != "section"}:
+        if r not in self.row_names(table):
             self.err(e.span, f"table `{t}` has no row `{r}`",
                      did_you_mean(r, [row.name for row in table.rows if row.kind != "section"]))
             return None
@@ -162,6 +264,12 @@ class ExprChecker:
             return None
         q = units.parse(table.unit)
         return ir.CellRef(t, r, c, table.unit, e.span), q
+
+    def row_names(self, table: ir.Table) -> set[str]:
+        """Once per table: claims may name many cells of a long one."""
+        if table.name not in self.row_names_memo:
+            self.row_names_memo[table.name] = {row.name for row in table.rows if row.kind != "section"}
+        return self.row_names_memo[table.name]
 
     def call(self, e: ast.Call, scope: Scope):
         name = e.name
@@ -180,11 +288,11 @@ class ExprChecker:
             factors = []
             for (n, q), a in zip(got, e.args):
                 try:
-                    factors.append(units.factor(q, q0))
+                    factors.append(self.factor(q, q0))
                 except units.UnitError as exc:
-                    self.err(a.span, f"{name}() of {units.show(q0)} and {units.show(q)}", exc.hint)
+                    self.err(a.span, f"{name}() of {self.show(q0)} and {self.show(q)}", exc.hint)
                     return None
-            return ir.Extreme(name, tuple(n for n, _ in got), tuple(factors), units.show(q0), e.span), q0
+            return ir.Extreme(name, tuple(n for n, _ in got), tuple(factors), self.show(q0), e.span), q0
         if name not in ("basis", "gap", "peer"):
             self.err(e.span, f"unknown function `{name}`", did_you_mean(name, BUILTINS + POLICIES))
             return None
@@ -221,11 +329,13 @@ class ExprChecker:
                 self.err(e.span, f"gap({ind}) needs to know which direction is better",
                          f"add `better lower` or `better higher` to indicator `{ind}`")
                 return None
-            return ir.Gap(ind, policy, units.show(q), e.span), q
-        return ir.BasisVal(ind, policy, units.show(q), e.span), q
+            return ir.Gap(ind, policy, self.show(q), e.span), q
+        return ir.BasisVal(ind, policy, self.show(q), e.span), q
 
     def policy(self, e, ind_unit, scope: Scope):
         """A comparison basis: mean(G), best(k, G), a municipality, year(Y), or a literal value."""
+        if id(e) in self.too_deep:
+            return None
         if isinstance(e, ast.Ref) and len(e.path) == 1 and self.kind_of.get(e.name) == "municipality":
             return ir.Peer(e.name, e.name)
         if isinstance(e, ast.Quantity):
@@ -236,9 +346,9 @@ class ExprChecker:
             if got is None:
                 return None
             try:
-                f = units.factor(got[1], ind_unit)
+                f = self.factor(got[1], ind_unit)
             except units.UnitError as exc:
-                self.err(e.span, f"basis value in {units.show(got[1])} for an indicator in {units.show(ind_unit)}", exc.hint)
+                self.err(e.span, f"basis value in {self.show(got[1])} for an indicator in {self.show(ind_unit)}", exc.hint)
                 return None
             return ir.Literal(e.value * f, got[0].text)
         if isinstance(e, ast.Call) and e.name in POLICIES:
@@ -255,18 +365,14 @@ class ExprChecker:
                 s = self.member_set(e.args[0])
                 return None if s is None else ir.WMean(s, w.name, text)
             if e.name == "best" and len(e.args) == 2:
-                k = e.args[0]
-                if not (isinstance(k, ast.Quantity) and k.unit is None and k.value == int(k.value) and k.value >= 1):
-                    self.err(getattr(k, "span", e.span), "best(K, GROUP) needs a whole number K ≥ 1")
+                k = self.whole(e.args[0], "K in best(K, GROUP)", 1, MAX_RANK, "best(3, ASSS - own)")
+                if k is None:
                     return None
                 s = self.member_set(e.args[1])
-                return None if s is None else ir.Best(int(k.value), s, text)
+                return None if s is None else ir.Best(k, s, text)
             if e.name == "year" and len(e.args) == 1:
-                y = e.args[0]
-                if not (isinstance(y, ast.Quantity) and y.unit is None and y.value == int(y.value)):
-                    self.err(getattr(y, "span", e.span), "year(YYYY) needs a year, e.g. year(2004)")
-                    return None
-                return ir.Year(int(y.value), text)
+                y = self.whole(e.args[0], "the year in year(YYYY)", *YEARS, "year(2004)")
+                return None if y is None else ir.Year(y, text)
             self.err(e.span, f"wrong arguments to {e.name}()",
                      {"mean": "mean(GROUP)", "wmean": "wmean(GROUP, WEIGHT)", "best": "best(K, GROUP)",
                       "year": "year(YYYY)"}[e.name])
@@ -288,7 +394,7 @@ class ExprChecker:
 
     def _pub_unit(self, q, p) -> str:
         if getattr(p, "unit", None) is None:
-            return units.show(q)
+            return self.show(q)
         return p.unit.text
 
     def published(self, p, q, span, what: str) -> ir.PubValue | None:
@@ -302,6 +408,17 @@ class ExprChecker:
         if q is None:
             self.err(p.span, f"{what}: peer() gives a municipality, so publish one, e.g. `= Bergen`")
             return None
+        numbers = [p.low, p.high] if isinstance(p, ast.PubRange) else [p.value]
+        if not all(math.isfinite(x) for x in numbers):
+            self.err(p.span, f"{what}: {p.text} is too large for a number (at most about 1.8e308)")
+            return None
+        if not math.isfinite(getattr(p, "tolerance", None) or 0.0):
+            self.err(p.span, f"{what}: the tolerance of {p.text} is too large for a number (at most about 1.8e308)")
+            return None
+        if p.decimals > MAX_PUBLISHED_DECIMALS:
+            self.err(p.span, f"{what}: a published value with {p.decimals} decimals; at most "
+                             f"{MAX_PUBLISHED_DECIMALS} can be compared", "write the value as the report printed it")
+            return None
         if p.unit is not None:
             pq = self.unit(p.unit)
             if pq is None:
@@ -309,7 +426,7 @@ class ExprChecker:
             try:
                 units.published_factor(q, pq)
             except units.UnitError as exc:
-                self.err(p.span or span, f"{what} computes {units.show(q)} but publishes {units.show(pq)}", exc.hint)
+                self.err(p.span or span, f"{what} computes {self.show(q)} but publishes {self.show(pq)}", exc.hint)
                 return None
         if isinstance(p, ast.PubRange):
             if p.low > p.high:

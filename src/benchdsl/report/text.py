@@ -97,11 +97,12 @@ def _table(t: ir.Table, by_name: dict[str, Item], cells: dict, norwegian: bool) 
         head += "  " + _clip(c.header, head_w).rjust(head_w)
         sub += "  " + ("computed" if cell >= 8 else "calc.").rjust(cell) + " " + "report".rjust(cell) + "  "
     lines += [head.rstrip(), sub.rstrip()] if audited else [head.rstrip()]
+    sections = any(x.kind == "section" for x in t.rows)  # once, not per row: tables may be long
     for r in t.rows:
         if r.kind == "section":
             lines.append(_clip(r.label, 78))
             continue
-        indent = "  " if any(x.kind == "section" for x in t.rows) and r.kind != "total" else ""
+        indent = "  " if sections and r.kind != "total" else ""
         line = (indent + _clip(r.label, label_w - len(indent))).ljust(label_w)
         for c in t.columns:
             item = by_name.get(f"{t.name}.{r.name}.{c.name}")  # None: nothing published to audit
