@@ -17,13 +17,10 @@ import re
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from benchdsl import ast
+from benchdsl import ast, lexicon
 from benchdsl.diagnostics import Diagnostic, did_you_mean, error, split_lines
 
-DECL_KEYWORDS = (
-    "municipality", "group", "own", "panel", "basis", "indicator",
-    "measure", "table", "claim", "known",
-)
+DECL_KEYWORDS = lexicon.DECLARATIONS
 _DECL_START = re.compile(r"^(%s)\b" % "|".join(DECL_KEYWORDS))
 
 # What a person calls the grammar's terminals.
@@ -37,11 +34,7 @@ _TERMINAL_NAMES = {
     "$END": "end of file",
 }
 
-_FIELD_KEYWORDS = {
-    "indicator": ("unit", "better", "source", "=", "note"),
-    "measure": ("let", "adjust", "saving", "unit", "round", "note", "claim"),
-    "table": ("column", "section", "row", "total", "note"),
-}
+_FIELD_KEYWORDS = lexicon.FIELDS
 
 
 @functools.cache
@@ -453,13 +446,7 @@ class _Build:
         return ast.Known(path, _string(c[1]), reconcile, self._s(meta))
 
 
-_QUALIFIERS = {
-    "about": "about", "om lag": "about",
-    "over": "over", "vel": "over",
-    "nearly": "nearly", "nærmere": "nearly", "knappe": "nearly",
-    "more than": "above", "mer enn": "above",
-    "less than": "below", "mindre enn": "below",
-}
+_QUALIFIERS = lexicon.QUALIFIERS
 
 
 def _head(c):

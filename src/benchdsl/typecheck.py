@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import math
 
-from benchdsl import ast, ir, units
+from benchdsl import ast, ir, lexicon, units
 from benchdsl.diagnostics import did_you_mean
 
-BUILTINS = ("basis", "gap", "peer", "max", "min")
-POLICIES = ("mean", "wmean", "best", "year")
+BUILTINS = lexicon.FUNCTIONS
+POLICIES = lexicon.BASES
 
 # The language's limits (docs/language.md, "Limits").
 YEARS = (1900, 2200)  # `own A 2007`, year(2004), `reconcile x A 2006`

@@ -11,9 +11,10 @@ import re
 import attrs
 
 from benchdsl.lsp.symbols import STRING_OR_COMMENT, Index, blank
-from benchdsl.parse import _FIELD_KEYWORDS as FIELDS  # the fields of each block, as the parser's hints name them
-from benchdsl.parse import DECL_KEYWORDS
-from benchdsl.typecheck import BUILTINS, POLICIES
+from benchdsl.lexicon import BASES as POLICIES
+from benchdsl.lexicon import DECLARATIONS as DECL_KEYWORDS
+from benchdsl.lexicon import FIELDS
+from benchdsl.lexicon import FUNCTIONS as BUILTINS
 
 _NAME = r"[^\W\d]\w*"
 VALUES = ("indicator", "let", "measure")  # what an expression reads
