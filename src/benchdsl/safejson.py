@@ -39,8 +39,7 @@ class Codec:
                 raise ValueError(f"two allowed classes are called {cls.__name__}")
             if any(not a.init or a.alias != a.name for a in attrs.fields(cls)):
                 raise TypeError(f"{cls.__name__}: every field must be an __init__ argument of its own name")
-        self.fields = {name: frozenset(a.name for a in attrs.fields(cls)) | {"^c"}
-                       for name, cls in self.classes.items()}
+        self.fields = {name: frozenset(a.name for a in attrs.fields(cls)) for name, cls in self.classes.items()}
 
     # --- writing
 
@@ -75,14 +74,13 @@ class Codec:
         return json.loads(text, object_hook=self._hook, parse_constant=_no_constant)
 
     def _hook(self, d: dict):
-        if "^c" in d:
-            name = d["^c"]
-            cls = self.classes.get(name) if type(name) is str else None
+        name = d.pop("^c", None)
+        if name is not None:
+            cls = self.classes.get(name)  # an unhashable name raises TypeError
             if cls is None:
                 raise ValueError(f"class {name!r} is not allowed")
             if d.keys() != self.fields[name]:
                 raise ValueError(f"wrong fields for {name}")
-            del d["^c"]
             return cls(**d)
         if len(d) == 1:
             if "^t" in d:
