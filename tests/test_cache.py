@@ -303,8 +303,8 @@ def _old_rules_name(raw: list[tuple[str, bytes]]) -> str:
     return f"rules-{h.hexdigest()}.pickle"
 
 
-def test_a_planted_pickle_never_runs(co, filled, tmp_path, monkeypatch):
-    folder = filled
+def test_a_planted_pickle_never_runs_and_a_planted_symlink_is_not_followed(co, filled, tmp_path, monkeypatch):
+    # One run with pickles under the names benchdsl 0.1.0 used and symlinks under the new ones.
     monkeypatch.chdir(co)
     from benchdsl.diagnostics import Sources
     from benchdsl.pipeline import Result, read_bytes
@@ -312,33 +312,32 @@ def test_a_planted_pickle_never_runs(co, filled, tmp_path, monkeypatch):
     raw = read_bytes(["rules"], Result(Sources(), []))
     marker = tmp_path / "marker"
     bomb = pickle.dumps(_Plant(marker))
-    names = [p.name for p in entries(folder)] + ["units.pickle", "grammar.lalr", _old_rules_name(raw)]
-    assert len(names) == 5
-    for name in names:
-        # grammar.lalr as lark wrote it: the grammar's hash on the first line, then pickles
-        (folder / name).write_bytes((b"0" * 64 + b"\n" if name == "grammar.lalr" else b"") + bomb)
     pickle.loads(bomb)
     assert marker.is_dir()  # the plant works: it would have run
     marker.rmdir()
-    assert cli(["run", "rules"], co, folder) == plain(["run", "rules"], co)
-    assert not marker.exists()
-
-
-def test_symlinks_at_entry_names_are_not_followed(co, filled, tmp_path):
-    folder = filled
-    [rules] = folder.glob("rules-*.json")
+    links = entries(filled)
+    assert [p.name for p in links] == [p.name for p in filled.glob("rules-*.json")] + ["units.json"]
+    for name in ("units.pickle", "grammar.lalr", _old_rules_name(raw)):
+        # grammar.lalr as lark wrote it: the grammar's hash on the first line, then pickles
+        (filled / name).write_bytes((b"0" * 64 + b"\n" if name == "grammar.lalr" else b"") + bomb)
     victims = []
-    for target in (rules, folder / "units.json", folder / "grammar.lalr", folder / "units.pickle"):
-        victim = tmp_path / f"victim-{target.name}"
-        victim.write_text("precious\n")
-        victims.append(victim)
-        if target.exists():
-            target.unlink()
-        target.symlink_to(victim)
-    assert cli(["run", "rules"], co, folder) == plain(["run", "rules"], co)
-    assert [v.read_text() for v in victims] == ["precious\n"] * 4
-    for target in (rules, folder / "units.json"):  # replaced by an entry, not written through
-        assert not target.is_symlink() and target.is_file()
+    for link in links:
+        victims.append(tmp_path / f"victim-{link.name}")
+        victims[-1].write_text("precious\n")
+        link.unlink()
+        link.symlink_to(victims[-1])
+    assert cli(["run", "rules"], co, filled) == plain(["run", "rules"], co)
+    assert not marker.exists()
+    assert [v.read_text() for v in victims] == ["precious\n"] * 2
+    for link in links:  # replaced by an entry, not written through
+        assert not link.is_symlink() and link.is_file()
+    # and pickles under the new names, in-process: damaged entries, never unpickled
+    monkeypatch.setenv("BENCHDSL_CACHE_DIR", str(filled))
+    for link in links:
+        link.write_bytes(bomb)
+    assert "parse" in check_paths(["rules"]).timings
+    assert cache.load_units() == {}
+    assert not marker.exists()
 
 
 def test_a_symlink_to_a_good_entry_is_not_read(tmp_path, monkeypatch):
@@ -427,16 +426,29 @@ def test_the_folder_rules_in_process(tmp_path, monkeypatch):
     assert result.ok and result.diags == []
 
 
-def test_a_folder_of_another_user_is_not_used(co, tmp_path):
+def test_a_folder_of_another_user_is_not_used(tmp_path, monkeypatch):
     if os.geteuid() != 0:
         pytest.skip("giving a folder to another user needs root")
     folder = tmp_path / "cache"
     folder.mkdir(mode=0o700)
     os.chown(folder, 4242, -1)
-    code, out, err = cli(["run", "rules"], co, folder)
-    assert (code, out) == plain(["run", "rules"], co)[:2]
-    assert err.startswith(f"warning: not using the cache: `{folder}` belongs to another user\n")
+    monkeypatch.setenv("BENCHDSL_CACHE_DIR", str(folder))
+    write(tmp_path, RULES)
+    result = check_paths([str(tmp_path)])
+    assert result.ok and [(d.severity, d.span, d.message) for d in result.diags] == [
+        ("warning", None, f"not using the cache: `{folder}` belongs to another user")]
     assert list(folder.iterdir()) == []
+    # A link planted by another user, to a folder of ours (what /tmp allows anyone to do)
+    ours, link = tmp_path / "ours", tmp_path / "link"
+    ours.mkdir(mode=0o700)
+    link.symlink_to(ours)
+    os.lchown(link, 4242, -1)
+    monkeypatch.setenv("BENCHDSL_CACHE_DIR", str(link))
+    assert cache.open_folder()[1] == f"not using the cache: `{link}` is a link made by another user"
+    os.lchown(link, 0, -1)
+    box, why = cache.open_folder()
+    assert why is None and box is not None
+    box.close()
 
 
 # --- the format ---------------------------------------------------------------------------

@@ -1,21 +1,22 @@
 """What is kept between runs, kept so that it can neither change a figure nor run code.
 
-What is kept is derived only from rule files and benchdsl's own code; data
-files (panels, mappings) are read fresh on every run.
+Data files (panels, mappings) are read fresh on every run: nothing read from
+them is kept.  What is kept is derived from rule files and benchdsl's code:
 
 - `rules-<key>.json`: the checked program of a set of rule files (`ir.Program`)
   and the checker's warnings, so that unchanged rules are neither parsed nor
   checked again and neither lark nor pint is imported.
 - `units.json`: unit facts (`units.KNOWN`: the factor between two unit texts,
-  whether a unit counts things), a pure function of the unit texts and of
-  benchdsl's and pint's code, so that a run whose units are all known does not
-  import pint (~150 ms).  Each fact is checked when read (a finite positive
-  float, a bool).
+  whether a unit counts things).  The texts may come from a panel's unit
+  column, but a fact is a pure function of them and of benchdsl's and pint's
+  code, never a value from a file.  Kept so that a run whose units are all
+  known does not import pint (~150 ms).  Each fact is checked when read (a
+  finite positive float, a bool).
 
 The key of a checked program covers everything the program depends on: this
-module's FORMAT, benchdsl's version and the sha256 of its own .py and .lark
-files, Python's version, where lark and pint are installed (and their files'
-size and mtime), the current working directory (spans and panel paths in the
+module's FORMAT, benchdsl's version and its own .py and .lark files (size,
+mtime, ctime, inode), Python's version, where lark and pint are installed (and
+the same of their __init__.py), the current working directory (spans and panel paths in the
 program are relative to it), and, for each rule file in order, the path as
 given, its resolved absolute path and the sha256 of its bytes.  `units.json`
 carries the code part of that key and is a miss when it differs.
@@ -27,8 +28,9 @@ is a miss, so an entry copied under another name or edited is never used.
 
 The folder (BENCHDSL_CACHE_DIR, else $XDG_CACHE_HOME/benchdsl, else
 ~/.cache/benchdsl) is created with mode 0700.  It is used only when it belongs
-to the effective user and is not writable by group or others; otherwise the
-run goes without the cache and the pipeline warns once.  Only the folder's
+to the effective user and is not writable by group or others (nor a symlink
+made by another user); otherwise the run goes without the cache and the
+pipeline warns once.  Only the folder's
 owner can then put files into it.  An entry is written to a fresh temporary
 file (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600) in the folder, fsynced, and
 renamed onto its name (a rename replaces a symlink, it does not follow it);
@@ -161,16 +163,19 @@ def open_folder() -> tuple[Folder | None, str | None]:
     path = folder()
     try:
         os.makedirs(path, mode=0o700, exist_ok=True)
+        link = os.lstat(path)
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return None, None
     try:
-        st = os.fstat(fd)
+        st = os.fstat(fd)  # the folder itself, checked on the descriptor every entry is opened through
     except OSError:
         os.close(fd)
         return None, None
     why = None
-    if st.st_uid != os.geteuid():
+    if stat.S_ISLNK(link.st_mode) and link.st_uid != os.geteuid():
+        why = f"not using the cache: `{path}` is a link made by another user"
+    elif st.st_uid != os.geteuid():
         why = f"not using the cache: `{path}` belongs to another user"
     elif st.st_mode & 0o022:
         who = " and ".join(w for w, bit in (("group", 0o020), ("others", 0o002)) if st.st_mode & bit)
