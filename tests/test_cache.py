@@ -209,13 +209,16 @@ def _reseal(path: Path, payload: bytes) -> None:
 def test_unit_facts_are_checked_one_by_one(tmp_path, monkeypatch):
     monkeypatch.setenv("BENCHDSL_CACHE_DIR", str(tmp_path))
     good = [["factor", "NOK", "kNOK", 0.001], ["count", "user", True]]
-    cache.store_units({("factor", "NOK", "kNOK"): 0.001, ("count", "user"): True, ("other",): 1})
+    cache.store_units({("factor", "NOK", "kNOK"): 0.001, ("count", "user"): True, ("other",): 1}, {})
     assert cache.load_units() == {("factor", "NOK", "kNOK"): 0.001, ("count", "user"): True}
     units = tmp_path / "units.json"
+    written = units.stat().st_ino
+    cache.store_units({("factor", "NOK", "kNOK"): 0.001, ("other", "kind"): 2}, cache.load_units())
+    assert units.stat().st_ino == written  # nothing new to keep: not rewritten
     for bad in ([["factor", "NOK", "kNOK", -0.001]], [["factor", "NOK", "kNOK", "0.001"]],
                 [["factor", "NOK", "kNOK", 0.0]], [["factor", "NOK", "kNOK", 1e309]],
-                [["count", "user", 1]], [["factor", "NOK", 0.001]], {"factor": 1.0}):
-        payload = json.dumps(good + bad if isinstance(bad, list) else bad).encode()
+                [["count", "user", 1]], [["factor", "NOK", 0.001]], {"factor": 1.0}, "[" * 100_000):
+        payload = (bad if isinstance(bad, str) else json.dumps(good + bad if isinstance(bad, list) else bad)).encode()
         _reseal(units, payload)
         assert cache.load_units() == {}, bad
     header = json.loads(units.read_bytes().partition(b"\n")[0])
@@ -248,11 +251,13 @@ def test_a_damaged_rules_entry_is_a_miss_and_is_rewritten(tmp_path, monkeypatch)
     [entry] = (tmp_path / "cache").glob("rules-*.json")
     original = entry.read_bytes()
     head, _, body = original.partition(b"\n")
-    damaged = [original[: len(original) // 2], b"\x80\x04\x95garbage\n\x00\xff", b"", b"\n", head + b"\n"]
+    damaged = [original[: len(original) // 2], b"\x80\x04\x95garbage\n\x00\xff", b"", b"\n", head + b"\n",
+               b"[" * 100_000, head + b"\n" + b"[" * 100_000]
     resealed = [b'{"program": 1, "warnings": {"^t": []}}', b'{"program": {"^c": "Program"}, "warnings": {"^t": []}}',
                 body.replace(b'"warnings":{"^t":[]}', b'"warnings":{"^t":[1]}'), b"[1, 2]", b"Infinity",
                 body.replace(b'"^c":"Span"', b'"^c":"Span","extra":1', 1), body + b" x",
-                body.replace(b'"^c":"Const"', b'"^c":"Popen"', 1), body.replace(b'"^c":"Span"', b'"^c":"Arith"', 1)]
+                body.replace(b'"^c":"Const"', b'"^c":"Popen"', 1), body.replace(b'"^c":"Span"', b'"^c":"Arith"', 1),
+                b"[" * 100_000 + b"]" * 100_000]
     for i, bad in enumerate(damaged + resealed):
         entry.write_bytes(original)
         if i < len(damaged):
@@ -360,13 +365,13 @@ def test_a_symlink_or_a_file_at_the_temporary_name_is_left_alone(tmp_path, monke
     monkeypatch.setattr(cache, "temp_name", lambda name: ".planted.tmp")  # as if the name were guessed
     planted = tmp_path / "cache" / ".planted.tmp"
     planted.symlink_to(victim)
-    cache.store_units({("factor", "NOK", "kNOK"): 0.001})
+    cache.store_units({("factor", "NOK", "kNOK"): 0.001}, {})
     assert check_paths([str(tmp_path)]).ok
     assert victim.read_text() == "precious\n"
     assert planted.is_symlink() and [p.name for p in (tmp_path / "cache").iterdir()] == [".planted.tmp"]
     planted.unlink()
     planted.write_text("someone else's\n")
-    cache.store_units({("factor", "NOK", "kNOK"): 0.001})
+    cache.store_units({("factor", "NOK", "kNOK"): 0.001}, {})
     assert check_paths([str(tmp_path)]).ok
     assert planted.read_text() == "someone else's\n"
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [".planted.tmp"]
@@ -376,7 +381,7 @@ def test_a_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch):
     monkeypatch.setenv("BENCHDSL_CACHE_DIR", str(tmp_path / "cache"))
     (tmp_path / "cache").mkdir(mode=0o700)
     (tmp_path / "cache" / "units.json").mkdir()  # os.replace cannot put a file there
-    cache.store_units({("factor", "NOK", "kNOK"): 0.001})
+    cache.store_units({("factor", "NOK", "kNOK"): 0.001}, {})
     assert [p.name for p in (tmp_path / "cache").iterdir()] == ["units.json"]
 
     def interrupted(fd):
@@ -384,7 +389,7 @@ def test_a_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "fsync", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        cache.store_units({("factor", "NOK", "MNOK"): 1e-6})
+        cache.store_units({("factor", "NOK", "MNOK"): 1e-6}, {})
     assert [p.name for p in (tmp_path / "cache").iterdir()] == ["units.json"]
 
 
@@ -413,7 +418,8 @@ def test_the_folder_rules_in_process(tmp_path, monkeypatch):
         result = check_paths([str(tmp_path)])
         assert result.ok and "parse" in result.timings
         warnings = [d for d in result.diags if d.severity == "warning"]
-        assert [(d.span, d.message) for d in warnings] == [(None, f"not using the cache: `{folder}` is writable by {who}")]
+        why = f"not using the cache: `{folder}` is writable by {who}"
+        assert [(d.span, d.message) for d in warnings] == [(None, why)]
         assert list(folder.iterdir()) == []
         assert cache.load_units() == {}
     folder.chmod(0o755)  # readable by others, as folders made by earlier versions: used

@@ -155,8 +155,7 @@ def run_paths(paths: list[str], own: str | None = None, year: int | None = None,
         result.diags.extend(diags)
     values, diags = bind(observations, program)
     result.diags.extend(diags)
-    if units.KNOWN.keys() - kept.keys():
-        cache.store_units(units.KNOWN)
+    cache.store_units(units.KNOWN, kept)
     result.timings["data"] = time.perf_counter() - t
     if not result.ok:
         return result
