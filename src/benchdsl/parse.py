@@ -39,21 +39,11 @@ _FIELD_KEYWORDS = lexicon.FIELDS
 
 @functools.cache
 def parser() -> Lark:
-    # The built LALR tables are kept in benchdsl's cache folder (lark checks the
-    # grammar's hash when it loads them), so "no cache" means none at all.
-    from benchdsl import cache
+    # The LALR tables ship inside the package, made from grammar.lark (benchdsl.lalr);
+    # nothing is read from or written to the cache folder.
+    from benchdsl import lalr
 
-    where: str | bool = False
-    if cache.enabled():
-        try:
-            cache.folder().mkdir(parents=True, exist_ok=True)
-            where = str(cache.folder() / "grammar.lalr")
-        except OSError:
-            where = False
-    return Lark.open_from_package(
-        "benchdsl", "grammar.lark", parser="lalr", propagate_positions=True,
-        maybe_placeholders=False, cache=where,
-    )
+    return lalr.parser()
 
 
 def parse(text: str, path: str) -> tuple[ast.File, list[Diagnostic]]:

@@ -15,7 +15,7 @@ import attrs
 
 from benchdsl import ir
 from benchdsl.ast import File, Span
-from benchdsl.diagnostics import Diagnostic, Sources, error, has_errors
+from benchdsl.diagnostics import Diagnostic, Sources, error, has_errors, warning
 from benchdsl.progress import Progress
 
 
@@ -101,8 +101,10 @@ def check_paths(paths: list[str], progress: Progress | None = None) -> Result:
 
     result = Result(Sources(), [], progress or Progress.off())
     raw = _timed(result, "read", read_bytes, paths, result)
-    key = f"rules-{cache.key(raw)}.pickle" if raw and not has_errors(result.diags) else None
-    hit = _timed(result, "cache", cache.load, key) if key else None
+    key = cache.rules_key(raw) if raw and not has_errors(result.diags) else None
+    if key and (unsafe := cache.unsafe_folder()):
+        result.diags.append(warning(None, unsafe, cache.UNSAFE_HINT))
+    hit = _timed(result, "cache", cache.load_program, key) if key else None
     if hit is not None:  # unchanged rules: no parsing, no checking, neither lark nor pint
         result.program, warnings = hit
         result.diags.extend(warnings)
@@ -121,7 +123,7 @@ def check_paths(paths: list[str], progress: Progress | None = None) -> Result:
     result.diags.extend(diags)
     result.program = program
     if program is not None and key and not has_errors(diags):
-        cache.store(key, (program, diags))
+        cache.store_program(key, program, diags)
     return result
 
 
@@ -143,8 +145,8 @@ def run_paths(paths: list[str], own: str | None = None, year: int | None = None,
         return result
     from benchdsl import cache, units
 
-    known_units = len(units.KNOWN)
-    units.KNOWN.update(cache.load("units.pickle") or {})
+    kept = cache.load_units()
+    units.KNOWN.update(kept)
     observations = []
     t = time.perf_counter()
     declared = [(os.path.normpath(os.path.join(os.path.dirname(span.path) if span else ".", path)), span,
@@ -156,8 +158,7 @@ def run_paths(paths: list[str], own: str | None = None, year: int | None = None,
         result.diags.extend(diags)
     values, diags = bind(observations, program)
     result.diags.extend(diags)
-    if len(units.KNOWN) > known_units:
-        cache.store("units.pickle", dict(units.KNOWN))
+    cache.store_units(units.KNOWN, kept)
     result.timings["data"] = time.perf_counter() - t
     if not result.ok:
         return result
