@@ -78,11 +78,6 @@ MAX_DEPTH = 8      # parentheses inside parentheses
 MAX_POWER = 6      # NOK^-6 .. NOK^6, also after combining (NOK^6*NOK is too much)
 MIN_SCALE, MAX_SCALE = 1e-12, 1e12  # as written in the messages below
 
-# Bump when the grammar accepts or means something else: memoised facts kept
-# between runs (KNOWN, stored by the pipeline) are keyed by it, so a factor
-# remembered by an older reading (`0 kNOK/user` once gave 0) is never reused.
-GRAMMAR = 2
-
 _HINT = "a unit is names such as NOK or user joined by *, / and ^, with an optional scale first: 1000 NOK/user"
 _POWER_RANGE = f"powers of units are whole numbers between -{MAX_POWER} and {MAX_POWER}"
 
@@ -318,7 +313,7 @@ def share_base(q):
 
 def is_count(text: str) -> bool:
     """Is this a unit of counted things (user, inhabitant, benefit_month), which cannot be negative?"""
-    k = ("count", GRAMMAR, text)
+    k = ("count", text)
     if k not in KNOWN:
         dims = dict(parse(text).dimensionality)
         KNOWN[k] = len(dims) == 1 and next(iter(dims)) in COUNTED and next(iter(dims.values())) == 1
@@ -340,7 +335,7 @@ KNOWN: dict[tuple, object] = {}
 
 def text_factor(src: str, dst: str) -> float:
     """factor() for unit texts: data loading converts each unit pair once."""
-    k = ("factor", GRAMMAR, src, dst)
+    k = ("factor", src, dst)
     if k not in KNOWN:
         KNOWN[k] = factor(parse(src), parse(dst))  # a UnitError is not remembered
     return KNOWN[k]
