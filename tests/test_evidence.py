@@ -39,9 +39,9 @@ BY_HAND = {
     "T4.music_fee.mean": F,  # Trondheim's fee of 3 800: "give 0,3 and 1,4 MNOK"
     "T4.music_fee.best": F,
     # The coverage saving is gap × inhabitants 6-20 × net cost; the rates are stated and the net
-    # cost is fixed by the fee and unit-cost figures, so the inhabitants (28 000, in a window of
-    # 27 650-28 070 that gives 6,6) are what the `known` on T4.music_scope.best means by "the
-    # panel ... reproduces 6,6".
+    # cost is fixed by the fee and unit-cost figures, so the inhabitants are what the `known` on
+    # T4.music_scope.best means by "the panel ... reproduces 6,6": with the pupils at 11,3 % of
+    # them, 0,02 × N × 11 845 kr rounds to 6,6 only for N from about 27 660 to 28 080.
     "T4.music_scope.mean": F,
     # Nothing was fitted to the 17,5: Oslo's 5,2 % is stated, the inhabitants were fitted to the
     # 6,6, the net cost to the fee figures.  The inconsistency is found, not built: evidence.
