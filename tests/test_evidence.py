@@ -17,6 +17,8 @@ from benchdsl import evidence
 from benchdsl.evidence import Kind
 from benchdsl.pipeline import run_paths
 
+from helpers import HEADER
+
 ROOT = Path(__file__).resolve().parent.parent
 PANEL = ROOT / "data" / "trondheim2007.csv"
 
@@ -260,19 +262,9 @@ def test_no_fitted_to_names_a_figure_the_panel_was_built_not_to_reproduce(report
 
 # --- small rule sets ---------------------------------------------------------------------
 
-RULES = """\
-municipality A 0001
-municipality B 0002
-municipality C 0003
-municipality D 0004
-group G = A, B, C, D
-own A 2007
-panel "panel.csv"
-basis mean_others "Mean of the others" = mean(G - own)
-basis second "2nd best" = best(2, G - own)
-basis peer_c "C" = C
-basis y2004 "2004" = year(2004)
-
+# helpers.HEADER: A, B, C, D in G, own A 2007, panel.csv; bases mean_others = mean(G - own),
+# second = best(2, G - own), peer_c = C, y2004 = year(2004)
+RULES = HEADER + """
 indicator cost {
     unit NOK/user
     better lower

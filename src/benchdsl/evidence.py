@@ -378,7 +378,7 @@ class _Classifier:
 
 
 def _mix(sources: list[Source]) -> str:
-    """'from 23 inputs, none fitted to it: 3 stated, 14 fitted to other figures, 6 chosen freely'."""
+    """'from 7 inputs, none fitted to it: 4 stated, 3 fitted to other figures, …'."""
     if not sources:
         return "no panel input was fitted to it (it read none)"
     stated = sum(1 for s in sources if s.provenance == "stated")
