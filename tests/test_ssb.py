@@ -223,11 +223,18 @@ def test_statbank_two_series_mapped_to_one_variable_is_an_error(program):
 
 
 def test_statbank_two_region_codes_with_one_name_are_an_error(program):
-    # 5001 is Trondheim's code from 2020; the rules declare 1601, so 5001 is read by its label
+    # 5001 is Trondheim's code from 2018; the rules declare 1601, and the register knows both as Trondheim
     obs, diags = _statbank(program, WIDE_HEAD + '"1601 Trondheim";"Brukere i SFO";1;2\n'
                                                 '"5001 Trondheim";"Brukere i SFO";3;4\n')
-    assert len(obs) == 2 and len(diags) == 2
-    assert diags[0].message.startswith("`5001 Trondheim` here and `1601 Trondheim` at s.csv:2:34 are both Trondheim")
+    assert len(obs) == 2 and [o.value for o in obs] == [1.0, 2.0]  # the first stands
+    errors = [d for d in diags if d.is_error]
+    assert len(errors) == 2
+    assert errors[0].message.startswith("`5001 Trondheim` here and `1601 Trondheim` at s.csv:2:34 are both Trondheim")
+    # and a value for 2006 under 5001 may be today's Trondheim, Klæbu included: said once for the cell
+    (w,) = [d for d in diags if not d.is_error]
+    assert w.message.startswith("5001 is Trondheim's code from 2018, and a value for 2006 under it may cover another "
+                                "territory: 2020: Trondheim (5001) and Klæbu (5030) merged into Trondheim (5001)")
+    assert w.message.endswith("(and 1 more value with `5001 Trondheim`, 2006-2007)")
 
 
 @pytest.mark.parametrize("cell, message", [

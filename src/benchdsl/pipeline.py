@@ -118,6 +118,7 @@ def check_paths(paths: list[str], progress: Progress | None = None) -> Result:
         result.diags.extend(d for d in diags if d.span is not None)
         return result
     program, diags = _timed(result, "check", check, files)
+    diags = diags + _municipalities_declared(files)
     result.diags.extend(diags)
     result.program = program
     if program is not None and key and not has_errors(diags):
@@ -125,11 +126,19 @@ def check_paths(paths: list[str], progress: Progress | None = None) -> Result:
     return result
 
 
+def _municipalities_declared(files: list[File]) -> list[Diagnostic]:
+    """`municipality NAME CODE` against the municipality register (see `data.check_declared`)."""
+    from benchdsl import ast
+    from benchdsl.data import check_declared
+
+    return check_declared((d.name, d.code, d.span) for f in files for d in f.decls if isinstance(d, ast.Municipality))
+
+
 def run_paths(paths: list[str], own: str | None = None, year: int | None = None,
               progress: Progress | None = None, panels: list[tuple[str, str | None]] | None = None) -> Result:
     """Check and run the rules; `panels` [(file, mapping)] replaces the rules' own panels."""
     from benchdsl.audit import audit
-    from benchdsl.data import bind, read_panel
+    from benchdsl.data import Municipalities, bind, read_panel
     from benchdsl.evaluate import Evaluator
 
     result = check_paths(paths, progress)
@@ -145,16 +154,17 @@ def run_paths(paths: list[str], own: str | None = None, year: int | None = None,
 
     known_units = len(units.KNOWN)
     units.KNOWN.update(cache.load("units.pickle") or {})
-    observations = []
+    read = []
     t = time.perf_counter()
     declared = [(os.path.normpath(os.path.join(os.path.dirname(span.path) if span else ".", path)), span,
                  mapping and os.path.normpath(os.path.join(os.path.dirname(span.path) if span else ".", mapping)))
                 for path, span, mapping in program.panels]
+    municipalities = Municipalities(program)  # one register lookup per cell and year, across panels
     for full, span, mapping in ([(p, None, m) for p, m in panels] if panels else declared):
-        obs, diags = read_panel(full, program, result.sources, span, result.progress, mapping)
-        observations.extend(obs)
+        panel, diags = read_panel(full, program, result.sources, span, result.progress, mapping, municipalities)
+        read.append(panel)
         result.diags.extend(diags)
-    values, diags = bind(observations, program)
+    values, diags = bind(read, program)
     result.diags.extend(diags)
     if len(units.KNOWN) > known_units:
         cache.store("units.pickle", dict(units.KNOWN))
