@@ -175,16 +175,16 @@ class Panel(Sequence):
         self.value = array("d")
         self.gaps: dict[int, str] = {}
         self._describe = describe  # (panel, i) -> (span, unit span, provenance, note)
-        self._index: dict[tuple[int, str], int] = {}
+        self._index: dict[str, dict[str, int]] = {"variables": {}, "munis": {}, "units": {}}
         self._made: dict[int, Obs] = {}
 
-    def intern(self, table: list[str], name: str) -> int:
-        """The index of `name` in `table` (variables, munis or units), added if new."""
-        key = (id(table), name)
-        i = self._index.get(key)
+    def index(self, table: str, name: str) -> int:
+        """The index of `name` in `table` ("variables", "munis" or "units"), added if new."""
+        index = self._index[table]
+        i = index.get(name)
         if i is None:
-            i = self._index[key] = len(table)
-            table.append(name)
+            i = index[name] = len(index)
+            getattr(self, table).append(name)
         return i
 
     def add(self, var: int, muni: int, year: int, value: float | None, gap: str | None, unit: int, where: int) -> int:
@@ -298,7 +298,7 @@ class Municipalities:
         m, problem = reg.resolve(text, year)
         if m is not None:
             return self._declared_as().get(m) or m.name, problem
-        if declared is not None:  # a code the rules give and the register does not know
+        if declared is not None and not reg.candidates(code):  # the rules' own code, unknown to the register
             return declared, None
         if code is not None and problem is not None:
             close = self._close_code(code)
@@ -472,7 +472,6 @@ def parse_panel(text: str, path: str, program: ir.Program, progress=None, line_o
     munis = municipalities or Municipalities(program)
     problems = CellProblems()
     iv, im, iy, ival, iu, n = col["variable"], col["municipality"], col["year"], col["value"], col["unit"], len(header)
-    variables, units, names = panel.variables, panel.units, panel.munis
     vcache: dict[str, int] = {}
     ucache: dict[str, int] = {}
     ycache: dict[str, int] = {}
@@ -508,7 +507,7 @@ def parse_panel(text: str, path: str, program: ir.Program, progress=None, line_o
                     continue
             v = vcache.get(row[iv])
             if v is None:
-                v = vcache[row[iv]] = panel.intern(variables, row[iv].strip())
+                v = vcache[row[iv]] = panel.index("variables", row[iv].strip())
             cell = row[iy]
             year = ycache.get(cell)
             if year is None:
@@ -531,7 +530,7 @@ def parse_panel(text: str, path: str, program: ir.Program, progress=None, line_o
             if m is None or m < 0:
                 if m is None:
                     name, problem = munis.resolve(row[im], year)
-                    m = -1 if name is None else panel.intern(names, name)
+                    m = -1 if name is None else panel.index("munis", name)
                     if problem is None:
                         mcache[key] = m
                     else:  # -1: look in `troubled`, so that every line with the cell is counted
@@ -544,7 +543,7 @@ def parse_panel(text: str, path: str, program: ir.Program, progress=None, line_o
                     continue
             u = ucache.get(row[iu])
             if u is None:
-                u = ucache[row[iu]] = panel.intern(units, row[iu].strip())
+                u = ucache[row[iu]] = panel.index("units", row[iu].strip())
             if gap is not None:
                 gaps[count] = gap
                 value = _NAN

@@ -158,8 +158,8 @@ class _Regions:
             return None
         if problem is not None:
             self.problems.add(cell, year, problem, span() if callable(span) else span)
-            return self.panel.intern(self.panel.munis, name)
-        i = self.memo[key] = self.panel.intern(self.panel.munis, name)
+            return self.panel.index("munis", name)
+        i = self.memo[key] = self.panel.index("munis", name)
         return i
 
     def diagnostics(self) -> list[Diagnostic]:
@@ -226,8 +226,8 @@ def read_statbank_csv(text: str, path: str, program: ir.Program, mapping: list[d
                 "Statbank: " + described)
 
     panel = data.Panel(path, describe)
-    panel.units.extend(m["unit"] for m in mapping)  # a unit per mapping line, located there
-    variables = [panel.intern(panel.variables, m["variable"]) for m in mapping]
+    panel.units.extend(m["unit"] for m in mapping)  # a unit per mapping line (not `index`ed: each is located there)
+    variables = [panel.index("variables", m["variable"]) for m in mapping]
     regions = _Regions(program, municipalities, panel, path)
     firsts: dict[tuple[int, int, int], tuple[int, str, str]] = {}
     for n, r in rows[at + 1:]:
@@ -572,8 +572,8 @@ def _observations(cube: _Cube, text: str, path: str, program: ir.Program, mappin
         return value_span, mapping[panel.unit[i]].get("unit_span"), "ssb", f"{head}: " + ", ".join(said)
 
     panel = data.Panel(path, describe)
-    panel.units.extend(m["unit"] for m in mapping)  # a unit per mapping line, located there
-    variables = [panel.intern(panel.variables, m["variable"]) for m in mapping]
+    panel.units.extend(m["unit"] for m in mapping)  # a unit per mapping line (not `index`ed: each is located there)
+    variables = [panel.index("variables", m["variable"]) for m in mapping]
     regions = _Regions(program, municipalities, panel, path)
     region_cells = [f"{code} {label}" if label != code else code for code, label in cube.categories[g]]
     firsts: dict[tuple[int, int, int], tuple[int, tuple[str, ...]]] = {}
@@ -652,28 +652,34 @@ _SHARE_BASES = {"prosent", "%", "percent", "per cent", "prosentandel"}
 
 
 def _base_mismatch(m: dict, cube: _Cube, bases: list[dict], allowed: list, g: int, t: int) -> list[Diagnostic]:
-    """A mapping line whose unit contradicts the `base` SSB gives for the series it selects:
-    `NOK/user` for a series in `1 000 kr` would read every value a thousand times too small."""
+    """A mapping line whose unit contradicts the `base` SSB gives a series it selects: `NOK/user`
+    for a series in `1000 kr` would read every value a thousand times too small."""
+    numerator, _, per = m["unit"].partition("/")
+    at = m.get("unit_span") or m["span"]
     for k, chosen in enumerate(allowed):
         if k in (g, t) or not bases[k]:
             continue
-        found = {bases[k][cube.categories[k][i][0]][0] for i in chosen if cube.categories[k][i][0] in bases[k]}
-        for base in sorted(found):
+        for i in chosen:
+            code = cube.categories[k][i][0]
+            if code not in bases[k]:
+                continue
+            base = bases[k][code][0]
             said = " ".join(base.lower().split())
-            numerator = m["unit"].split("/")[0].strip()
             if said in _MONEY_BASES:
-                scale = _money_scale(numerator)
-                if scale != _MONEY_BASES[said]:
-                    shown = "not money" if scale is None else f"{scale:g} NOK"
-                    return [error(m.get("unit_span") or m["span"],
-                                  f"the file gives this series in `{base}`, but the mapping's unit `{m['unit']}` "
-                                  f"counts {shown}", "write the unit the file's base says, per what the series counts: "
-                                  + {1.0: "NOK/user", 1e3: "kNOK", 1e6: "MNOK"}[_MONEY_BASES[said]])]
-            elif said in _SHARE_BASES and "%" not in numerator and "percent" not in numerator:
-                return [error(m.get("unit_span") or m["span"],
-                              f"the file gives this series in `{base}`, but the mapping's unit `{m['unit']}` is not a share",
-                              "write it in %, e.g. % user/inhabitant")]
+                scale, want = _money_scale(numerator.strip()), _MONEY_BASES[said]
+                if scale == want:
+                    continue
+                which = "is not an amount of money" if scale is None else f"counts {_nok(scale)}"
+                return [error(at, f"`{code}` is in `{base}` in this file, but the mapping reads it in `{m['unit']}`, "
+                                  f"which {which}", f"write {_nok(want)}{'/' + per.strip() if per else ''}")]
+            if said in _SHARE_BASES and "%" not in numerator and "percent" not in numerator:
+                return [error(at, f"`{code}` is in `{base}` in this file, but the mapping reads it in `{m['unit']}`, "
+                                  "which is not a share", "write it in %, e.g. % user/inhabitant")]
     return []
+
+
+def _nok(scale: float) -> str:
+    return {1.0: "NOK", 1e3: "kNOK", 1e6: "MNOK"}.get(scale, f"{scale:g} NOK")
 
 
 def _money_scale(text: str) -> float | None:
