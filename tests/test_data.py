@@ -1,5 +1,7 @@
 """Panels: provenance, SSB conventions, and every way a data file can be wrong."""
 
+import os
+
 import attrs
 import numpy as np
 
@@ -422,3 +424,19 @@ def test_a_national_panel_reads_into_columns_without_an_object_per_line(tmp_path
     assert values[("cost", "M7", 2010)].value == 7 + 2010 / 1000
     munis, years, m = batch.matrices(values, ["cost"])
     assert m["cost"].shape == (356, 16) and not np.isnan(m["cost"]).any()
+
+
+def test_a_small_run_loads_neither_numpy_nor_the_register(tmp_path):
+    # the figure-at-a-time path starts as before: numpy is for --for all, and the register is read
+    # only when a panel cell is not exactly a declared name or code (data/trondheim2007.csv names them)
+    import subprocess
+    import sys
+
+    env = {**os.environ, "BENCHDSL_CACHE_DIR": str(tmp_path / "cache")}
+    code = ("import sys; from benchdsl.cli import main; main(['run', sys.argv[1]]); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'numpy' or m == 'benchdsl.registry'), "
+            "file=sys.stderr)")
+    for _ in range(2):  # the second run starts from the cache, as most runs do
+        p = subprocess.run([sys.executable, "-c", code, str(ROOT / "rules")], capture_output=True, text=True,
+                           timeout=60, env=env)
+    assert p.returncode == 0 and p.stderr.strip().splitlines()[-1] == "[]", p.stderr

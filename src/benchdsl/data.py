@@ -1,14 +1,20 @@
-"""Indicator panels: values with units and provenance, read from CSV.
+"""Indicator panels: values with units and provenance, read from CSV into columns.
 
 A panel is a long table, one observation per line:
 
     variable,municipality,year,value,unit,provenance,note
     sfo_brutto_per_bruker,Trondheim,2007,24208,NOK/user,derived,"..."
 
-`municipality` may be a name or a kommunenummer ("1601" or "1601 Trondheim").
-Semicolon-separated files with decimal commas (as SSB exports them) are read
-too, and SSB's symbols for missing values (. .. ... : -) become explicit gaps,
-never zeros.  Every observation remembers its file and line for `explain`.
+`municipality` may be a declared name or code, or any code or name the municipality had, in
+any year (`1601 Trondheim`, `5001 Trondheim - Tråante`): the municipality register
+(`benchdsl.registry`) finds it.  Semicolon-separated files with decimal commas (as SSB exports
+them) are read too, and SSB's symbols for missing values (. .. ... : -) become explicit gaps,
+never zeros.
+
+A file becomes a `Panel` of columns (arrays of indices, years, values and lines); an `Obs`,
+with its spans, provenance and note, is made from its line only when `explain` or a diagnostic
+asks.  `bind` gives `Values`: per indicator a grid of municipalities × years in the indicator's
+unit, looked up one value at a time by the scalar kernel and taken whole by `batch.matrices`.
 """
 
 from __future__ import annotations

@@ -10,6 +10,13 @@ A series matches a mapping line when, for every dimension the line names, its
 category is the code or the label given (for JSON-stat the dimension is named
 by id or label, e.g. ContentsCode, KOKfunksjon0000 or "funksjon").  Series no
 line matches are not read.  SSB's symbols become explicit gaps, never zeros.
+The mapping gives each series' unit: SSB's files give only a `base` (kr,
+personer), which is checked against it where it says money or a share.
+
+Regions go through the municipality register in their year (`5001 Trondheim -
+Tråante` is the rules' Trondheim, declared 1601 or 5001); regions that are not
+municipalities the rules declare or the register knows (EAK Landet, EKG13, an
+old code) are left out with one warning per file.
 
 Every reader validates what it is given before using it: a file that is not
 what it claims to be is a located error in an analyst's words, never a
