@@ -254,6 +254,9 @@ class Panel(Sequence):
 
 
 _NAN = math.nan
+# Grids of municipalities × years are used while they cost at most this many cells more than 8 per
+# observation; beyond (years scattered over centuries, say) a dict holds only the cells there are.
+GRID_SLACK = 65536
 
 
 # --- municipalities, by any code, in any year -------------------------------------------
@@ -602,7 +605,7 @@ def _drop_repeats(panel: Panel) -> list[Diagnostic]:
     years = sorted(set(panel.year))
     yi = {y: j for j, y in enumerate(years)}
     nv, nm, ny = len(panel.variables), len(panel.munis), len(years)
-    if nv * nm * ny <= 8 * n + 65536:
+    if nv * nm * ny <= 8 * n + GRID_SLACK:
         first = array("q", [-1]) * (nv * nm * ny)
         get = first.__getitem__
     else:  # years scattered over centuries: a dict, not a grid
@@ -885,7 +888,7 @@ def bind(panels: Panel | list[Panel], program: ir.Program) -> tuple[Values, list
     yi = {y: j for j, y in enumerate(all_years)}
     nm, ny, npanels = len(index), len(all_years), max(len(used), 1)
     size = nm * ny
-    dense = size <= 8 * sum(len(p) for p in used) + 65536
+    dense = size <= 8 * sum(len(p) for p in used) + GRID_SLACK
 
     def grid():
         return [array("d", [_NAN]) * size, array("q", [-1]) * size] if dense else [{}, {}]
