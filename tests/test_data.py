@@ -440,3 +440,23 @@ def test_a_small_run_loads_neither_numpy_nor_the_register(tmp_path):
         p = subprocess.run([sys.executable, "-c", code, str(ROOT / "rules")], capture_output=True, text=True,
                            timeout=60, env=env)
     assert p.returncode == 0 and p.stderr.strip().splitlines()[-1] == "[]", p.stderr
+
+
+@pytest.mark.parametrize("cell, expected", [
+    ("1.234", "`1.234` is ambiguous in a file with decimal commas"),  # 1234 or 1,234?
+    ("21400.5", 21400.5), ("1 234,5", 1234.5), ("1e3", 1000.0), ("..", None),
+])
+def test_a_semicolon_panel_reads_its_numbers_as_decimal_comma_numbers(cell, expected):
+    panel, diags = parse_panel(f"variable;municipality;year;value;unit\ncost;Trondheim;2007;{cell};NOK/user\n", "p.csv",
+                               PROGRAM)
+    if isinstance(expected, str):
+        assert len(panel) == 0 and [d.message for d in diags] == [expected]
+    else:
+        assert diags == [] and panel[0].value == expected
+
+
+@pytest.mark.parametrize("cell", ["3_12", "inf", "nan", "1e400", "\uff13", " 1 2", "0x10", "1,5"])
+def test_what_float_would_take_a_comma_panel_refuses(cell):
+    panel, (d,) = parse_panel(f"variable,municipality,year,value,unit\ncost,Trondheim,2007,{cell},NOK/user\n", "p.csv",
+                              PROGRAM)
+    assert len(panel) == 0 and d.is_error and d.span.line == 2

@@ -486,7 +486,7 @@ def parse_panel(text: str, path: str, program: ir.Program, progress=None, line_o
     ycache: dict[str, int] = {}
     mcache: dict[tuple[str, int], int] = {}
     troubled: dict[tuple[str, int], tuple[int, object]] = {}  # cells with a problem: (index or -1, problem)
-    plain = _PLAIN["."].fullmatch
+    point = not decimal_comma  # a decimal-comma file goes through read_number: `1.234` is ambiguous there
     add_var, add_muni, add_year = panel.var.append, panel.muni.append, panel.year.append
     add_value, add_unit, add_where = panel.value.append, panel.unit.append, panel.where.append
     gaps = panel.gaps
@@ -527,7 +527,11 @@ def parse_panel(text: str, path: str, program: ir.Program, progress=None, line_o
                     continue
                 ycache[cell] = year
             cell = row[ival]
-            if plain(cell) and (value := float(cell)) - value == 0:  # the common case: a finite plain number
+            try:  # the common case, a plain finite number: float() reads it; what else float() takes is refused below
+                value = float(cell) if point else _NAN
+            except ValueError:
+                value = _NAN
+            if value - value == 0 and cell.isascii() and "_" not in cell:
                 gap = None
             else:
                 value, gap, problem = read_number(cell, decimal_comma, grouping=decimal_comma)
