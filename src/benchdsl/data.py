@@ -902,12 +902,13 @@ def bind(panels: Panel | list[Panel], program: ir.Program) -> tuple[Values, list
     present_m, present_y = bytearray(nm), bytearray(ny)
     for pi, p in enumerate(used):
         tm = [index[name] for name in p.munis]
-        targets = [[(ind, grids.setdefault(ind.name, grid())) for ind in readers.get(v, ())] for v in p.variables]
+        # per variable of this file: (indicator, its grid, its factor from each of the file's units, found when first needed)
+        targets = [[(ind, grids.setdefault(ind.name, grid()), [_ABSENT] * len(p.units)) for ind in readers.get(v, ())]
+                   for v in p.variables]
         check_twice = len(used) > 1
         first_of = [firsts.setdefault(v, array("q", [-1]) * size if dense else {}) for v in p.variables] \
             if check_twice else []
-        factors: dict[tuple[int, str], float | None] = {}
-        var, muni, year, value, unit, gaps = p.var, p.muni, p.year, p.value, p.unit, p.gaps
+        var, muni, year, value, unit = p.var, p.muni, p.year, p.value, p.unit
         for i in range(len(p)):
             v = var[i]
             m, j = tm[muni[i]], yi[year[i]]
@@ -924,16 +925,17 @@ def bind(panels: Panel | list[Panel], program: ir.Program) -> tuple[Values, list
             if not targets[v]:
                 continue
             x = value[i]
-            for ind, g in targets[v]:
-                if i in gaps:
+            if x != x:  # NaN: a gap the file states (`gaps` says why)
+                for _, g, _ in targets[v]:
                     g[1][slot] = ref
-                    present_m[m] = present_y[j] = 1
-                    continue
-                key = (unit[i], ind.name)
-                f = factors.get(key, _ABSENT)
+                present_m[m] = present_y[j] = 1
+                continue
+            u = unit[i]
+            for ind, g, factors in targets[v]:
+                f = factors[u]
                 if f is _ABSENT:
-                    f = factors[key] = _factor(p.units[unit[i]], ind.unit)
-                if not isinstance(f, float):
+                    f = factors[u] = _factor(p.units[u], ind.unit)
+                if f.__class__ is not float:
                     diags.append(_unit_error(p.obs(i), ind, f))
                     continue
                 if x < 0 and units.is_count(ind.unit):
