@@ -213,3 +213,15 @@ def test_a_2024_jsonstat_runs_from_the_command_line_with_2007_rules(tmp_path):
     assert float(trondheim[("2024", "bergen")]) == pytest.approx(24.0)
     bergen_2023 = [r for r in rows if r[:2] == ["Bergen", "2023"]]
     assert len(bergen_2023) == 3 and all("not yet published (SSB '..')" in r[7] for r in bergen_2023)
+
+
+def test_the_mapping_s_unit_is_checked_against_the_indicator_s_once(tmp_path):
+    (tmp_path / "m.csv").write_text("variable,unit,ContentsCode\nsfo_brutto_per_bruker,NOK/pupil,KOSsfobrutto0000\n"
+                                    "sfo_brukere,user,KOSsfobrukere0000\n", encoding="utf-8")
+    rules = tmp_path / "r.bench"
+    rules.write_text(RULES.format(declarations=DECLARATIONS["2024 codes"], panel=FIX / "kostra_2024.json",
+                                  mapping=tmp_path / "m.csv"), encoding="utf-8")
+    r = run_paths([str(rules)])
+    (d,) = [d for d in r.diags if d.is_error]  # not one for each of the series' six values
+    assert (str(d.span), d.span.end_column) == (f"{tmp_path / 'm.csv'}:2:23", 32)  # the mapping's `NOK/pupil`
+    assert d.message.startswith("sfo_brutto_per_bruker is given in `NOK/pupil`, but indicator `cost` is in NOK/user")

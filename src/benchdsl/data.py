@@ -951,7 +951,8 @@ def bind(panels: Panel | list[Panel], program: ir.Program) -> tuple[Values, list
                 g[0][slot] = y
                 g[1][slot] = ref
                 present_m[m] = present_y[j] = 1
-    return Values(used, list(index), all_years, grids, dense, present_m, present_y), diags
+    # an SSB file's units are its mapping's: one wrong unit there is one error, not one per value
+    return Values(used, list(index), all_years, grids, dense, present_m, present_y), list(dict.fromkeys(diags))
 
 
 def _factor(unit: str, target: str):
