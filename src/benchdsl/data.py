@@ -351,12 +351,6 @@ def _split_code(text: str) -> tuple[str | None, str]:
     return m.group(1).zfill(4), m.group(2).strip()
 
 
-def is_municipality_code(code: str) -> bool:
-    """Does a region code look like a kommunenummer (`5001`, `K-5001`, `301`), not an aggregate (`EAK`, `EKG13`)?"""
-    m = _REGION_CODE.match(code.strip())
-    return bool(m) and not m.group(2)
-
-
 class CellProblems:
     """The municipality problems of one file, one diagnostic per cell however many lines repeat it."""
 
