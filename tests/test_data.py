@@ -1,6 +1,11 @@
 """Panels: provenance, SSB conventions, and every way a data file can be wrong."""
 
-from benchdsl import ir
+import os
+
+import attrs
+import numpy as np
+
+from benchdsl import data, ir
 from benchdsl.data import bind, parse_panel
 
 from helpers import COST_USERS, HEADER, messages, run
@@ -330,3 +335,132 @@ def test_a_huge_value_times_its_unit_is_refused():
     values, (d,) = bind(obs, PROGRAM)  # 1e305 MNOK = 1e311 NOK: beyond a float
     assert values == {} and d.message == "cost for Trondheim 2007 is too large in NOK/user"
     assert not math.isfinite(1e305 * 1e6)
+
+
+# --- columns: a panel is arrays; an observation is made when asked for -----------------
+
+from array import array  # noqa: E402
+
+from benchdsl import batch  # noqa: E402
+from benchdsl.data import FileLines, Panel, Values  # noqa: E402
+from benchdsl.diagnostics import Sources, format_all  # noqa: E402
+
+from helpers import ROOT  # noqa: E402
+
+
+def test_a_panel_is_columns_and_its_observations_are_made_on_demand():
+    text = ("variable,municipality,year,value,unit,provenance,note\n"
+            'cost,Trondheim,2007,22200,NOK/user,stated,"report, p. 3"\n'
+            'cost,Bergen,2007,..,NOK/user,kostra,"a note\nover two lines"\n'
+            "cost,Bergen,2006,20826,kNOK/user,assumed,\n")
+    panel, diags = parse_panel(text, "p.csv", PROGRAM)
+    assert diags == [] and isinstance(panel, Panel) and len(panel) == 3
+    assert panel.variables == ["cost"] and panel.munis == ["Trondheim", "Bergen"] and panel.units == ["NOK/user", "kNOK/user"]
+    assert (panel.var, panel.muni, panel.year, panel.unit, panel.where) == (
+        array("i", [0, 0, 0]), array("i", [0, 1, 1]), array("i", [2007, 2007, 2006]), array("i", [0, 0, 1]),
+        array("q", [2, 3, 5]))  # the third observation starts on line 5: a note spans lines 3 and 4
+    assert panel.gaps == {1: "not yet published (SSB '..')"} and math.isnan(panel.value[1])
+    first, gap, third = panel
+    assert (first.value, first.provenance, first.note, str(first.span), str(first.unit_span)) == (
+        22200.0, "stated", "report, p. 3", "p.csv:2:21", "p.csv:2:27")  # `cost,Trondheim,2007,` is 20 characters
+    assert (gap.value, gap.missing, gap.note) == (None, "not yet published (SSB '..')", "a note\nover two lines")
+    assert (third.value, third.unit, third.span.line, third.provenance) == (20826.0, "kNOK/user", 5, "assumed")
+
+
+def test_bound_values_are_a_mapping_over_columns():
+    text = ("variable,municipality,year,value,unit\n"
+            "cost,Trondheim,2007,1.5,kNOK/user\ncost,Bergen,2007,..,NOK/user\ncost,Bergen,2006,900,NOK/user\n")
+    panel, _ = parse_panel(text, "p.csv", PROGRAM)
+    values, diags = bind(panel, PROGRAM)
+    assert diags == [] and isinstance(values, Values)
+    assert len(values) == 3 and ("cost", "Bergen", 2007) in values and ("cost", "Oslo", 2007) not in values
+    assert values.get(("cost", "Trondheim", 2005)) is None and values.get("nonsense") is None
+    trondheim = values[("cost", "Trondheim", 2007)]
+    assert trondheim.value == 1500.0 and trondheim.obs.span.line == 2  # 1.5 kNOK in NOK, from line 2
+    assert values[("cost", "Bergen", 2007)].missing == "not yet published (SSB '..')"  # a gap is its Obs
+    assert sorted(values) == [("cost", "Bergen", 2006), ("cost", "Bergen", 2007), ("cost", "Trondheim", 2007)]
+    assert values.municipalities() == ["Trondheim", "Bergen"] and values.years() == [2006, 2007]
+    with pytest.raises(KeyError):
+        values[("cost", "Bergen", 2005)]
+
+
+def test_batch_matrices_take_the_grids_as_they_are():
+    r = run_paths([str(ROOT / "rules")])
+    values = r.evaluator.values
+    sources = [n for n, ind in r.program.indicators.items() if ind.source]
+    fast = batch.matrices(values, sources)
+    slow = batch.matrices(dict(values.items()), sources)  # value by value, as from any mapping
+    assert fast[:2] == slow[:2]
+    for name in sources:
+        assert np.array_equal(fast[2][name], slow[2][name], equal_nan=True), name
+    # asked for municipalities and years the panel lacks: rows and columns of NaN
+    munis, years, m = batch.matrices(values, ["sfo_gross_per_user"], ["Bergen", "Nowhere"], [2007, 1999])
+    assert np.isnan(m["sfo_gross_per_user"][1]).all() and np.isnan(m["sfo_gross_per_user"][:, 1]).all()
+    assert m["sfo_gross_per_user"][0, 0] == values[("sfo_gross_per_user", "Bergen", 2007)].value
+
+
+def test_a_large_panel_s_lines_are_kept_as_its_bytes_and_quoted_right(tmp_path):
+    # Latin-1, CR LF, no line end at the end: the quoted line is decoded as the file was
+    raw = "variable;municipality;year;value;unit\r\ncost;Trondheim;2007;1 234,5;NOK/user\r\ncost;Bergen;2007;4ø;NOK/user"
+    lines = FileLines(raw.encode("latin-1"), "latin-1")
+    assert list(lines) == raw.split("\r\n") and lines[-1] == "cost;Bergen;2007;4ø;NOK/user"
+    assert list(FileLines(b"\xef\xbb\xbfa\nb\n", "utf-8-sig")) == ["a", "b"] and len(FileLines(b"", "utf-8")) == 0
+    path = tmp_path / "p.csv"
+    path.write_bytes(raw.encode("latin-1"))
+    sources = Sources()
+    panel, diags = data.read_panel(str(path), PROGRAM, sources, None)
+    assert [o.value for o in panel] == [1234.5]
+    assert "\n  cost;Bergen;2007;4ø;NOK/user\n                   ^~" in format_all(diags, sources)
+
+
+def test_a_national_panel_reads_into_columns_without_an_object_per_line(tmp_path):
+    # 356 municipalities x 16 years x 2 variables, as benchmarks/national.py makes them (smaller)
+    lines = ["variable,municipality,year,value,unit"]
+    for v in ("cost", "other"):
+        for m in range(356):
+            for y in range(2004, 2020):
+                lines.append(f"{v},{'Trondheim' if m == 0 else f'M{m}'},{y},{m + y / 1000},NOK/user")
+    program = attrs.evolve(PROGRAM, municipalities={"Trondheim": "1601", **{f"M{m}": f"{m:04d}" for m in range(1, 356)}})
+    panel, diags = parse_panel("\n".join(lines) + "\n", "p.csv", program)
+    assert diags == [] and len(panel) == 2 * 356 * 16 and panel._made == {}  # no Obs made
+    values, diags = bind(panel, program)
+    assert diags == [] and panel._made == {}
+    assert values[("cost", "M7", 2010)].value == 7 + 2010 / 1000
+    munis, years, m = batch.matrices(values, ["cost"])
+    assert m["cost"].shape == (356, 16) and not np.isnan(m["cost"]).any()
+
+
+def test_a_small_run_loads_neither_numpy_nor_the_register(tmp_path):
+    # the figure-at-a-time path starts as before: numpy is for --for all, and the register is read
+    # only when a panel cell is not exactly a declared name or code (data/trondheim2007.csv names them)
+    import subprocess
+    import sys
+
+    env = {**os.environ, "BENCHDSL_CACHE_DIR": str(tmp_path / "cache")}
+    code = ("import sys; from benchdsl.cli import main; main(['run', sys.argv[1]]); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'numpy' or m == 'benchdsl.registry'), "
+            "file=sys.stderr)")
+    for _ in range(2):  # the second run starts from the cache, as most runs do
+        p = subprocess.run([sys.executable, "-c", code, str(ROOT / "rules")], capture_output=True, text=True,
+                           timeout=60, env=env)
+    assert p.returncode == 0 and p.stderr.strip().splitlines()[-1] == "[]", p.stderr
+
+
+@pytest.mark.parametrize("cell, expected", [
+    ("1.234", "`1.234` is ambiguous in a file with decimal commas"),  # 1234 or 1,234?
+    ("21400.5", 21400.5), ("1 234,5", 1234.5), ("1e3", 1000.0), ("..", None),
+])
+def test_a_semicolon_panel_reads_its_numbers_as_decimal_comma_numbers(cell, expected):
+    panel, diags = parse_panel(f"variable;municipality;year;value;unit\ncost;Trondheim;2007;{cell};NOK/user\n", "p.csv",
+                               PROGRAM)
+    if isinstance(expected, str):
+        assert len(panel) == 0 and [d.message for d in diags] == [expected]
+    else:
+        assert diags == [] and panel[0].value == expected
+
+
+@pytest.mark.parametrize("cell", ["3_12", "inf", "nan", "1e400", "\uff13", " 1 2", "0x10", "1,5"])
+def test_what_float_would_take_a_comma_panel_refuses(cell):
+    panel, (d,) = parse_panel(f"variable,municipality,year,value,unit\ncost,Trondheim,2007,{cell},NOK/user\n", "p.csv",
+                              PROGRAM)
+    assert len(panel) == 0 and d.is_error and d.span.line == 2

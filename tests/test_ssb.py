@@ -4,6 +4,7 @@ import csv
 import json
 from pathlib import Path
 
+import attrs
 import pytest
 
 from benchdsl import ssb
@@ -223,11 +224,18 @@ def test_statbank_two_series_mapped_to_one_variable_is_an_error(program):
 
 
 def test_statbank_two_region_codes_with_one_name_are_an_error(program):
-    # 5001 is Trondheim's code from 2020; the rules declare 1601, so 5001 is read by its label
+    # 5001 is Trondheim's code from 2018; the rules declare 1601, and the register knows both as Trondheim
     obs, diags = _statbank(program, WIDE_HEAD + '"1601 Trondheim";"Brukere i SFO";1;2\n'
                                                 '"5001 Trondheim";"Brukere i SFO";3;4\n')
-    assert len(obs) == 2 and len(diags) == 2
-    assert diags[0].message.startswith("`5001 Trondheim` here and `1601 Trondheim` at s.csv:2:34 are both Trondheim")
+    assert len(obs) == 2 and [o.value for o in obs] == [1.0, 2.0]  # the first stands
+    errors = [d for d in diags if d.is_error]
+    assert len(errors) == 2
+    assert errors[0].message.startswith("`5001 Trondheim` here and `1601 Trondheim` at s.csv:2:34 are both Trondheim")
+    # and a value for 2006 under 5001 may be today's Trondheim, Klæbu included: said once for the cell
+    (w,) = [d for d in diags if not d.is_error]
+    assert w.message.startswith("5001 is Trondheim's code from 2018, and a value for 2006 under it may cover another "
+                                "territory: 2020: Trondheim (5001) and Klæbu (5030) merged into Trondheim (5001)")
+    assert w.message.endswith("(and 1 more value with `5001 Trondheim`, 2006-2007)")
 
 
 @pytest.mark.parametrize("cell, message", [
@@ -416,7 +424,9 @@ def test_jsonstat_two_series_mapped_to_one_variable_is_an_error(program):
     m, _ = _mapping_text("variable,unit,Tid\nsfo_brukere,user,2007\n")
     obs, diags = ssb.read_jsonstat((FIX / "jsonstat.json").read_text(encoding="utf-8"), "j.json", program, m)
     assert [(o.municipality, o.value) for o in obs] == [("Trondheim", 22200.0), ("Bergen", 20826.0)]
-    (d,) = diags
+    base, d = diags  # the line also reads a series in kr as users
+    assert base.message == ("`KOSsfobrutto0000` is in `kr` in this file, but the mapping reads it in `user`, "
+                            "which is not an amount of money")
     assert d.message == ("two cells give sfo_brukere for Trondheim 2007: `ContentsCode KOSsfobrukere000` and "
                          "`ContentsCode KOSsfobrutto0000` (and 1 more like it)")
     assert d.hint == "make the mapping line match one series: add a column for `ContentsCode`"
@@ -438,3 +448,73 @@ def test_a_mapping_dimension_the_file_lacks_is_a_warning(program):
     assert (d.severity, d.span.path, d.span.line) == ("warning", "m.csv", 2)
     assert d.message == "`j.json` has no dimension `funksjon`, so mapping lines that match on it read nothing from it"
     assert d.hint == "its dimensions: KOKkommuneregion0000, ContentsCode, Tid"
+
+
+# --- SSB's real shapes: PxWebApi v2 JSON-stat2, today's statbank CSV ----------------------
+
+def _kostra_2024():
+    return json.loads((FIX / "kostra_2024.json").read_text(encoding="utf-8"))
+
+
+def test_the_2024_fixtures_have_the_shapes_ssb_gives():
+    doc = _kostra_2024()
+    assert doc["class"] == "dataset" and doc["role"] == {"time": ["Tid"], "metric": ["ContentsCode"],
+                                                        "geo": ["KOKkommuneregion0000"]}
+    assert doc["dimension"]["ContentsCode"]["category"]["unit"]["KOSsfobrutto0000"] == {"base": "kr", "decimals": 0}
+    raw = (FIX / "statbank_2024.csv").read_bytes()
+    assert raw.startswith(b'\xef\xbb\xbf"12362: ') and b"\r\n" in raw and '"5001 Trondheim - Tråante";'.encode() in raw
+
+
+@pytest.mark.parametrize("base, unit, message, hint", [
+    ("1000 kr", "NOK/user", "`KOSsfobrutto0000` is in `1000 kr` in this file, but the mapping reads it in `NOK/user`, "
+                            "which counts NOK", "write kNOK/user"),
+    ("kr", "kNOK/user", "`KOSsfobrutto0000` is in `kr` in this file, but the mapping reads it in `kNOK/user`, "
+                        "which counts kNOK", "write NOK/user"),
+    ("prosent", "user", "`KOSsfobrutto0000` is in `prosent` in this file, but the mapping reads it in `user`, "
+                        "which is not a share", "write it in %, e.g. % user/inhabitant"),
+])
+def test_a_mapping_unit_that_contradicts_the_series_base_is_an_error_at_it(program, base, unit, message, hint):
+    # read as NOK/user, a series in 1000 kr would be a thousand times too small, silently
+    doc = _kostra_2024()
+    doc["dimension"]["ContentsCode"]["category"]["unit"]["KOSsfobrutto0000"]["base"] = base
+    m, _ = _mapping_text(f"variable,unit,ContentsCode\nsfo_brutto_per_bruker,{unit},KOSsfobrutto0000\n")
+    _, diags = ssb.read_jsonstat(json.dumps(doc), "j.json", program, m)
+    (d,) = [d for d in diags if d.is_error]
+    assert (str(d.span), d.message, d.hint) == ("m.csv:2:23", message, hint)  # the mapping's unit cell
+
+
+def test_a_mapping_unit_that_fits_the_base_is_read_in_it(program):
+    doc = _kostra_2024()
+    doc["dimension"]["ContentsCode"]["category"]["unit"]["KOSsfobrutto0000"]["base"] = "1 000 kr"
+    m, _ = _mapping_text("variable,unit,ContentsCode\nsfo_brutto_per_bruker,kNOK/user,KOSsfobrutto0000\n")
+    obs, diags = ssb.read_jsonstat(json.dumps(doc), "j.json", program, m)
+    assert [d for d in diags if d.is_error] == []
+    assert table(obs)[("sfo_brutto_per_bruker", "Trondheim", 2024)] == (28000.0, None)  # in kNOK/user, as said
+
+
+def test_regions_with_k_codes_are_municipalities_too(program):
+    # some of SSB's tables write K-5001 for the municipality, beside F-50 for the county
+    doc = _kostra_2024()
+    region = doc["dimension"]["KOKkommuneregion0000"]["category"]
+    region["index"] = {("K-" + c if c[0].isdigit() else c): i for c, i in region["index"].items()}
+    region["label"] = {("K-" + c if c[0].isdigit() else c): v for c, v in region["label"].items()}
+    obs, diags = ssb.read_jsonstat(json.dumps(doc), "j.json", program, mapping())
+    assert {o.municipality for o in obs} == {"Oslo", "Bergen", "Trondheim"}
+    assert [d.message for d in diags] == [
+        "`j.json` has a region that is not a municipality the rules declare or the register knows, not read: `EAK Landet`"]
+
+
+def test_a_municipality_the_register_does_not_know_is_read_when_the_rules_declare_it(program):
+    # Trøgstad (0122) merged into Indre Østfold in 2020: the shipped register does not know its code
+    doc = _kostra_2024()
+    region = doc["dimension"]["KOKkommuneregion0000"]["category"]
+    region["label"]["0301"] = "Trøgstad (-2019)"
+    region["index"]["0122"] = region["index"].pop("0301")
+    region["label"]["0122"] = region["label"].pop("0301")
+    obs, diags = ssb.read_jsonstat(json.dumps(doc), "j.json", program, mapping())
+    assert "Trøgstad" not in {o.municipality for o in obs}
+    assert "`0122 Trøgstad (-2019)`" in diags[-1].message
+    declared = attrs.evolve(program, municipalities={**program.municipalities, "Trøgstad": "0122"})
+    obs, diags = ssb.read_jsonstat(json.dumps(doc), "j.json", declared, mapping())
+    assert table(obs)[("sfo_brukere", "Trøgstad", 2024)] == (20500.0, None)
+    assert "Trøgstad" not in diags[-1].message

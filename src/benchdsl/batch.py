@@ -14,7 +14,7 @@ import numpy as np
 
 from benchdsl import ir
 from benchdsl.arrays import Arrays
-from benchdsl.data import Obs
+from benchdsl.data import Obs, Values
 from benchdsl.kernel import Kernel
 
 
@@ -28,8 +28,28 @@ class Batch:
     values: dict | None = None
 
 
-def matrices(values: dict, indicators, municipalities=None, years=None):
-    """{indicator: municipalities × years array} from bound panel values."""
+def matrices(values, indicators, municipalities=None, years=None):
+    """{indicator: municipalities × years array} from bound panel values (NaN: none, or a gap).
+
+    `data.Values` holds each indicator as a grid already: it is taken as it is, its rows and
+    columns put in order; a plain {(indicator, municipality, year): value} is read value by value.
+    """
+    if isinstance(values, Values) and values.dense:
+        munis = municipalities or sorted(values.municipalities())
+        yrs = years or sorted(values.years())
+        at = {m: i for i, m in enumerate(values.all_municipalities)}
+        yat = {y: j for j, y in enumerate(values.all_years)}
+        nm, ny = len(values.all_municipalities), len(values.all_years)
+        rows = np.array([at.get(m, nm) for m in munis], dtype=np.intp)  # nm, ny: a row or column of NaN
+        cols = np.array([yat.get(y, ny) for y in yrs], dtype=np.intp)
+        out = {}
+        for name in indicators:
+            grid = values.grid(name)
+            full = np.full((nm + 1, ny + 1), np.nan)
+            if grid is not None and nm and ny:
+                full[:nm, :ny] = np.frombuffer(grid, dtype=float).reshape(nm, ny)
+            out[name] = full[np.ix_(rows, cols)]
+        return tuple(munis), tuple(yrs), out
     munis = municipalities or sorted({m for (_, m, _) in values})
     yrs = years or sorted({y for (_, _, y) in values})
     mi = {m: i for i, m in enumerate(munis)}

@@ -66,6 +66,10 @@ class Sources:
     def add(self, path: str, text: str) -> None:
         self._lines[path] = split_lines(text)
 
+    def add_lines(self, path: str, lines) -> None:
+        """A file's lines as any sequence, e.g. made one at a time from a large panel's bytes."""
+        self._lines[path] = lines
+
     def paths(self) -> list[str]:
         """Every file read so far (reports must never be written over one)."""
         return list(self._lines)

@@ -120,6 +120,7 @@ def check_paths(paths: list[str], progress: Progress | None = None) -> Result:
         result.diags.extend(d for d in diags if d.span is not None)
         return result
     program, diags = _timed(result, "check", check, files)
+    diags = diags + _municipalities_declared(files)
     result.diags.extend(diags)
     result.program = program
     if program is not None and key and not has_errors(diags):
@@ -127,11 +128,44 @@ def check_paths(paths: list[str], progress: Progress | None = None) -> Result:
     return result
 
 
+def _municipalities_declared(files: list[File]) -> list[Diagnostic]:
+    """`municipality NAME CODE` against the municipality register (see `data.check_declared`)."""
+    from benchdsl import ast
+    from benchdsl.data import check_declared
+
+    return check_declared((d.name, d.code, d.span) for f in files for d in f.decls if isinstance(d, ast.Municipality))
+
+
+def load_data(program: ir.Program, sources: Sources, panels: list[tuple[str, str | None]] | None = None,
+              progress: Progress | None = None):
+    """Read the rules' panels (or `panels` [(file, mapping)] instead) and bind them to the indicators.
+
+    Panel paths are relative to the rule file that declares them.  -> (values, diagnostics)
+    """
+    from benchdsl import cache, units
+    from benchdsl.data import Municipalities, bind, read_panel
+
+    kept = cache.load_units()
+    units.KNOWN.update(kept)
+    declared = [(os.path.normpath(os.path.join(os.path.dirname(span.path) if span else ".", path)), span,
+                 mapping and os.path.normpath(os.path.join(os.path.dirname(span.path) if span else ".", mapping)))
+                for path, span, mapping in program.panels]
+    municipalities = Municipalities(program)  # one register lookup per cell and year, across panels
+    read, diags = [], []
+    for full, span, mapping in ([(p, None, m) for p, m in panels] if panels else declared):
+        panel, d = read_panel(full, program, sources, span, progress, mapping, municipalities)
+        read.append(panel)
+        diags.extend(d)
+    values, d = bind(read, program)
+    diags.extend(d)
+    cache.store_units(units.KNOWN, kept)
+    return values, diags
+
+
 def run_paths(paths: list[str], own: str | None = None, year: int | None = None,
               progress: Progress | None = None, panels: list[tuple[str, str | None]] | None = None) -> Result:
     """Check and run the rules; `panels` [(file, mapping)] replaces the rules' own panels."""
     from benchdsl.audit import audit
-    from benchdsl.data import bind, read_panel
     from benchdsl.evaluate import Evaluator
 
     result = check_paths(paths, progress)
@@ -143,22 +177,9 @@ def run_paths(paths: list[str], own: str | None = None, year: int | None = None,
 
         result.diags.append(error(None, f"`{own}` is not a declared municipality", did_you_mean(own, program.municipalities)))
         return result
-    from benchdsl import cache, units
-
-    kept = cache.load_units()
-    units.KNOWN.update(kept)
-    observations = []
     t = time.perf_counter()
-    declared = [(os.path.normpath(os.path.join(os.path.dirname(span.path) if span else ".", path)), span,
-                 mapping and os.path.normpath(os.path.join(os.path.dirname(span.path) if span else ".", mapping)))
-                for path, span, mapping in program.panels]
-    for full, span, mapping in ([(p, None, m) for p, m in panels] if panels else declared):
-        obs, diags = read_panel(full, program, result.sources, span, result.progress, mapping)
-        observations.extend(obs)
-        result.diags.extend(diags)
-    values, diags = bind(observations, program)
+    values, diags = load_data(program, result.sources, panels, result.progress)
     result.diags.extend(diags)
-    cache.store_units(units.KNOWN, kept)
     result.timings["data"] = time.perf_counter() - t
     if not result.ok:
         return result

@@ -10,6 +10,13 @@ A series matches a mapping line when, for every dimension the line names, its
 category is the code or the label given (for JSON-stat the dimension is named
 by id or label, e.g. ContentsCode, KOKfunksjon0000 or "funksjon").  Series no
 line matches are not read.  SSB's symbols become explicit gaps, never zeros.
+The mapping gives each series' unit: SSB's files give only a `base` (kr,
+personer), which is checked against it where it says money or a share.
+
+Regions go through the municipality register in their year (`5001 Trondheim -
+Tråante` is the rules' Trondheim, declared 1601 or 5001); regions that are not
+municipalities the rules declare or the register knows (EAK Landet, EKG13, an
+old code) are left out with one warning per file.
 
 Every reader validates what it is given before using it: a file that is not
 what it claims to be is a located error in an analyst's words, never a
@@ -25,6 +32,7 @@ import itertools
 import json
 import math
 import re
+from array import array
 
 from benchdsl import data, ir
 from benchdsl.ast import Span
@@ -113,14 +121,6 @@ def _category_matches(wanted: str, code: str, label: str) -> bool:
     return w in (code.lower(), label.lower(), f"{code} {label}".lower())
 
 
-def _map(mapping: list[dict], categories: dict[str, tuple[str, str]]):
-    """categories: {dimension name (lowercase): (code, label)}; -> the first mapping line that matches."""
-    for m in mapping:
-        if all(d in categories and _category_matches(v, *categories[d]) for d, v in m["match"].items()):
-            return m
-    return None
-
-
 def _split_code(text: str) -> tuple[str, str]:
     """'1601 Trondheim' -> ('1601', 'Trondheim'); 'Trondheim' -> ('Trondheim', 'Trondheim')."""
     m = re.match(r"^(\S+)\s+(.*)$", text.strip())
@@ -129,42 +129,114 @@ def _split_code(text: str) -> tuple[str, str]:
     return text.strip(), text.strip()
 
 
-_SAME_NAME = "declare the municipality with the code you mean (municipality NAME CODE); a code not declared takes its name from the label"
+_SAME_NAME = ("both are one municipality in the register (a code it had in another year, or its label); "
+              "download one of them, or declare each with its own code (municipality NAME CODE)")
+
+
+def _map(mapping: list[dict], categories: dict[str, tuple[str, str]]):
+    """categories: {dimension name (lowercase): (code, label)}; -> the index of the first mapping line that matches."""
+    for k, m in enumerate(mapping):
+        if all(d in categories and _category_matches(v, *categories[d]) for d, v in m["match"].items()):
+            return k
+    return None
+
+
+class _Regions:
+    """A file's regions -> the rules' municipalities, in each year; what is not read, said once."""
+
+    def __init__(self, program: ir.Program, municipalities, panel: data.Panel, path: str):
+        self.munis = municipalities or data.Municipalities(program)
+        self.panel, self.path = panel, path
+        self.problems = data.CellProblems()
+        self.memo: dict[tuple[str, int], int] = {}
+        self.skipped: dict[str, Span] = {}
+
+    def index(self, cell: str, year: int, span) -> int | None:
+        """The panel's index of the municipality `cell` names in `year`; None: not read.
+        `span` is a Span, or a function giving it (made only when needed)."""
+        key = (cell, year)
+        got = self.memo.get(key)
+        if got is not None and got >= 0:
+            return got
+        name, problem = self.munis.resolve(cell, year)
+        if name is None:  # an aggregate (EAK Landet, EKG13), or a code the register does not know
+            self.skipped.setdefault(cell.strip(), span() if callable(span) else span)
+            self.memo[key] = -1
+            return None
+        if problem is not None:
+            self.problems.add(cell, year, problem, span() if callable(span) else span)
+            return self.panel.index("munis", name)
+        i = self.memo[key] = self.panel.index("munis", name)
+        return i
+
+    def diagnostics(self) -> list[Diagnostic]:
+        out = self.problems.diagnostics()
+        if self.skipped:
+            cells = list(self.skipped)
+            shown = ", ".join(f"`{c}`" for c in cells[:5]) + (f" and {len(cells) - 5} more" if len(cells) > 5 else "")
+            which = "a region that is" if len(cells) == 1 else f"{len(cells)} regions that are"
+            out.append(warning(self.skipped[cells[0]], f"`{self.path}` has {which} not a municipality the rules "
+                                                       f"declare or the register knows, not read: {shown}",
+                               "regions such as EAK Landet or EKG13 are not municipalities; to read a municipality "
+                               "the register does not know, declare it with its code (municipality NAME CODE)"))
+        return out
 
 
 # --- Statbank CSV --------------------------------------------------------------------
 
-def read_statbank_csv(text: str, path: str, program: ir.Program, mapping: list[dict]):
+def read_statbank_csv(text: str, path: str, program: ir.Program, mapping: list[dict], municipalities=None,
+                      line_of=None) -> tuple[data.Panel, list[Diagnostic]]:
     """A Statbank CSV export: title rows, then a header, then one line per series (years as columns)
     or per observation (a year column and a value column)."""
     lines = split_lines(text)
+    if line_of is None:
+        line_of = lambda n: lines[n - 1] if 0 < n <= len(lines) else None  # noqa: E731
     delim = ";" if sum(ln.count(";") for ln in lines[:5]) >= sum(ln.count(",") for ln in lines[:5]) else ","
     rows, diags = _csv_rows(lines, path, delim)
     at = next((i for i, (_, r) in enumerate(rows) if len(r) > 2), None)
     if at is None:
-        return [], diags or [error(Span(path, 1, 1), "no header line found: is this a Statbank CSV export?")]
+        return data.Panel(path), diags or [error(Span(path, 1, 1), "no header line found: is this a Statbank CSV export?")]
     head_line, header = rows[at][0], [h.strip() for h in rows[at][1]]
     lower = [h.lower() for h in header]
     region = next((i for i, h in enumerate(lower) if "region" in h or h in ("kommune", "municipality")), None)
     if region is None:
-        return [], [error(Span(path, head_line, 1), "no region column in the header",
-                          "Statbank exports name it 'region'")]
+        return data.Panel(path), [error(Span(path, head_line, 1), "no region column in the header",
+                                        "Statbank exports name it 'region'")]
     year_col = next((i for i, h in enumerate(lower) if h in ("år", "year", "tid", "time")), None)
     year_cols = {i: int(m.group(0)) for i, h in enumerate(header)
                  if i != region and year_col is None and (m := _YEAR.search(h))}
     if year_col is None and not year_cols:
-        return [], [error(Span(path, head_line, 1), "no year: neither a column per year nor a year column")]
+        return data.Panel(path), [error(Span(path, head_line, 1), "no year: neither a column per year nor a year column")]
     value_col = len(header) - 1 if year_col is not None else None
     if year_col is not None and value_col in (region, year_col):
-        return [], [error(Span(path, head_line, 1), "no value column after the region and year columns")]
+        return data.Panel(path), [error(Span(path, head_line, 1), "no value column after the region and year columns")]
     dims = [i for i in range(len(header)) if i not in (region, year_col, value_col) and i not in year_cols]
-    by_code = {code: name for name, code in program.municipalities.items() if code}
-    known = set(program.municipalities)
-    present = {lower[i] for i in dims} | ({"statistikkvariabel"} if any(_YEAR.sub("", header[i]).strip()
-                                                                        for i in year_cols) else set())
+    extra = {i: _YEAR.sub("", header[i]).strip() for i in year_cols}  # "Brutto … 2007" names a series too
+    present = {lower[i] for i in dims} | ({"statistikkvariabel"} if any(extra.values()) else set())
     diags.extend(_absent_dimensions(mapping, present, path, "columns: " + ", ".join(header)))
-    obs: list[data.Obs] = []
-    firsts: dict[tuple[str, str, int], tuple[data.Obs, str, str]] = {}
+    fields = array("i")  # per observation, the field its value is in
+
+    def categories(r: list[str], series: str) -> dict[str, tuple[str, str]]:
+        c = {lower[i]: _split_code(r[i]) for i in dims}
+        if series and "statistikkvariabel" not in c:
+            c["statistikkvariabel"] = (series, series)
+        return c
+
+    def describe(panel: data.Panel, i: int):
+        n, f = panel.where[i], fields[i]
+        raw = line_of(n) or ""
+        r = next(csv.reader([raw], delimiter=delim), [])
+        r += [""] * (len(header) - len(r))
+        described = ", ".join(f"{k} {v[1]}" for k, v in categories(r, extra.get(f, "")).items())
+        m = mapping[panel.unit[i]]
+        return (data.cell_span(path, n, data.field_starts(raw, delim), f, r[f]), m.get("unit_span"), "ssb",
+                "Statbank: " + described)
+
+    panel = data.Panel(path, describe)
+    panel.units.extend(m["unit"] for m in mapping)  # a unit per mapping line (not `index`ed: each is located there)
+    variables = [panel.index("variables", m["variable"]) for m in mapping]
+    regions = _Regions(program, municipalities, panel, path)
+    firsts: dict[tuple[int, int, int], tuple[int, str, str]] = {}
     for n, r in rows[at + 1:]:
         if not r or all(not c.strip() for c in r):
             continue
@@ -173,9 +245,7 @@ def read_statbank_csv(text: str, path: str, program: ir.Program, mapping: list[d
             diags.append(error(Span(path, n, 1, n, len(raw) + 1), f"this line has {len(r)} fields, the header {len(header)}"))
             continue
         starts = data.field_starts(raw, delim)
-        cats = {lower[i]: _split_code(r[i]) for i in dims}
         if year_cols:
-            extra = {i: _YEAR.sub("", header[i]).strip() for i in year_cols}  # "Brutto … 2007" names a series too
             cells = [(year_cols[i], i, extra[i]) for i in year_cols]
         else:
             year = data.read_year(r[year_col])
@@ -184,30 +254,34 @@ def read_statbank_csv(text: str, path: str, program: ir.Program, mapping: list[d
                                    f"year `{r[year_col].strip()}` is not a year"))
                 continue
             cells = [(year, value_col, "")]
-        muni = data._municipality(r[region].strip(), by_code, known)
+        cats = None
         for year, i, series in cells:
-            cell = r[i]
-            c = dict(cats)
-            if series and "statistikkvariabel" not in c:
-                c["statistikkvariabel"] = (series, series)
-            m = _map(mapping, c)
-            if m is None:
+            if cats is None or series:
+                cats = categories(r, series)
+            k = _map(mapping, cats)
+            if k is None:
                 continue
-            span = data.cell_span(path, n, starts, i, cell)
-            value, gap, problem = data.read_number(cell, decimal_comma=delim == ";", grouping=True)
+            muni = regions.index(r[region], year, lambda: data.cell_span(path, n, starts, region, r[region]))
+            if muni is None:
+                continue
+            value, gap, problem = data.read_number(r[i], decimal_comma=delim == ";", grouping=True)
             if problem is not None:
-                diags.append(error(span, *problem))
+                diags.append(error(data.cell_span(path, n, starts, i, r[i]), *problem))
                 continue
-            described = ", ".join(f"{k} {v[1]}" for k, v in c.items())
-            o = data.Obs(m["variable"], muni, year, value, m["unit"], span, "ssb", "Statbank: " + described, gap,
-                         m.get("unit_span"))
-            key = (o.variable, o.municipality, o.year)
+            key = (variables[k], muni, year)
             if key in firsts:
-                diags.append(_statbank_twice(o, described, r[region].strip(), *firsts[key]))
+                first, first_series, first_region = firsts[key]
+                described = ", ".join(f"{d} {v[1]}" for d, v in cats.items())
+                o = data.Obs(mapping[k]["variable"], panel.munis[muni], year, value, mapping[k]["unit"],
+                             data.cell_span(path, n, starts, i, r[i]), "ssb", "", gap)
+                diags.append(_statbank_twice(o, described, r[region].strip(), panel.obs(first), first_series,
+                                             first_region))
                 continue
-            firsts[key] = (o, described, r[region].strip())
-            obs.append(o)
-    return obs, diags
+            j = panel.add(variables[k], muni, year, value, gap, k, n)
+            fields.append(i)
+            firsts[key] = (j, ", ".join(f"{d} {v[1]}" for d, v in cats.items()), r[region].strip())
+    diags.extend(regions.diagnostics())
+    return panel, diags
 
 
 def _absent_dimensions(mapping: list[dict], present: set[str], path: str, listed: str) -> list[Diagnostic]:
@@ -246,8 +320,10 @@ class _Bad(Exception):
 _SPEC = "see json-stat.org/full: a dataset has id, size, dimension and value"
 
 
-def read_jsonstat(text: str, path: str, program: ir.Program, mapping: list[dict]):
-    """A JSON-stat 2.0 dataset as SSB's API returns it: row-major `value`, `status` symbols.
+def read_jsonstat(text: str, path: str, program: ir.Program, mapping: list[dict],
+                  municipalities=None) -> tuple[data.Panel, list[Diagnostic]]:
+    """A JSON-stat 2.0 dataset as SSB's PxWebApi returns it: row-major `value`, `status` symbols,
+    the regions and years by `role` (geo, time), each series' `unit` (`base`, `decimals`).
 
     `null` is a missing value (JSON-stat's own convention), explained by its `status`
     symbol when there is one; a sparse `value` object leaves out missing cells.
@@ -255,17 +331,17 @@ def read_jsonstat(text: str, path: str, program: ir.Program, mapping: list[dict]
     try:
         doc = _load(text)
         cube = _Cube.of(doc)
-        return _observations(cube, text, path, program, mapping)
+        return _observations(cube, text, path, program, mapping, municipalities)
     except _Bad as bad:
-        return [], [error(_locate(text, path, bad.keys), bad.message, bad.hint)]
+        return data.Panel(path), [error(_locate(text, path, bad.keys), bad.message, bad.hint)]
     except json.JSONDecodeError as exc:
-        return [], [error(Span(path, exc.lineno, exc.colno), f"not JSON: {exc.msg}",
-                          "is this the file SSB's API returned? it should start with {")]
+        return data.Panel(path), [error(Span(path, exc.lineno, exc.colno), f"not JSON: {exc.msg}",
+                                        "is this the file SSB's API returned? it should start with {")]
     except RecursionError:
-        return [], [error(Span(path, 1, 1), "not a JSON-stat dataset: it is nested too deeply", _SPEC)]
+        return data.Panel(path), [error(Span(path, 1, 1), "not a JSON-stat dataset: it is nested too deeply", _SPEC)]
     except ValueError as exc:  # an integer with thousands of digits
         said = "a number in it has too many digits" if "digits" in str(exc) else str(exc)
-        return [], [error(Span(path, 1, 1), f"cannot read this JSON: {said}")]
+        return data.Panel(path), [error(Span(path, 1, 1), f"cannot read this JSON: {said}")]
 
 
 def _load(text: str):
@@ -290,9 +366,10 @@ def _kind(x) -> str:
 
 
 class _Cube:
-    def __init__(self, label, ids, sizes, dims, categories, role, values, status):
+    def __init__(self, label, ids, sizes, dims, categories, role, values, status, about=""):
         self.label, self.ids, self.sizes, self.dims = label, ids, sizes, dims
         self.categories, self.role, self.values, self.status = categories, role, values, status
+        self.about = about  # "SSB table 12362, Statistisk sentralbyrå, updated 2025-06-16": for provenance
 
     @classmethod
     def of(cls, doc) -> _Cube:
@@ -343,7 +420,36 @@ class _Cube:
         values = _values(doc.get("value", head.get("value")), total)
         status = _status(doc.get("status", head.get("status")), total)
         label = doc.get("label")
-        return cls(label if isinstance(label, str) else "", ids, sizes, dims, categories, role, values, status)
+        return cls(label if isinstance(label, str) else "", ids, sizes, dims, categories, role, values, status,
+                   _about(doc))
+
+
+def _about(doc: dict) -> str:
+    """Where a dataset comes from, as far as it says: its table, source and date (all optional metadata)."""
+    ext = doc.get("extension")
+    px = ext.get("px") if isinstance(ext, dict) else None
+    table = px.get("tableid") if isinstance(px, dict) else None
+    parts = [f"table {table}" if isinstance(table, str) else "", doc.get("source"), doc.get("updated")]
+    return ", ".join(p for p in parts if isinstance(p, str) and p)
+
+
+def _bases(dim: dict) -> dict[str, tuple[str, object]]:
+    """A metric dimension's `category.unit`: {code: (base, decimals)}; whatever is not well formed is left out."""
+    cat = dim.get("category")
+    unit = cat.get("unit") if isinstance(cat, dict) else None
+    if not isinstance(unit, dict):
+        return {}
+    return {code: (u["base"].strip(), u.get("decimals")) for code, u in unit.items()
+            if isinstance(u, dict) and isinstance(u.get("base"), str)}
+
+
+def _notes(dim: dict) -> dict[str, str]:
+    """A dimension's category notes: {code: "note; note"}."""
+    cat = dim.get("category")
+    notes = cat.get("note") if isinstance(cat, dict) else None
+    if not isinstance(notes, dict):
+        return {}
+    return {code: "; ".join(n for n in ns if isinstance(n, str)) for code, ns in notes.items() if isinstance(ns, list)}
 
 
 def _categories(d: str, dim: dict, size: int) -> list[tuple[str, str]]:
@@ -433,7 +539,7 @@ def _position(key: str, total: int, what: str) -> int:
     return int(key)
 
 
-def _observations(cube: _Cube, text: str, path: str, program: ir.Program, mapping: list[dict]):
+def _observations(cube: _Cube, text: str, path: str, program: ir.Program, mapping: list[dict], municipalities=None):
     ids, role = cube.ids, cube.role
     geo = (role.get("geo") or [d for d in ids if "region" in d.lower()] or [None])[0]
     time = (role.get("time") or [d for d in ids if d.lower() in ("tid", "time", "year", "år")] or [None])[0]
@@ -448,27 +554,50 @@ def _observations(cube: _Cube, text: str, path: str, program: ir.Program, mappin
         if isinstance(label, str):
             names.setdefault(label.lower(), k)
     strides = [math.prod(cube.sizes[k + 1:]) for k in range(len(ids))]  # row-major: the last varies fastest
-    by_code = {code: name for name, code in program.municipalities.items() if code}
-    known = set(program.municipalities)
+    bases = [_bases(d) for d in cube.dims]
+    notes = [_notes(d) for d in cube.dims]
     value_span = _locate(text, path, ("value",))
     years: dict[int, int | None] = {}
-    obs: list[data.Obs] = []
     diags: list[Diagnostic] = []
     taken: set[int] = set()
-    firsts: dict[tuple[str, str, int], tuple[data.Obs, tuple[str, ...]]] = {}
+
+    def cell_of(flat: int) -> tuple[int, ...]:
+        return tuple((flat // strides[k]) % cube.sizes[k] for k in range(len(ids)))
+
+    def describe(panel: data.Panel, i: int):
+        pos = cell_of(panel.where[i])
+        said = []
+        for k, d in enumerate(ids):
+            if k in (g, t):
+                continue
+            code = cube.categories[k][pos[k]][0]
+            base = bases[k].get(code)
+            extra = f" ({base[0]}{f', {base[1]} decimals' if isinstance(base[1], int) else ''})" if base else ""
+            note = f" [{notes[k][code]}]" if notes[k].get(code) else ""
+            said.append(f"{d} {code}{extra}{note}")
+        head = " ".join(x for x in ("JSON-stat", cube.label, f"({cube.about})" if cube.about else "") if x)
+        return value_span, mapping[panel.unit[i]].get("unit_span"), "ssb", f"{head}: " + ", ".join(said)
+
+    panel = data.Panel(path, describe)
+    panel.units.extend(m["unit"] for m in mapping)  # a unit per mapping line (not `index`ed: each is located there)
+    variables = [panel.index("variables", m["variable"]) for m in mapping]
+    regions = _Regions(program, municipalities, panel, path)
+    region_cells = [f"{code} {label}" if label != code else code for code, label in cube.categories[g]]
+    firsts: dict[tuple[int, int, int], tuple[int, tuple[str, ...]]] = {}
     twice: dict[tuple, list[tuple[data.Obs, tuple[str, ...], tuple[str, ...]]]] = {}
     cells = 0
     diags.extend(_absent_dimensions(mapping, set(names), path, "dimensions: " + ", ".join(ids)))
-    for m in mapping:
+    for k, m in enumerate(mapping):
         allowed = [range(size) for size in cube.sizes]
         for dim, wanted in m["match"].items():
-            k = names.get(dim)
-            if k is None:
+            d = names.get(dim)
+            if d is None:
                 allowed = None  # the file has no such dimension: the line matches nothing
                 break
-            allowed[k] = [i for i in allowed[k] if _category_matches(wanted, *cube.categories[k][i])]
+            allowed[d] = [i for i in allowed[d] if _category_matches(wanted, *cube.categories[d][i])]
         if allowed is None:
             continue
+        diags.extend(_base_mismatch(m, cube, bases, allowed, g, t))
         cells += math.prod(len(a) for a in allowed)
         if cells > MAX_CELLS:
             raise _Bad(f"the mapping selects over {MAX_CELLS:,} values from this file", "is the mapping too broad?")
@@ -487,27 +616,26 @@ def _observations(cube: _Cube, text: str, path: str, program: ir.Program, mappin
             year = years[pos[t]]
             if year is None:
                 continue
+            muni = regions.index(region_cells[pos[g]], year, lambda: _locate(text, path, ("dimension", geo)))
+            if muni is None:
+                continue
             value = cube.values.get(flat) if isinstance(cube.values, dict) else cube.values[flat]
             gap = None
             if value is None:
                 symbol = cube.status if isinstance(cube.status, str) else cube.status.get(flat)
                 gap = (data.MISSING_SYMBOLS.get(symbol, f"missing (SSB '{symbol}')") if symbol
                        else "missing (null, no status)")
-            code, label = cube.categories[g][pos[g]]
-            muni = by_code.get(code) or data._municipality(f"{code} {label}", by_code, known)
-            cell = tuple(cube.categories[k][p][0] for k, p in enumerate(pos))
-            note = f"JSON-stat {cube.label}".strip() + ": " + ", ".join(
-                f"{d} {cell[k]}" for k, d in enumerate(ids) if k not in (g, t))
-            o = data.Obs(m["variable"], muni, year, value, m["unit"], value_span, "ssb", note, gap, m.get("unit_span"))
-            key = (o.variable, o.municipality, o.year)
+            key = (variables[k], muni, year)
             if key in firsts:
                 first, first_cell = firsts[key]
-                differ = tuple(k for k in range(len(ids)) if cell[k] != first_cell[k])
-                series = tuple((k, cell[k], first_cell[k]) for k in differ if k not in (g, t))
-                twice.setdefault((o.variable, differ, series), []).append((o, cell, first_cell))
+                cell = tuple(cube.categories[d][p][0] for d, p in enumerate(pos))
+                differ = tuple(d for d in range(len(ids)) if cell[d] != first_cell[d])
+                series = tuple((d, cell[d], first_cell[d]) for d in differ if d not in (g, t))
+                o = data.Obs(m["variable"], panel.munis[muni], year, value, m["unit"], value_span, "ssb", "", gap)
+                twice.setdefault((k, differ, series), []).append((o, cell, first_cell))
                 continue
-            firsts[key] = (o, cell)
-            obs.append(o)
+            i = panel.add(variables[k], muni, year, value, gap, k, flat)
+            firsts[key] = (i, tuple(cube.categories[d][p][0] for d, p in enumerate(pos)))
     for (_, differ, _), cases in twice.items():  # one error per kind of clash, not one per municipality and year
         o, cell, first_cell = cases[0]
         shown = [", ".join(f"{ids[k]} {c[k]}" for k in differ) for c in (cell, first_cell)]
@@ -518,7 +646,58 @@ def _observations(cube: _Cube, text: str, path: str, program: ir.Program, mappin
                      + ", ".join(f"`{ids[k]}`" for k in differ if k not in (g, t)))
         diags.append(error(o.span, f"two cells give {o.variable} for {o.municipality} {o.year}: "
                                    f"`{shown[0]}` and `{shown[1]}`{more}", hint))
-    return obs, diags
+    diags.extend(regions.diagnostics())
+    return panel, diags
+
+
+# What SSB writes as a series' `unit.base`, as a scale of money or a share.  Bases not listed
+# (antall, personer, timer, ...) say nothing a mapping's unit could contradict.
+_MONEY_BASES = {"kr": 1.0, "kroner": 1.0, "nok": 1.0, "1000 kr": 1e3, "1 000 kr": 1e3, "i 1000 kr": 1e3,
+                "i 1 000 kr": 1e3, "1000 kroner": 1e3, "1 000 kroner": 1e3, "1000 nok": 1e3, "mill. kr": 1e6,
+                "mill kr": 1e6, "millioner kr": 1e6, "mill. kroner": 1e6}
+_SHARE_BASES = {"prosent", "%", "percent", "per cent", "prosentandel"}
+
+
+def _base_mismatch(m: dict, cube: _Cube, bases: list[dict], allowed: list, g: int, t: int) -> list[Diagnostic]:
+    """A mapping line whose unit contradicts the `base` SSB gives a series it selects: `NOK/user`
+    for a series in `1000 kr` would read every value a thousand times too small."""
+    numerator, _, per = m["unit"].partition("/")
+    at = m.get("unit_span") or m["span"]
+    for k, chosen in enumerate(allowed):
+        if k in (g, t) or not bases[k]:
+            continue
+        for i in chosen:
+            code = cube.categories[k][i][0]
+            if code not in bases[k]:
+                continue
+            base = bases[k][code][0]
+            said = " ".join(base.lower().split())
+            if said in _MONEY_BASES:
+                scale, want = _money_scale(numerator.strip()), _MONEY_BASES[said]
+                if scale == want:
+                    continue
+                which = "is not an amount of money" if scale is None else f"counts {_nok(scale)}"
+                return [error(at, f"`{code}` is in `{base}` in this file, but the mapping reads it in `{m['unit']}`, "
+                                  f"which {which}", f"write {_nok(want)}{'/' + per.strip() if per else ''}")]
+            if said in _SHARE_BASES and "%" not in numerator and "percent" not in numerator:
+                return [error(at, f"`{code}` is in `{base}` in this file, but the mapping reads it in `{m['unit']}`, "
+                                  "which is not a share", "write it in %, e.g. % user/inhabitant")]
+    return []
+
+
+def _nok(scale: float) -> str:
+    return {1.0: "NOK", 1e3: "kNOK", 1e6: "MNOK"}.get(scale, f"{scale:g} NOK")
+
+
+def _money_scale(text: str) -> float | None:
+    """NOK in one of `text` (kNOK: 1000); None when it is not an amount of money."""
+    from benchdsl import units
+
+    try:
+        f = units.text_factor(text or "dimensionless", "NOK")
+    except units.UnitError:
+        return None
+    return float(f) if math.isfinite(f) and f > 0 else None
 
 
 def _locate(text: str, path: str, keys: tuple[str, ...]) -> Span:

@@ -157,8 +157,8 @@ class Project:
     def run(self) -> Run:
         """Read the panels and compute every figure and the audit, for the program as last checked."""
         from benchdsl.audit import audit
-        from benchdsl.data import bind, read_panel
         from benchdsl.evaluate import Evaluator
+        from benchdsl.pipeline import load_data
         from benchdsl.lsp.hover import audit_diagnostics
 
         checked = self.checked or self.check()
@@ -167,18 +167,7 @@ class Project:
         if program is None:
             self.last_run = Run(None, None, None, [], checked.version, 0.0)
             return self.last_run
-        diags: list[Diagnostic] = []
-        observations = []
-        sources = Sources()
-        for path, span, mapping in program.panels:
-            here = os.path.dirname(span.path) if span else self.root
-            full = os.path.normpath(os.path.join(here, path))
-            obs, d = read_panel(full, program, sources, span, None,
-                                mapping and os.path.normpath(os.path.join(here, mapping)))
-            observations.extend(obs)
-            diags.extend(d)
-        values, d = bind(observations, program)
-        diags.extend(d)
+        values, diags = load_data(program, Sources())  # the rule files' paths are absolute here
         if has_errors(diags):
             self.last_run = Run(program, None, None, diags, checked.version, time.perf_counter() - start)
             return self.last_run
