@@ -227,7 +227,7 @@ def _last_line(text: str) -> str:
 
 def _signature(p: dict) -> tuple:
     """What makes two problems the same bug: the surface, the kind and the exception, without numbers and paths."""
-    detail = re.sub(r"(/[^\s'`\"]+)+", "PATH", p["detail"])
+    detail = re.sub(r"(?<![\w.])/[^\s'`\"]+", "PATH", p["detail"])
     return p["surface"], p["kind"], re.sub(r"\d+", "N", detail)[:120]
 
 
@@ -282,7 +282,7 @@ def _rmtree(path: Path) -> None:
         os.chmod(os.path.dirname(p), 0o700)
         func(p)
 
-    shutil.rmtree(path, onerror=writable)
+    shutil.rmtree(path, **({"onexc": writable} if sys.version_info >= (3, 12) else {"onerror": writable}))
 
 
 # --- the warmed cache, shared by every surface ---------------------------------------------------
