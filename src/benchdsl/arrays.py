@@ -83,14 +83,15 @@ class Arrays:
 
     @staticmethod
     def arith(op: str, a, b, span):
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if op == "+":
-                return np.add(a, b)
-            if op == "-":
-                return np.subtract(a, b)
-            if op == "*":
-                return np.multiply(a, b)
-            return np.where(np.equal(b, 0), NAN, np.divide(a, b))
+        # Floating-point warnings are off for the whole batch (batch.evaluate_arrays): an overflow
+        # or a division by zero is a NaN (not computed), never a warning.
+        if op == "+":
+            return np.add(a, b)
+        if op == "-":
+            return np.subtract(a, b)
+        if op == "*":
+            return np.multiply(a, b)
+        return np.where(np.equal(b, 0), NAN, np.divide(a, b))
 
     @staticmethod
     def neg(a):
@@ -133,12 +134,11 @@ class Arrays:
             return np.where(np.equal(den, 0), NAN, np.divide(num, np.where(np.equal(den, 0), 1, den)))
 
     def kth(self, vals: list, valid: list, k: int, descending: bool, span, message):
-        full = [np.broadcast_to(np.where(ok, v, NAN), self.shape) for v, ok in zip(vals, valid)]
-        stack = np.stack(full)  # candidates × municipalities × years
-        key = -stack if descending else stack  # NaN sorts last either way; a stable sort keeps ties in order
-        order = np.argsort(key, axis=0, kind="stable")
-        count = np.sum(~np.isnan(stack), axis=0)
         if k > len(vals):
             return np.full(self.shape, NAN), -1, None
-        kth = np.take_along_axis(stack, order[k - 1][None], axis=0)[0]
-        return np.where(k <= count, kth, NAN), -1, None
+        # municipalities × years × candidates, candidates last so that the sort runs on contiguous memory;
+        # only the k-th value is needed here (ties have equal values), not which candidate it is
+        stack = np.stack([np.broadcast_to(np.where(ok, v, NAN), self.shape) for v, ok in zip(vals, valid)], axis=-1)
+        ordered = np.sort(np.negative(stack) if descending else stack, axis=-1)  # NaN last either way
+        kth = ordered[..., k - 1]
+        return np.negative(kth) if descending else kth, -1, None

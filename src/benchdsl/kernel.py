@@ -169,6 +169,9 @@ class Kernel:
         self.tracer = tracer  # scalar only: records inputs, bases, lets and node values
         self.warn = warn  # scalar only: warn(span, message, hint), once per left-out member
         self._affected: dict = {}
+        # Values at a place without adjustments are the same for every figure: with no derivation
+        # to record (the array backend), they are computed once for all figures.
+        self.shared: dict | None = {} if tracer is None and not backend.scalar else None
 
     # --- figures ------------------------------------------------------------------
     def saving(self, m: ir.Measure, policy: ir.Policy | None, scenario: str | None, saving_of=None, cells=None):
@@ -232,6 +235,9 @@ class _Ctx:
         key = (name, who, when, adjusted)
         if key in self.memo:
             return self.memo[key]
+        shared = self.k.shared if not adjusted else None
+        if shared is not None and key in shared:
+            return shared[key]
         b, ind = self.b, self.p.indicators[name]
         adjust = self.adjust if adjusted else {}
         obs = None
@@ -252,6 +258,8 @@ class _Ctx:
             self.tracer.input(name, b.name(who), b.year_of(when), v, ind.unit, obs, delta, reason)
         out = b.arith("+", v, delta, span) if name in adjust else v
         self.memo[key] = out
+        if shared is not None:
+            shared[key] = out
         return out
 
     def own(self, name: str, span):
