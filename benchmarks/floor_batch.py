@@ -36,9 +36,17 @@ def figures(d, munis, years):
             return mean_wo(v)
         if kind == "third_best":
             return third_wo(v, higher)
+        # A measure's adjustment changes the evaluated municipality's value in the evaluated year,
+        # wherever it is read: Bergen as its own peer, and year(2004) in 2004 itself (never other years).
         if kind == "bergen":
-            return np.broadcast_to(v[bergen], v.shape)
-        return np.broadcast_to((v if own is None else own)[:, [y2004]], v.shape)
+            b = np.array(np.broadcast_to(v[bergen], v.shape))
+            if own is not None:
+                b[bergen] = own[bergen]
+            return b
+        b = np.array(np.broadcast_to(v[:, [y2004]], v.shape))
+        if own is not None:
+            b[:, y2004] = own[:, y2004]
+        return b
 
     def gap(v, kind, higher=False, own=None):
         own_v = v if own is None else own
