@@ -124,21 +124,30 @@ class Arrays:
             ok = np.logical_and(ok, np.logical_not(np.isnan(v)))
         return ok
 
-    @staticmethod
-    def add_where(total, valid, v):
-        return np.add(total, np.where(valid, v, 0))
+    def masked_sums(self, values: list, masks: list, weights: list | None = None):
+        """As the scalar backend's: every member at once; the sums run over the member axis in member
+        order (numpy reduces a leading axis slice by slice), so the figures are the scalar ones, bit for bit."""
+        if not values:
+            return 0, 0.0, 0.0, 0.0
+        v = np.stack([np.broadcast_to(x, self.shape) for x in values])  # members × municipalities × years
+        ok = np.stack([np.broadcast_to(m, self.shape) for m in masks]) & ~np.isnan(v)
+        if weights is None:
+            return ok.sum(axis=0), np.where(ok, v, 0.0).sum(axis=0), None, None
+        w = np.stack([np.broadcast_to(x, self.shape) for x in weights])
+        ok &= ~np.isnan(w)
+        return ok.sum(axis=0), None, np.where(ok, v * w, 0.0).sum(axis=0), np.where(ok, w, 0.0).sum(axis=0)
 
     @staticmethod
     def quotient(num, den, span, message):
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(np.equal(den, 0), NAN, np.divide(num, np.where(np.equal(den, 0), 1, den)))
 
-    def kth(self, vals: list, valid: list, k: int, descending: bool, span, message):
+    def kth(self, vals: list, masks: list, k: int, descending: bool, span, message):
         if k > len(vals):
             return np.full(self.shape, NAN), -1, None
         # municipalities × years × candidates, candidates last so that the sort runs on contiguous memory;
         # only the k-th value is needed here (ties have equal values), not which candidate it is
-        stack = np.stack([np.broadcast_to(np.where(ok, v, NAN), self.shape) for v, ok in zip(vals, valid)], axis=-1)
+        stack = np.stack([np.broadcast_to(np.where(m, v, NAN), self.shape) for v, m in zip(vals, masks)], axis=-1)
         ordered = np.sort(np.negative(stack) if descending else stack, axis=-1)  # NaN last either way
         kth = ordered[..., k - 1]
         return np.negative(kth) if descending else kth, -1, None
