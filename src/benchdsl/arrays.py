@@ -83,14 +83,15 @@ class Arrays:
 
     @staticmethod
     def arith(op: str, a, b, span):
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if op == "+":
-                return np.add(a, b)
-            if op == "-":
-                return np.subtract(a, b)
-            if op == "*":
-                return np.multiply(a, b)
-            return np.where(np.equal(b, 0), NAN, np.divide(a, b))
+        # Floating-point warnings are off for the whole batch (batch.evaluate_arrays): an overflow
+        # or a division by zero is a NaN (not computed), never a warning.
+        if op == "+":
+            return np.add(a, b)
+        if op == "-":
+            return np.subtract(a, b)
+        if op == "*":
+            return np.multiply(a, b)
+        return np.where(np.equal(b, 0), NAN, np.divide(a, b))
 
     @staticmethod
     def neg(a):
@@ -123,22 +124,30 @@ class Arrays:
             ok = np.logical_and(ok, np.logical_not(np.isnan(v)))
         return ok
 
-    @staticmethod
-    def add_where(total, valid, v):
-        return np.add(total, np.where(valid, v, 0))
+    def masked_sums(self, values: list, masks: list, weights: list | None = None):
+        """As the scalar backend's: every member at once; the sums run over the member axis in member
+        order (numpy reduces a leading axis slice by slice), so the figures are the scalar ones, bit for bit."""
+        if not values:
+            return 0, 0.0, 0.0, 0.0
+        v = np.stack([np.broadcast_to(x, self.shape) for x in values])  # members × municipalities × years
+        ok = np.stack([np.broadcast_to(m, self.shape) for m in masks]) & ~np.isnan(v)
+        if weights is None:
+            return ok.sum(axis=0), np.where(ok, v, 0.0).sum(axis=0), None, None
+        w = np.stack([np.broadcast_to(x, self.shape) for x in weights])
+        ok &= ~np.isnan(w)
+        return ok.sum(axis=0), None, np.where(ok, v * w, 0.0).sum(axis=0), np.where(ok, w, 0.0).sum(axis=0)
 
     @staticmethod
     def quotient(num, den, span, message):
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(np.equal(den, 0), NAN, np.divide(num, np.where(np.equal(den, 0), 1, den)))
 
-    def kth(self, vals: list, valid: list, k: int, descending: bool, span, message):
-        full = [np.broadcast_to(np.where(ok, v, NAN), self.shape) for v, ok in zip(vals, valid)]
-        stack = np.stack(full)  # candidates × municipalities × years
-        key = -stack if descending else stack  # NaN sorts last either way; a stable sort keeps ties in order
-        order = np.argsort(key, axis=0, kind="stable")
-        count = np.sum(~np.isnan(stack), axis=0)
+    def kth(self, vals: list, masks: list, k: int, descending: bool, span, message):
         if k > len(vals):
             return np.full(self.shape, NAN), -1, None
-        kth = np.take_along_axis(stack, order[k - 1][None], axis=0)[0]
-        return np.where(k <= count, kth, NAN), -1, None
+        # municipalities × years × candidates, candidates last so that the sort runs on contiguous memory;
+        # only the k-th value is needed here (ties have equal values), not which candidate it is
+        stack = np.stack([np.broadcast_to(np.where(m, v, NAN), self.shape) for v, m in zip(vals, masks)], axis=-1)
+        ordered = np.sort(np.negative(stack) if descending else stack, axis=-1)  # NaN last either way
+        kth = ordered[..., k - 1]
+        return np.negative(kth) if descending else kth, -1, None

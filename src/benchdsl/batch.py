@@ -82,9 +82,10 @@ def evaluate_arrays(program: ir.Program, munis, years, data: dict, measures=None
         return raw[(name, scenario)]
 
     figures = {}
-    for name in measures or program.measures:
-        for scenario in scenarios or program.scenarios:
-            figures[(name, scenario)] = saving_of(name, scenario)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # NaN is "not computed"
+        for name in measures or program.measures:
+            for scenario in scenarios or program.scenarios:
+                figures[(name, scenario)] = saving_of(name, scenario)
     return Batch(tuple(munis), tuple(years), figures,
                  {m: program.measures[m].saving.unit for m in measures or program.measures})
 

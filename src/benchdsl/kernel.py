@@ -144,8 +144,15 @@ class Scalar:
         return mask and not any(isinstance(v, Missing) for v in vals)
 
     @staticmethod
-    def add_where(total, valid: bool, v):
-        return total + v if valid else total
+    def masked_sums(values: list, masks: list, weights: list | None = None):
+        """(count, Σ value, Σ value × weight, Σ weight) over the members that count and have a value
+        (and a weight), added in member order."""
+        count, total, vw, tw = 0, 0.0, 0.0, 0.0
+        for i, (v, mask) in enumerate(zip(values, masks)):
+            w = weights[i] if weights is not None else 1.0
+            if mask and not isinstance(v, Missing) and not isinstance(w, Missing):
+                count, total, vw, tw = count + 1, total + v, vw + v * w, tw + w
+        return count, total, vw, tw
 
     @staticmethod
     def quotient(num, den, span, message):
@@ -153,8 +160,9 @@ class Scalar:
         return Missing(span, message) if den == 0 else num / den
 
     @staticmethod
-    def kth(vals: list, valid: list, k: int, descending: bool, span, message):
-        """The k-th of the valid values in order (ties keep their order), its index, and every valid index ranked."""
+    def kth(vals: list, masks: list, k: int, descending: bool, span, message):
+        """The k-th of the members' values in order (ties keep their order), its index, and every ranked index."""
+        valid = [mask and not isinstance(v, Missing) for v, mask in zip(vals, masks)]
         order = sorted((i for i, ok in enumerate(valid) if ok), key=lambda i: vals[i], reverse=descending)
         if k > len(order):
             return Missing(span, message(len(order))), -1, order
@@ -169,6 +177,9 @@ class Kernel:
         self.tracer = tracer  # scalar only: records inputs, bases, lets and node values
         self.warn = warn  # scalar only: warn(span, message, hint), once per left-out member
         self._affected: dict = {}
+        # Values at a place without adjustments are the same for every figure: with no derivation
+        # to record (the array backend), they are computed once for all figures.
+        self.shared: dict | None = {} if tracer is None and not backend.scalar else None
 
     # --- figures ------------------------------------------------------------------
     def saving(self, m: ir.Measure, policy: ir.Policy | None, scenario: str | None, saving_of=None, cells=None):
@@ -232,6 +243,9 @@ class _Ctx:
         key = (name, who, when, adjusted)
         if key in self.memo:
             return self.memo[key]
+        shared = self.k.shared if not adjusted else None
+        if shared is not None and key in shared:
+            return shared[key]
         b, ind = self.b, self.p.indicators[name]
         adjust = self.adjust if adjusted else {}
         obs = None
@@ -252,6 +266,8 @@ class _Ctx:
             self.tracer.input(name, b.name(who), b.year_of(when), v, ind.unit, obs, delta, reason)
         out = b.arith("+", v, delta, span) if name in adjust else v
         self.memo[key] = out
+        if shared is not None:
+            shared[key] = out
         return out
 
     def own(self, name: str, span):
@@ -380,31 +396,26 @@ class _Ctx:
     def _mean(self, name, policy: ir.Mean, span):
         b = self.b
         names, values, masks = self._members(name, policy.group, span)
-        total, count = 0.0, 0
-        valid = [b.valid(mask, v) for v, mask in zip(values, masks)]
-        for v, ok in zip(values, valid):
-            total, count = b.add_where(total, ok, v), b.add_where(count, ok, 1)
+        count, total, _, _ = b.masked_sums(values, masks)  # members without a value are left out
         v = b.quotient(total, count, span, f"no member of {policy.group.text} has a value of `{name}`")
         skipped = self._left_out(name, policy, names, values, masks, span)
-        self._trace_basis(name, policy, names, values, valid, v, None, skipped=skipped)
+        if self.tracer is not None:
+            valid = [b.valid(mask, x) for x, mask in zip(values, masks)]
+            self._trace_basis(name, policy, names, values, valid, v, None, skipped=skipped)
         return v, None
 
     def _wmean(self, name, policy: ir.WMean, span):
         b = self.b
         names, values, masks = self._members(name, policy.group, span)
         weights = [self.own(policy.weight, span) if m == OWN else self.at(policy.weight, m, span) for m in names]
-        valid = [b.valid(mask, v, w) for v, w, mask in zip(values, weights, masks)]
-        vw, total = 0.0, 0.0
-        for v, w, ok in zip(values, weights, valid):  # a member without a weight is left out, as one without a value
-            vw = b.add_where(vw, ok, b.arith("*", v, w, span))
-            total = b.add_where(total, ok, w)
-        count = 0
-        for ok in valid:
-            count = b.add_where(count, ok, 1)
+        # a member without a weight is left out, as one without a value
+        count, _, vw, total = b.masked_sums(values, masks, weights)
         v = b.select(count == 0, lambda: b.missing(span, f"no member of {policy.group.text} has a value of `{name}`"),
                      lambda: b.quotient(vw, total, span, f"{policy.text}: the weights add up to zero"))
         skipped = self._left_out(name, policy, names, values, masks, span, weights)
-        self._trace_basis(name, policy, names, values, valid, v, None, skipped=skipped)
+        if self.tracer is not None:
+            valid = [b.valid(mask, x, w) for x, w, mask in zip(values, weights, masks)]
+            self._trace_basis(name, policy, names, values, valid, v, None, skipped=skipped)
         return v, None
 
     def _best(self, name, policy: ir.Best, span):
@@ -414,8 +425,7 @@ class _Ctx:
             return b.missing(span, f"{policy.text} needs to know which direction is better for `{name}`",
                              f"add `better lower` or `better higher` to indicator `{name}`"), None
         names, values, masks = self._members(name, policy.group, span)
-        valid = [b.valid(mask, v) for v, mask in zip(values, masks)]
-        v, chosen, order = b.kth(values, valid, policy.k, better == "higher", span,
+        v, chosen, order = b.kth(values, masks, policy.k, better == "higher", span,
                                  lambda n: f"{policy.text}: the group has only {n} members with a value of `{name}`")
         skipped = self._left_out(name, policy, names, values, masks, span)
         who = b.name(names[chosen]) if b.scalar and chosen >= 0 else None
