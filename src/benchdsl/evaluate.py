@@ -71,7 +71,7 @@ class Trace:
         self.values[id(node)] = v
 
     def let(self, name, value, node) -> None:
-        self.lets.append((name, value, node.unit, node))
+        self.lets.append((name, math.nan if isinstance(value, Missing) else value, node.unit, node))
 
     def basis(self, indicator, policy, unit, rows, value, peer, skipped) -> None:
         self.bases.setdefault((indicator, policy), BasisUse(
