@@ -71,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("paths", nargs="*", metavar="PATH", default=["rules"])
     e.add_argument("--norwegian", action="store_true")
 
+    i = sub.add_parser("init", help="start an analysis of your own: a folder with rules, data and a README that run at once")
+    i.add_argument("folder", metavar="DIR", help="a new folder (or an empty one) to write the starter files into")
+
     ls = sub.add_parser("lsp", help="a language server for editors, on stdin/stdout (see docs/editors.md)")
     ls.add_argument("--stdio", action="store_true", help="accepted for editors that pass it; stdio is the only transport")
     ls.add_argument("--log", metavar="FILE", help="write the server's log (timings, errors) to FILE")
@@ -89,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     try:
         return {"check": _check, "run": _run, "explain": _explain, "fmt": _fmt,
-                "sensitivity": _sensitivity, "lsp": _lsp, "diff": _diff}[args.command](args)
+                "sensitivity": _sensitivity, "lsp": _lsp, "diff": _diff, "init": _init}[args.command](args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -353,6 +356,24 @@ def _sensitivity(args) -> int:
     result_ = sensitivity(program, result.evaluator.values, bases)
     render = {"json": sens.to_json, "csv": sens.to_csv, "text": sens.to_text}[args.format]
     sys.stdout.write(render(program, group, result_, args.norwegian))
+    return EXIT_OK
+
+
+def _init(args) -> int:
+    from benchdsl.init import FILES, InitError, init
+
+    try:
+        written = init(args.folder)
+    except InitError as exc:
+        print(f"error: {exc.message}" + (f"\n  hint: {exc.hint}" if exc.hint else ""), file=sys.stderr)
+        return EXIT_INPUT
+    import shlex
+
+    width = max(len(p.name) for p in written)
+    print(f"created {args.folder} with")
+    for p in written:
+        print(f"  {p.name:<{width}}  {FILES[p.name]}")
+    print(f"next: cd {shlex.quote(args.folder)} && benchdsl run .   (README.md shows more)")
     return EXIT_OK
 
 

@@ -15,26 +15,13 @@ import functools
 import re
 
 from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedInput
 
-from benchdsl import ast, lexicon
-from benchdsl.diagnostics import Diagnostic, did_you_mean, error, split_lines
+from benchdsl import ast, lexicon, syntax_errors
+from benchdsl.diagnostics import Diagnostic, split_lines
 
 DECL_KEYWORDS = lexicon.DECLARATIONS
 _DECL_START = re.compile(r"^(%s)\b" % "|".join(DECL_KEYWORDS))
-
-# What a person calls the grammar's terminals.
-_TERMINAL_NAMES = {
-    "NAME": "a name", "NUMBER": "a number", "STRING": 'a quoted "text"',
-    "UNIT": "a unit", "_NL": "end of line", "LBRACE": "`{`", "RBRACE": "`}`",
-    "LPAR": "`(`", "RPAR": "`)`", "COLON": "`:`", "EQUAL": "`=`", "COMMA": "`,`",
-    "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`", "DOT": "`.`",
-    "LSQB": "`[`", "RSQB": "`]`", "BETTER": "`lower` or `higher`",
-    "QUALIFIER": "`about`, `over` or `nearly`", "UNIT_TEXT": "a unit",
-    "$END": "end of file",
-}
-
-_FIELD_KEYWORDS = lexicon.FIELDS
 
 
 @functools.cache
@@ -95,7 +82,12 @@ def _parse_each(batch, path: str, decls: list, diags: list, broken: list) -> Non
         try:
             tree = parser().parse(chunk)
         except UnexpectedInput as exc:
-            diags.append(_syntax_error(exc, chunk, path, start))
+            diags.append(syntax_errors.syntax_error(exc, chunk, path, start))
+            tree, lost = _parse_repaired(exc, chunk)
+            if tree is not None:  # reported, and read as meant: its uses are not errors too
+                decls.extend(_Build(path, start).transform(tree).decls)
+                broken.extend(lost)
+                continue
             # Remember the name, so that uses of it elsewhere are not reported again.
             m = re.match(r"\s*(?:%s)\s+([^\W\d]\w*)" % "|".join(DECL_KEYWORDS), chunk.lstrip("\n"))
             if m:
@@ -133,74 +125,16 @@ def _blank(line: str) -> bool:
     return not s or s.startswith("#")
 
 
-def _syntax_error(exc: UnexpectedInput, text: str, path: str, line0: int) -> Diagnostic:
-    """`text` is one declaration, which starts after line `line0` of the file."""
-    line, col = max(exc.line, 1) + line0, max(exc.column, 1)
-    hint = None
-    if isinstance(exc, UnexpectedCharacters):
-        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
-        message = f"unexpected character {ch!r}"
-        if ch in "“”«»„":
-            hint = 'write text in straight double quotes: "like this"'
-        elif ch.isdigit():  # not 0-9: the grammar's numbers are ASCII
-            hint = _ASCII_DIGITS
-        elif ch == "," and exc.pos_in_stream > 0 and text[exc.pos_in_stream - 1].isdigit():
-            hint = "write decimals with a point in rule files: 29.7 (use --norwegian for 29,7 in output)"
-        span = ast.Span(path, line, col, line, col + 1)
-        return error(span, message, hint)
-    if isinstance(exc, UnexpectedEOF):
-        return error(ast.Span(path, line, col), "unexpected end of file", "is a `}` missing?")
-    assert isinstance(exc, UnexpectedToken)
-    tok = exc.token
-    expected = sorted(_TERMINAL_NAMES.get(t, f"`{t.lower()}`") for t in exc.expected if t != "$END" or len(exc.expected) == 1)
-    shown = "end of line" if tok.type == "_NL" else ("end of file" if tok.type == "$END" else f"`{tok}`")
-    message = f"unexpected {shown}"
-    if expected:
-        message += "; expected " + _one_of(expected)
-    block = _enclosing_block(text, tok.start_pos or 0)
-    if block and tok.type in ("NAME", "UNIT") and str(tok) not in _FIELD_KEYWORDS[block]:
-        if "RBRACE" in exc.expected:  # where a field could start, a `}` could too
-            message = f"unknown field `{tok}` in {block}"
-            hint = did_you_mean(str(tok), _FIELD_KEYWORDS[block]) or "fields: " + ", ".join(_FIELD_KEYWORDS[block])
-    pos = tok.start_pos or 0
-    if tok.type == "COMMA" and text[pos - 1 : pos].isdigit() and text[pos + 1 : pos + 2].isdigit():
-        hint = hint or "write decimals with a point in rule files: 29.7 (use --norwegian for 29,7 in output)"
-    if hint is None and any(c.isdigit() and not c.isascii() for c in str(tok)):
-        hint = _ASCII_DIGITS
-    if hint is None and tok.type == "NAME" and exc.expected >= {"UNIT"}:
-        hint = "compact units have no spaces (NOK/user); put other units in brackets: [NOK / user]"
-    width = max(1, len(str(tok))) if tok.type not in ("_NL", "$END") else 1
-    tline = tok.line + line0 if tok.line and tok.line > 0 else line
-    span = ast.Span(path, tline, tok.column or col, tline, (tok.column or col) + width)
-    return error(span, message, hint)
-
-
-_ASCII_DIGITS = "write numbers with the digits 0-9"
-
-
-def _one_of(items: list[str]) -> str:
-    items = list(dict.fromkeys(items))
-    if len(items) == 1:
-        return items[0]
-    if len(items) > 6:
-        return ", ".join(items[:6]) + ", …"
-    return ", ".join(items[:-1]) + " or " + items[-1]
-
-
-def _enclosing_block(text: str, pos: int) -> str | None:
-    head = text[:pos]
-    depth, i = 0, len(head) - 1
-    while i >= 0:
-        c = head[i]
-        if c == "}":
-            depth += 1
-        elif c == "{":
-            if depth == 0:
-                m = re.search(r"(indicator|measure|table)\b[^\n{]*$", head[:i])
-                return m.group(1) if m else None
-            depth -= 1
-        i -= 1
-    return None
+def _parse_repaired(exc: UnexpectedInput, text: str) -> tuple[Tree | None, list[str]]:
+    """The declaration parsed as its author evidently meant it (see `syntax_errors.repair`), and
+    the names it then lacks: its name is known to the checker, so its uses are no errors too."""
+    got = syntax_errors.repair(exc, text)
+    if got is None:
+        return None, []
+    try:
+        return parser().parse(got[0]), got[1]
+    except UnexpectedInput:
+        return None, []
 
 
 def _span(path: str, meta, line0: int) -> ast.Span | None:
