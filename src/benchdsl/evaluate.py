@@ -75,7 +75,7 @@ class Trace:
 
     def basis(self, indicator, policy, unit, rows, value, peer, skipped) -> None:
         self.bases.setdefault((indicator, policy), BasisUse(
-            indicator, policy, unit, [BasisRow(m, v, r) for m, v, r in rows],
+            indicator, policy, unit, [BasisRow(m, math.nan if isinstance(v, Missing) else v, r) for m, v, r in rows],
             value if not isinstance(value, Missing) else math.nan, peer, skipped))
 
 
