@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from benchdsl import ast, ir, units
+from benchdsl import ast, bases, ir, units
 from benchdsl.diagnostics import Diagnostic, did_you_mean, error
 from benchdsl.typecheck import MAX_CHAIN, MAX_DECIMALS, MAX_DEPTH, YEARS, ExprChecker, Scope, _a, ast_depth
 
@@ -314,8 +314,8 @@ class _Checker(ExprChecker):
                 return 1 + depth, reads
             if node.policy is None:  # the column's or the claim's basis
                 depth = max(depth, self.weight_depth)
-            elif isinstance(node.policy, ir.WMean):
-                depth = max(depth, self.ind_cost.get(node.policy.weight, (0,))[0])
+            else:
+                depth = max(depth, self.reads_depth(node.policy))
             return 1 + depth, reads
         if isinstance(node, ir.LetRef):
             depth, reads = lets.get(node.name, (0, frozenset()))
@@ -330,13 +330,15 @@ class _Checker(ExprChecker):
         costs = [self.cost(c, lets) for c in children]
         return 1 + max(c[0] for c in costs), frozenset().union(*(c[1] for c in costs))
 
+    def reads_depth(self, policy) -> int:
+        """How deep the indicators a basis reads besides the compared one go (a derived weight)."""
+        return max((self.ind_cost.get(w, (0,))[0] for w in bases.kind(policy).reads(policy)), default=0)
+
     @property
     def weight_depth(self) -> int:
         """A basis taken from the column or the claim may weigh by a derived indicator."""
         if not hasattr(self, "_weight_depth"):
-            self._weight_depth = max(
-                (self.ind_cost.get(s.policy.weight, (0,))[0] for s in self.scenarios.values()
-                 if isinstance(s.policy, ir.WMean)), default=0)
+            self._weight_depth = max((self.reads_depth(s.policy) for s in self.scenarios.values()), default=0)
         return self._weight_depth
 
     def too_long(self, depth: int, span, what: str,

@@ -10,22 +10,12 @@ from __future__ import annotations
 
 import math
 
-from benchdsl import ast, ir, lexicon, units
+from benchdsl import ast, bases, ir, lexicon, units
 from benchdsl.diagnostics import did_you_mean
+from benchdsl.limits import MAX_CHAIN, MAX_DECIMALS, MAX_DEPTH, MAX_PUBLISHED_DECIMALS, YEARS  # noqa: F401
 
 BUILTINS = lexicon.FUNCTIONS
 POLICIES = lexicon.BASES
-
-# The language's limits (docs/language.md, "Limits").
-YEARS = (1900, 2200)  # `own A 2007`, year(2004), `reconcile x A 2006`
-MAX_RANK = 1000  # best(K, GROUP): Norway has fewer than 400 municipalities
-MAX_DECIMALS = 10  # `round N`
-MAX_PUBLISHED_DECIMALS = 15  # a float carries 15 to 17 significant digits
-# Every pass after `check` (evaluation, batch, explain, pickling for the cache) recurses
-# through expressions; these keep them well inside Python's recursion limit (1000 frames):
-# pickling a 330-deep expression and evaluating a 470-deep chain were the first to fail.
-MAX_DEPTH = 200  # operations inside one another in one expression (a + b + c is 2 deep)
-MAX_CHAIN = 300  # levels evaluation goes down through lets, derived indicators, measures, tables
 
 
 class Scope:
@@ -333,59 +323,28 @@ class ExprChecker:
         return ir.BasisVal(ind, policy, self.show(q), e.span), q
 
     def policy(self, e, ind_unit, scope: Scope):
-        """A comparison basis: mean(G), best(k, G), a municipality, year(Y), or a literal value."""
+        """A comparison basis: mean(G), best(k, G), a municipality, year(Y), or a literal value (see `bases`)."""
         if id(e) in self.too_deep:
             return None
-        if isinstance(e, ast.Ref) and len(e.path) == 1 and self.kind_of.get(e.name) == "municipality":
-            return ir.Peer(e.name, e.name)
-        if isinstance(e, ast.Quantity):
-            if ind_unit is None:
-                self.err(e.span, "a literal basis belongs inside basis(INDICATOR, value); a `basis` declaration applies to many indicators")
-                return None
-            got = self.expr(e, scope)
-            if got is None:
-                return None
-            try:
-                f = self.factor(got[1], ind_unit)
-            except units.UnitError as exc:
-                self.err(e.span, f"basis value in {self.show(got[1])} for an indicator in {self.show(ind_unit)}", exc.hint)
-                return None
-            return ir.Literal(e.value * f, got[0].text)
-        if isinstance(e, ast.Call) and e.name in POLICIES:
-            text = _text(e)
-            if e.name == "mean" and len(e.args) == 1:
-                s = self.member_set(e.args[0])
-                return None if s is None else ir.Mean(s, text)
-            if e.name == "wmean" and len(e.args) == 2:
-                w = e.args[1]
-                if not (isinstance(w, ast.Ref) and self.kind_of.get(w.name) == "indicator"):
-                    self.err(getattr(w, "span", e.span), "wmean(GROUP, WEIGHT) weighs by an indicator",
-                             did_you_mean(getattr(w, "name", ""), self.names_of("indicator")))
-                    return None
-                s = self.member_set(e.args[0])
-                return None if s is None else ir.WMean(s, w.name, text)
-            if e.name == "best" and len(e.args) == 2:
-                k = self.whole(e.args[0], "K in best(K, GROUP)", 1, MAX_RANK, "best(3, ASSS - own)")
-                if k is None:
-                    return None
-                s = self.member_set(e.args[1])
-                return None if s is None else ir.Best(k, s, text)
-            if e.name == "year" and len(e.args) == 1:
-                y = self.whole(e.args[0], "the year in year(YYYY)", *YEARS, "year(2004)")
-                return None if y is None else ir.Year(y, text)
-            self.err(e.span, f"wrong arguments to {e.name}()",
-                     {"mean": "mean(GROUP)", "wmean": "wmean(GROUP, WEIGHT)", "best": "best(K, GROUP)",
-                      "year": "year(YYYY)"}[e.name])
-            return None
+        kind = bases.written(e, self)
+        if kind is not None:
+            return kind.read(e, self, ind_unit, scope)
         hint = None
         if isinstance(e, ast.Ref):
             hint = did_you_mean(e.name, self.names_of("municipality"))
-        self.err(getattr(e, "span", None),
-                 "not a comparison basis; expected mean(GROUP), wmean(GROUP, WEIGHT), best(K, GROUP), a municipality, "
-                 "year(YYYY) or a value",
-                 hint)
+        self.err(getattr(e, "span", None), f"not a comparison basis; expected {bases.expected()}", hint)
         return None
 
+    # --- what `bases` reads through this context ---------------------------------
+    def is_indicator(self, name: str) -> bool:
+        return self.kind_of.get(name) == "indicator"
+
+    def is_municipality(self, name: str) -> bool:
+        return self.kind_of.get(name) == "municipality"
+
+    @staticmethod
+    def text(e) -> str:
+        return _text(e)
 
     def _pub_factor(self, q, p) -> float:
         if getattr(p, "unit", None) is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from benchdsl import ast, ir
+from benchdsl import ast, bases, ir
 from benchdsl.diagnostics import NOTE, Diagnostic, warning
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ def _indicator(s: Symbol, checked: Checked, run: Run | None):
     for sc in program.scenarios.values():
         v, peer = ev.kernel.peer_of(ir.PeerOf(d.name, sc.policy), None, sc.policy, sc.name)
         shown = _value(None if _missing(v) else v, getattr(v, "message", ""))
-        if peer and not _missing(v) and not isinstance(sc.policy, (ir.Peer, ir.Year)):
+        if peer and not _missing(v) and not bases.kind(sc.policy).fixed_peer:
             shown += f" ({peer})"
         rows.append((f"{sc.title} (`{sc.name}`)", shown))
     yield _table_md(("", unit), rows)
@@ -132,14 +132,7 @@ def _basis(s: Symbol, checked: Checked, run: Run | None):
     sc = program.scenarios.get(d.name) if program else None
     if sc is None:
         return
-    p = sc.policy
-    if isinstance(p, (ir.Mean, ir.WMean, ir.Best)):
-        members = p.group.members(program.own)
-        yield f"members for {program.own} ({len(members)}): " + ", ".join(members)
-    elif isinstance(p, ir.Peer):
-        yield f"the value of {p.name}"
-    elif isinstance(p, ir.Year):
-        yield f"{program.own}'s own value in {p.year}"
+    yield bases.kind(sc.policy).describe(sc.policy, program.own)
 
 
 def _group(s: Symbol, checked: Checked, run: Run | None):
