@@ -5,7 +5,7 @@ import math
 import pytest
 
 from benchdsl import ir
-from benchdsl.audit import compare, round_half_up, tolerance
+from benchdsl.published import compare, round_half_up, tolerance
 from benchdsl.report.text import note_text
 
 from helpers import COST_USERS, run

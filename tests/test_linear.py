@@ -119,7 +119,7 @@ def test_a_table_goes_through_its_rows_a_fixed_number_of_times_however_long(tmp_
 
 def test_rounding_and_tolerance_take_any_number_of_decimals():
     # check allows 0 to 15 decimals; past that these must still answer, not raise OverflowError
-    from benchdsl.audit import half_unit, round_half_up
+    from benchdsl.published import half_unit, round_half_up
 
     assert round_half_up(1.25, 310) == 1.25  # more decimals than a float has: as it is
     assert round_half_up(0.05, 1) == 0.1  # half up, as a report rounds

@@ -1,8 +1,8 @@
 """Computed figures vs the values a report published.
 
-Every published value becomes an audit item: a table cell or a claim.  Its
-tolerance follows the published precision (29.7 means ±0.05), or the
-qualifier the text used ("nærmere 57", "vel 800", "om lag 275").
+Every published value becomes an audit item: a table cell or a claim, held
+against the figure by its form's comparison (`published`: a number's
+tolerance follows the printed precision, or the qualifier the text used).
 
 Statuses:
   ok        the figure reproduces the published value
@@ -19,12 +19,12 @@ import math
 
 import attrs
 
-from benchdsl import ir
+from benchdsl import ir, published
 from benchdsl.diagnostics import Diagnostic, warning
 from benchdsl.evaluate import Evaluator, Figure, fsum
+from benchdsl.published import compare, round_half_up
 
 OK, MISMATCH, KNOWN, FOLLOWS, ERROR = "ok", "mismatch", "known", "follows", "error"
-APPROX_SLACK = 0.05  # "om lag", "vel", "nærmere": within 5 % unless a ± is given
 
 
 @attrs.frozen
@@ -103,59 +103,6 @@ class Audit:
         return {k: d for k, d in self.not_computed.items() if k not in audited}
 
 
-def round_half_up(x: float, decimals: int) -> float:
-    """Round as a report does: 0.05 -> 0.1 (Python's round() would give 0.0)."""
-    if not 0 <= decimals <= 300:  # check allows 0 to 15; out of range, this must still not raise
-        return x
-    scale = 10.0**decimals
-    if not math.isfinite(x * scale) or abs(x) * scale > 2**52:
-        return x  # too large to carry these decimals: already as round as a float gets
-    return math.copysign(math.floor(abs(x) * scale + 0.5 + 1e-9) / scale, x)
-
-
-def half_unit(decimals: int) -> float:
-    # check allows 0 to 15 decimals; out of range, this is still a number, never an OverflowError
-    return 0.5 * 10.0 ** -min(max(decimals, 0), 400)
-
-
-def tolerance(pub: ir.PubValue) -> tuple[float, float]:
-    """How far below and above the published value a figure may lie."""
-    half = half_unit(pub.decimals)
-    if pub.kind == "range":
-        return half, half
-    slack = pub.tolerance if pub.tolerance is not None else APPROX_SLACK * abs(pub.value or 0)
-    if pub.qualifier == "about":
-        return max(slack, half), max(slack, half)
-    if pub.qualifier == "over":  # "vel 800": a little more than 800
-        return half, max(slack, half)
-    if pub.qualifier == "nearly":  # "nærmere 57": a little less than 57
-        return max(slack, half), half
-    if pub.qualifier == "above":  # "mer enn 50 prosent": anything above
-        return 0.0, math.inf
-    if pub.qualifier == "below":
-        return math.inf, 0.0
-    if pub.tolerance is not None:
-        return pub.tolerance, pub.tolerance
-    return half, half
-
-
-def compare(value: float | None, peer: str | None, pub: ir.PubValue, decimals: int) -> tuple[bool, float | None]:
-    """-> (reproduced?, computed - published)."""
-    eps = 1e-9
-    if pub.kind == "name":
-        return peer == pub.name, None
-    if pub.kind == "none":
-        shown = 0.0 if value is None else round_half_up(value, decimals)
-        return shown == 0.0, value
-    v = 0.0 if value is None else value
-    if pub.kind == "range":
-        below, above = tolerance(pub)
-        delta = 0.0 if pub.value <= v <= pub.high else (v - pub.value if v < pub.value else v - pub.high)
-        return pub.value - below - eps <= v <= pub.high + above + eps, delta
-    below, above = tolerance(pub)
-    return pub.value - below - eps <= v <= pub.value + above + eps, v - pub.value
-
-
 class Tables:
     """Table cells, computed; `pinned` replaces known-inconsistent cells by their published values."""
 
@@ -181,7 +128,7 @@ class Tables:
         t = self.p.tables[table]
         pin = self.pinned.get(f"{table}.{row}.{column}")
         if pin is not None:
-            return pin.value if pin.kind == "number" else None
+            return published.form(pin).pinned(pin)
         rows, columns = self._lookup(table)
         r, ci = rows[row], columns[column]
         if r.kind == "measure":
@@ -231,7 +178,7 @@ def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True) -> Audit:
     pins = {}
     for name in program.known:
         pub = _published(program, name)
-        if pub is not None and pub.kind in ("number", "none"):
+        if pub is not None and published.form(pub).pinnable:
             pins[name] = pub
     plain = Tables(program, ev, {})
     alone = {name: Tables(program, ev, {name: pub}) for name, pub in pins.items()}
@@ -291,7 +238,7 @@ def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True) -> Audit:
         if item.status == OK:
             diags.append(warning(k.span, f"`{name}` is declared a known inconsistency, but it is reproduced",
                                  "remove the `known` declaration"))
-        elif reconcile and k.reconcile is not None and item.published.kind in ("number", "range"):
+        elif reconcile and k.reconcile is not None and published.form(item.published).target(item.published) is not None:
             items[items.index(item)] = attrs.evolve(item, reconciled=_reconcile(program, ev, item, k, items))
     diags.extend(ev.diags)
     return Audit(tuple(items), dict(plain.memo), tuple(diags), not_computed, _figures(program, ev))
@@ -347,7 +294,7 @@ def _reconcile(program: ir.Program, ev: Evaluator, item: Item, known: ir.Known, 
     ind, muni, year = known.reconcile
     year = year or ev.year
     pub = item.published
-    target = pub.value if pub.kind == "number" else (pub.value + pub.high) / 2
+    target = published.form(pub).target(pub)
     unit = program.indicators[ind].unit
     x0 = ev.value(ind, muni, year)
     if x0 is None:

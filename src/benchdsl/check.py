@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from benchdsl import ast, bases, ir, units
+from benchdsl import ast, bases, ir, published, units
 from benchdsl.diagnostics import Diagnostic, did_you_mean, error
 from benchdsl.typecheck import MAX_CHAIN, MAX_DECIMALS, MAX_DEPTH, YEARS, ExprChecker, Scope, _a, ast_depth
 
@@ -447,11 +447,12 @@ class _Checker(ExprChecker):
         pub = self.published(cl.published, q, cl.expr.span or cl.span, f"claim `{cl.name}`")
         if pub is None:
             return []
-        if pub.kind == "name" and not isinstance(node, ir.PeerOf):
+        names = published.form(pub).names_municipality
+        if names and not isinstance(node, ir.PeerOf):
             self.err(cl.span, f"claim `{cl.name}` publishes a municipality, so its value must be peer(INDICATOR)")
             return []
         if isinstance(node, ir.PeerOf):
-            if pub.kind != "name":
+            if not names:
                 self.err(cl.span, f"peer() gives a municipality; claim `{cl.name}` must publish one, e.g. `= Bergen`")
                 return []
             expr = node

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 
-from benchdsl import ast, bases, ir, lexicon, units
+from benchdsl import ast, bases, ir, lexicon, published, units
 from benchdsl.diagnostics import did_you_mean
-from benchdsl.limits import MAX_CHAIN, MAX_DECIMALS, MAX_DEPTH, MAX_PUBLISHED_DECIMALS, YEARS  # noqa: F401
+from benchdsl.limits import MAX_CHAIN, MAX_DECIMALS, MAX_DEPTH, YEARS  # noqa: F401
 
 BUILTINS = lexicon.FUNCTIONS
 POLICIES = lexicon.BASES
@@ -357,43 +357,8 @@ class ExprChecker:
         return p.unit.text
 
     def published(self, p, q, span, what: str) -> ir.PubValue | None:
-        if isinstance(p, ast.PubNone):
-            return ir.PubValue("none", text="-", span=p.span)
-        if isinstance(p, ast.PubName):
-            if self.kind_of.get(p.name) != "municipality":
-                self.err(p.span, f"`{p.name}` is not a declared municipality", did_you_mean(p.name, self.municipalities))
-                return None
-            return ir.PubValue("name", name=p.name, text=p.name, span=p.span)
-        if q is None:
-            self.err(p.span, f"{what}: peer() gives a municipality, so publish one, e.g. `= Bergen`")
-            return None
-        numbers = [p.low, p.high] if isinstance(p, ast.PubRange) else [p.value]
-        if not all(math.isfinite(x) for x in numbers):
-            self.err(p.span, f"{what}: {p.text} is too large for a number (at most about 1.8e308)")
-            return None
-        if not math.isfinite(getattr(p, "tolerance", None) or 0.0):
-            self.err(p.span, f"{what}: the tolerance of {p.text} is too large for a number (at most about 1.8e308)")
-            return None
-        if p.decimals > MAX_PUBLISHED_DECIMALS:
-            self.err(p.span, f"{what}: a published value with {p.decimals} decimals; at most "
-                             f"{MAX_PUBLISHED_DECIMALS} can be compared", "write the value as the report printed it")
-            return None
-        if p.unit is not None:
-            pq = self.unit(p.unit)
-            if pq is None:
-                return None
-            try:
-                units.published_factor(q, pq)
-            except units.UnitError as exc:
-                self.err(p.span or span, f"{what} computes {self.show(q)} but publishes {self.show(pq)}", exc.hint)
-                return None
-        if isinstance(p, ast.PubRange):
-            if p.low > p.high:
-                self.err(p.span, f"range {p.text} runs backwards")
-                return None
-            return ir.PubValue("range", p.low, p.high, p.decimals, text=p.text, span=p.span)
-        return ir.PubValue("number", p.value, None, p.decimals, p.qualifier, p.tolerance, text=p.text, span=p.span)
-
+        """A published value, read by its form (see `published`); q: the computed unit, None for a municipality."""
+        return published.read(p, q, self, span, what)
 
 
 def _a(noun: str) -> str:

@@ -10,6 +10,7 @@ import math
 from typing import TYPE_CHECKING
 
 from benchdsl import ast, bases, ir
+from benchdsl import published as forms
 from benchdsl.diagnostics import NOTE, Diagnostic, warning
 
 if TYPE_CHECKING:
@@ -292,25 +293,21 @@ def _computed(i) -> str:
 
 
 def _published(i) -> str:
-    from benchdsl.report.text import published_text
-
     pub = i.published
-    unit = pub.text.split(" ", 1)[1] if pub.kind in ("number", "range") and " " in pub.text else ""
-    return published_text(pub, i.decimals, False) + (f" {unit}" if unit else "")
+    unit = pub.text.split(" ", 1)[1] if forms.form(pub).numeric and " " in pub.text else ""
+    return forms.text(pub) + (f" {unit}" if unit else "")
 
 
 def _verdict(i) -> str:
     """A published value against the figure computed for it, with the tolerance the audit allows."""
-    from benchdsl.audit import tolerance
-
     pub = i.published
+    form = forms.form(pub)
     lines = [f"**`{i.name}`** — {i.label}", f"computed **{_computed(i)}**"
              + (f" (shown as {_fmt(i.computed, i.decimals)})" if i.computed is not None and i.kind == "cell" else "")]
     text = f"published **{_published(i)}**"
-    if pub.kind in ("number", "range"):
-        below, above = tolerance(pub)
-        low = pub.value - below
-        high = (pub.high if pub.kind == "range" else pub.value) + above
+    if form.numeric:
+        below, above = form.tolerance(pub)
+        low, high = form.accepted(pub)
         if math.isinf(below):
             text += f": accepted at most {high:g}"
         elif math.isinf(above):

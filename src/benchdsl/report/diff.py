@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 
-from benchdsl.audit import round_half_up
+from benchdsl.published import round_half_up
 from benchdsl.diff import ADDED, CHANGED, NO_SAVING, NOT_COMPUTED, REMOVED, UNCHANGED, Diff, FigureDiff, Key, Side
 from benchdsl.report.machine import GuardedWriter, dumps
 from benchdsl.report.numbers import DASH, auto, fmt, unit_label

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 
-from benchdsl import ir
-from benchdsl.audit import Item, round_half_up, tolerance
+from benchdsl import ir, published
+from benchdsl.audit import Item
 from benchdsl.evaluate import Figure, Trace
+from benchdsl.published import round_half_up
 from benchdsl.report.numbers import as_percent, auto, fmt, unit_label
-from benchdsl.report.text import MARKS, computed_text, note_text, published_text, terminal_safe
+from benchdsl.report.text import MARKS, computed_text, note_text, terminal_safe
 
 _STATUS = {
     "ok": "reproduced",
@@ -193,11 +194,11 @@ def _verdict(item: Item, norwegian: bool) -> list[str]:
              + (f" (shown as {fmt(round_half_up(item.computed, item.decimals), item.decimals, norwegian)})"
                 if item.computed is not None and item.kind == "cell" else "")]
     tol = ""
-    if pub.kind in ("number", "range"):
-        below, above = tolerance(pub)
+    if published.form(pub).numeric:
+        below, above = published.tolerance(pub)
         num = (lambda x: "∞" if math.isinf(x) else f"{x:g}".replace(".", ",") if norwegian else f"{x:g}")
         tol = f" (accepted: −{num(below)} / +{num(above)})" if below != above else f" (±{num(below)})"
-    lines.append(f"  published: {published_text(pub, item.decimals, norwegian)}{tol}  {pub.span or ''}")
+    lines.append(f"  published: {published.text(pub, norwegian)}{tol}  {pub.span or ''}")
     lines.append(f"  audit: {MARKS[item.status]} {_STATUS[item.status]}")
     if note_text(item):
         lines.append(f"  {note_text(item)}")

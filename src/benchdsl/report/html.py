@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from html import escape
 
-from benchdsl import ir
+from benchdsl import ir, published
 from benchdsl.audit import Audit, Item
 from benchdsl.report.explain import explain
 from benchdsl.report.numbers import fmt
-from benchdsl.report.text import LEGEND, MARKS, computed_text, note_text, published_text
+from benchdsl.report.text import LEGEND, MARKS, computed_text, note_text
 
 _STATUS_TEXT = {"ok": "reproduced", "mismatch": "mismatch", "known": "known report inconsistency",
                 "follows": "follows from a known inconsistency", "error": "not computed"}
@@ -85,7 +85,7 @@ def _anchor(name: str) -> str:
 
 
 def _value_cell(i: Item, shown: str, norwegian: bool) -> str:
-    pub = published_text(i.published, i.decimals, norwegian)
+    pub = published.text(i.published, norwegian)
     title = escape(f"{_STATUS_TEXT[i.status]}" + (f": {note_text(i)}" if note_text(i) else ""), quote=True)
     return (f'<td class="{i.status}" title="{title}"><a class="fig" href="#{_anchor(i.name)}">{escape(shown)}</a></td>'
             f'<td class="pub">{escape(pub)}</td><td class="{i.status}"><span class="mark">{MARKS[i.status]}</span></td>')

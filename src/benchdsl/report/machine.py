@@ -12,10 +12,11 @@ import json
 import math
 import re
 
-from benchdsl import ir
-from benchdsl.audit import Audit, Item, round_half_up, tolerance
+from benchdsl import ir, published
+from benchdsl.audit import Audit, Item
+from benchdsl.published import round_half_up
 from benchdsl.report.numbers import fmt
-from benchdsl.report.text import MARKS, computed_text, note_text, published_text
+from benchdsl.report.text import MARKS, computed_text, note_text
 
 SCHEMA = 1
 
@@ -39,26 +40,6 @@ def finite_only(value):
     if isinstance(value, (list, tuple)):
         return [finite_only(v) for v in value]
     return value
-
-
-def _published(p: ir.PubValue) -> dict:
-    out = {"kind": p.kind, "text": p.text}
-    if p.kind in ("number", "range"):
-        below, above = tolerance(p)
-        out.update(value=p.value, decimals=p.decimals, accept_below=below, accept_above=above)
-        for side, limit in (("below", below), ("above", above)):
-            if math.isinf(limit):  # "mer enn 50 prosent": no limit above; JSON has no Infinity
-                out[f"accept_{side}"] = None
-                out[f"accept_{side}_unbounded"] = True
-        if p.kind == "range":
-            out["high"] = p.high
-        if p.qualifier:
-            out["qualifier"] = p.qualifier
-    if p.kind == "name":
-        out["name"] = p.name
-    if p.span:
-        out["source"] = str(p.span)
-    return out
 
 
 def _derivation(program: ir.Program, audit: Audit, i: Item) -> dict:
@@ -130,7 +111,7 @@ def _item(i: Item) -> dict:
         "computed": i.peer if i.peer is not None else i.computed,
         "shown": round_half_up(i.computed, i.decimals) if i.computed is not None else None,
         "unit": i.unit,
-        "published": _published(i.published),
+        "published": published.json_fields(i.published),
         "delta": i.delta,
     }
     if i.table:
@@ -252,7 +233,7 @@ def to_markdown(program: ir.Program, audit: Audit, norwegian: bool = False) -> s
                 if i is None:  # computed, nothing published
                     cells.append(md(fmt(audit.cells.get((t.name, r.name, c.name)), t.decimals, norwegian)))
                     continue
-                cells.append(md(f"{fmt(i.computed, t.decimals, norwegian)} ({published_text(i.published, t.decimals, norwegian)})")
+                cells.append(md(f"{fmt(i.computed, t.decimals, norwegian)} ({published.text(i.published, norwegian)})")
                              + f" {MARKS[i.status]}")
             label = f"**{md(r.label)}**" if r.kind == "total" else md(r.label)
             out.append(f"| {label} | " + " | ".join(cells) + " |")
@@ -262,7 +243,7 @@ def to_markdown(program: ir.Program, audit: Audit, norwegian: bool = False) -> s
         out += ["## Stated in the text", "", "| | claim | computed | published |", "|---|---|---:|---:|"]
         for i in claims:
             out.append(f"| {MARKS[i.status]} | {md(i.label)} | {md(computed_text(i, norwegian))} | "
-                       f"{md(published_text(i.published, i.decimals, norwegian))} |")
+                       f"{md(published.text(i.published, norwegian))} |")
         out.append("")
     out.append(md(audit.summary()))
     return "\n".join(out) + "\n"

@@ -6,7 +6,7 @@ import os
 import re
 import textwrap
 
-from benchdsl import ir
+from benchdsl import ir, published
 from benchdsl.audit import Audit, Item
 from benchdsl.report.numbers import DASH, fmt, unit_label
 
@@ -34,17 +34,6 @@ def _layout(ncols: int, audited: bool = True) -> tuple[int, int]:
     cell = 8 if ncols <= 2 else 7
     label = max(12, min(32, WIDTH - 2 - ncols * (2 * cell + 6)))
     return label, cell
-
-
-def published_text(pub: ir.PubValue, decimals: int, norwegian: bool) -> str:
-    if pub.kind == "none":
-        return DASH
-    if pub.kind == "name":
-        return pub.name
-    if pub.kind == "range":
-        return f"{fmt(pub.value, pub.decimals, norwegian)}–{fmt(pub.high, pub.decimals, norwegian)}"
-    q = {"about": "~", "over": "≳", "nearly": "≲", "above": ">", "below": "<"}.get(pub.qualifier or "", "")
-    return q + fmt(pub.value, pub.decimals, norwegian)
 
 
 def render(program: ir.Program, audit: Audit, norwegian: bool = False, width: int = 80) -> str:
@@ -109,7 +98,7 @@ def _table(t: ir.Table, by_name: dict[str, Item], cells: dict, norwegian: bool) 
             computed = item.computed if item else cells.get((t.name, r.name, c.name))
             line += "  " + fmt(computed, t.decimals, norwegian).rjust(cell)
             if audited:
-                line += " " + (published_text(item.published, t.decimals, norwegian) if item else "").rjust(cell)
+                line += " " + (published.text(item.published, norwegian) if item else "").rjust(cell)
                 line += " " + (MARKS[item.status] if item else " ")
         lines.append(line.rstrip())
     return lines
@@ -121,13 +110,13 @@ def _claim_line(i: Item, program: ir.Program, norwegian: bool, width: int) -> st
     scenario = i.figure.scenario if i.figure else None
     if scenario and i.name.endswith("." + scenario):  # one claim audited under several bases
         label = f"[{program.scenarios[scenario].title}] {label}"
-    left = f"    {MARKS[i.status]} {computed_text(i, norwegian, unit=False) + pct:>13} {published_text(i.published, i.decimals, norwegian) + pct:<12}"
+    left = f"    {MARKS[i.status]} {computed_text(i, norwegian, unit=False) + pct:>13} {published.text(i.published, norwegian) + pct:<12}"
     room = max(20, width - len(left) - 1)
     return f"{left} {_clip(label, room)}"
 
 
 def computed_text(i: Item, norwegian: bool = False, unit: bool = True) -> str:
-    if i.peer is not None or i.published.kind == "name":
+    if i.peer is not None or published.form(i.published).names_municipality:
         return i.peer or "?"
     if i.computed is None:
         return DASH if i.status != "error" else "?"
@@ -138,10 +127,10 @@ def computed_text(i: Item, norwegian: bool = False, unit: bool = True) -> str:
 
 
 def _problem(i: Item, norwegian: bool) -> list[str]:
-    pub = published_text(i.published, i.decimals, norwegian)
+    pub = published.text(i.published, norwegian)
     comp = computed_text(i, norwegian)
     delta = ""
-    if i.delta is not None and i.published.kind in ("number", "range", "none"):
+    if i.delta is not None:  # None: a municipality, or not computed
         delta = f", off by {fmt(i.delta, i.decimals + 1, norwegian)}"
     lines = [f"  {MARKS[i.status]} {i.name}: computed {comp}, published {pub}{delta}"]
     note = note_text(i)
