@@ -487,7 +487,7 @@ class _Checker(ExprChecker):
         row_names = set()
         for item in d.body:
             if isinstance(item, ast.Section):
-                rows.append(ir.Row(item.title, item.title, "section", None, (), item.span))
+                rows.append(ir.Row(item.title, item.title, ir.RowKind.SECTION, None, (), item.span))
                 continue
             if item.name in row_names:
                 self.err(item.span, f"table `{d.name}` has two rows named `{item.name}`",
@@ -499,11 +499,11 @@ class _Checker(ExprChecker):
                                     f"for {_n(len(columns), 'column')}")
                 ok = False
             if isinstance(item, ast.Total):
-                kind, source, ru, rd = "total", None, unit, decimals
+                kind, source, ru, rd = ir.RowKind.TOTAL, None, unit, decimals
             else:
-                kind = self.kind_of.get(item.source)
                 source = item.source
-                if kind == "measure":
+                if self.kind_of.get(source) == "measure":
+                    kind = ir.RowKind.MEASURE
                     m = self.measures.get(source)
                     if m is None:  # reported where the measure is
                         ok = False
@@ -514,7 +514,8 @@ class _Checker(ExprChecker):
                                  f'write: column {missing[0]} "..." = BASIS')
                         ok = False
                     ru, rd = m.saving.unit, m.round
-                elif kind == "table":
+                elif self.kind_of.get(source) == "table":
+                    kind = ir.RowKind.TABLE
                     ref = self.decls[source]
                     if len(ref.columns) != len(columns):
                         self.err(item.span, f"row `{item.name}` takes the totals of table `{source}`, which has {len(ref.columns)} columns, not {len(columns)}")
@@ -547,7 +548,7 @@ class _Checker(ExprChecker):
 
     def check_table_cycles(self) -> None:
         """Tables that take each other's totals: cycles reported, then units and depths settled in order."""
-        deps = {name: [r.source for r in t.rows if r.kind == "table" and r.source in self.tables]
+        deps = {name: [r.source for r in t.rows if r.kind == ir.RowKind.TABLE and r.source in self.tables]
                 for name, t in self.tables.items()}
         order, cycles = _order(deps)
         cyclic: set[str] = set()
@@ -561,9 +562,9 @@ class _Checker(ExprChecker):
             t = self.tables[name]
             depth = 0
             for r in t.rows:
-                if r.kind == "measure":
+                if r.kind == ir.RowKind.MEASURE:
                     depth = max(depth, self.measure_depth.get(r.source, 0))
-                elif r.kind == "table" and r.source in self.tables:
+                elif r.kind == ir.RowKind.TABLE and r.source in self.tables:
                     depth = max(depth, self.table_depth.get(r.source, 0))
             # computing a cell takes three calls per table it goes through
             self.table_depth[name] = depth + 3
@@ -574,7 +575,7 @@ class _Checker(ExprChecker):
                 continue
             unit, decimals = "", t.decimals
             for r in t.rows:
-                if r.kind == "table" and r.source in self.tables:
+                if r.kind == ir.RowKind.TABLE and r.source in self.tables:
                     src = self.tables[r.source]
                     unit = unit or src.unit
                     decimals = max(decimals, src.decimals)
@@ -585,7 +586,7 @@ class _Checker(ExprChecker):
         items = {c.name for c in claims}
         for t in self.tables.values():
             for r in t.rows:
-                if r.kind != "section" and r.published:
+                if r.kind != ir.RowKind.SECTION and r.published:
                     for c in t.columns:
                         items.add(f"{t.name}.{r.name}.{c.name}")
         out = {}

@@ -268,11 +268,21 @@ class Column:
     scenario: str | None
 
 
+class RowKind(enum.StrEnum):
+    MEASURE = "measure"  # a measure's saving, under each column's basis
+    TABLE = "table"  # another table's totals
+    TOTAL = "total"  # the rows above added, as the table shows them
+    SECTION = "section"  # a heading: no figures
+
+
+SUMMED_ROWS = (RowKind.MEASURE, RowKind.TABLE)  # the rows a total adds
+
+
 @attrs.frozen
 class Row:
     name: str
     label: str
-    kind: str  # "measure" | "table" | "total" | "section"
+    kind: RowKind = attrs.field(converter=RowKind)
     source: str | None
     published: tuple[PubValue, ...]
     span: Span | None = None

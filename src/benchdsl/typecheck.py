@@ -247,7 +247,7 @@ class ExprChecker:
             return None
         if r not in self.row_names(table):
             self.err(e.span, f"table `{t}` has no row `{r}`",
-                     did_you_mean(r, [row.name for row in table.rows if row.kind != "section"]))
+                     did_you_mean(r, [row.name for row in table.rows if row.kind != ir.RowKind.SECTION]))
             return None
         if c not in {col.name for col in table.columns}:
             self.err(e.span, f"table `{t}` has no column `{c}`", did_you_mean(c, [col.name for col in table.columns]))
@@ -258,7 +258,7 @@ class ExprChecker:
     def row_names(self, table: ir.Table) -> set[str]:
         """Once per table: claims may name many cells of a long one."""
         if table.name not in self.row_names_memo:
-            self.row_names_memo[table.name] = {row.name for row in table.rows if row.kind != "section"}
+            self.row_names_memo[table.name] = {row.name for row in table.rows if row.kind != ir.RowKind.SECTION}
         return self.row_names_memo[table.name]
 
     def call(self, e: ast.Call, scope: Scope):

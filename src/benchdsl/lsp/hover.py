@@ -11,14 +11,15 @@ from typing import TYPE_CHECKING
 
 from benchdsl import ast, bases, ir
 from benchdsl import published as forms
+from benchdsl.audit import ItemKind, Status
 from benchdsl.diagnostics import NOTE, Diagnostic, warning
 
 if TYPE_CHECKING:
     from benchdsl.lsp.project import Checked, Run
     from benchdsl.lsp.symbols import Published, Symbol
 
-_STATUS = {"ok": "reproduced", "mismatch": "**mismatch**", "known": "known report inconsistency",
-           "follows": "follows from a known inconsistency", "error": "**not computed**"}
+_STATUS = {Status.OK: "reproduced", Status.MISMATCH: "**mismatch**", Status.KNOWN: "known report inconsistency",
+           Status.FOLLOWS: "follows from a known inconsistency", Status.ERROR: "**not computed**"}
 NO_RUN = "_Figures appear once the panel is read: on opening and on saving a file._"
 NO_PROGRAM = "_No figures while the rules have errors: fix them, and the panel is read again._"
 NO_DATA = "_No figures: the panel could not be read (see the problems)._"
@@ -46,10 +47,10 @@ def audit_diagnostics(audit) -> list[Diagnostic]:
     out = []
     for i in audit.items:
         span = i.published.span
-        if span is None or i.status not in ("mismatch", "known", "follows"):
+        if span is None or i.status not in (Status.MISMATCH, Status.KNOWN, Status.FOLLOWS):
             continue
         text = f"`{i.name}`: computed {_computed(i)}, published {_published(i)}"
-        if i.status == "mismatch":
+        if i.status == Status.MISMATCH:
             out.append(warning(span, f"not reproduced: {text}", f"benchdsl explain {i.name}"))
         else:
             out.append(Diagnostic(NOTE, span, f"{_STATUS[i.status]}: {text}", i.note or None))
@@ -121,7 +122,7 @@ def _measure(s: Symbol, checked: Checked, run: Run | None):
     yield _table_md(("saving under", m.saving.unit), rows)
     claims = {c.name for c in run.program.claims if c.measure == d.name}
     items = [i for i in run.audit.items if i.name in claims
-             or (i.kind == "cell" and i.figure is not None and i.figure.name == d.name)]
+             or (i.kind == ItemKind.CELL and i.figure is not None and i.figure.name == d.name)]
     yield _audit_list(items)
 
 
@@ -185,7 +186,7 @@ def _claim(s: Symbol, checked: Checked, run: Run | None):
         yield NO_RUN
         return
     base = s.key[1]
-    yield _audit_list([i for i in run.audit.items if i.kind == "claim" and (i.name == base or i.name.startswith(base + "."))])
+    yield _audit_list([i for i in run.audit.items if i.kind == ItemKind.CLAIM and (i.name == base or i.name.startswith(base + "."))])
 
 
 def _table(s: Symbol, checked: Checked, run: Run | None):
@@ -193,7 +194,7 @@ def _table(s: Symbol, checked: Checked, run: Run | None):
     yield _head(s, d.title)
     yield "columns: " + ", ".join(f"`{c.name}` ({c.header}{' = ' + c.basis if c.basis else ''})" for c in d.columns)
     if run is not None:
-        items = [i for i in run.audit.items if i.kind == "cell" and i.table == d.name]
+        items = [i for i in run.audit.items if i.kind == ItemKind.CELL and i.table == d.name]
         counts = {}
         for i in items:
             counts[i.status] = counts.get(i.status, 0) + 1
@@ -215,7 +216,7 @@ def _row(s: Symbol, checked: Checked, run: Run | None):
     if isinstance(d, ast.Row):
         yield f"= `{d.source}`"
     if run is not None:
-        yield _audit_list([i for i in run.audit.items if i.kind == "cell" and i.table == table and i.row == d.name])
+        yield _audit_list([i for i in run.audit.items if i.kind == ItemKind.CELL and i.table == table and i.row == d.name])
 
 
 # --- pieces ---------------------------------------------------------------------------------------
@@ -303,7 +304,7 @@ def _verdict(i) -> str:
     pub = i.published
     form = forms.form(pub)
     lines = [f"**`{i.name}`** — {i.label}", f"computed **{_computed(i)}**"
-             + (f" (shown as {_fmt(i.computed, i.decimals)})" if i.computed is not None and i.kind == "cell" else "")]
+             + (f" (shown as {_fmt(i.computed, i.decimals)})" if i.computed is not None and i.kind == ItemKind.CELL else "")]
     text = f"published **{_published(i)}**"
     if form.numeric:
         below, above = form.tolerance(pub)

@@ -13,7 +13,8 @@ import math
 import re
 
 from benchdsl import ir, published
-from benchdsl.audit import Audit, Item
+from benchdsl.audit import Audit, Item, ItemKind, Status
+from benchdsl.evaluate import Status as FigureStatus
 from benchdsl.published import round_half_up
 from benchdsl.report.numbers import fmt
 from benchdsl.report.text import MARKS, computed_text, note_text
@@ -49,16 +50,16 @@ def _derivation(program: ir.Program, audit: Audit, i: Item) -> dict:
     """
     from benchdsl.report.explain import numeric, symbolic
 
-    if i.kind == "cell":
+    if i.kind == ItemKind.CELL:
         t = program.tables[i.table]
         row = next(r for r in t.rows if r.name == i.row)
         ci = _column_index(t, i.column)
-        if row.kind != "measure":
-            if row.kind == "table":
+        if row.kind != ir.RowKind.MEASURE:
+            if row.kind == ir.RowKind.TABLE:
                 src = program.tables[row.source]
-                parts = [f"{src.name}.{r.name}.{src.columns[ci].name}" for r in src.rows if r.kind in ("measure", "table")]
+                parts = [f"{src.name}.{r.name}.{src.columns[ci].name}" for r in src.rows if r.kind in ir.SUMMED_ROWS]
             else:
-                parts = [f"{t.name}.{r.name}.{i.column}" for r in t.rows if r.kind in ("measure", "table")]
+                parts = [f"{t.name}.{r.name}.{i.column}" for r in t.rows if r.kind in ir.SUMMED_ROWS]
             return {"sum_of": parts, "rounded_to": t.decimals}
         fig = i.figure
         m = program.measures[row.source]
@@ -138,7 +139,7 @@ def to_json(program: ir.Program, audit: Audit, derivations: bool = True) -> str:
             "text": audit.summary(),
             "breakdown": audit.breakdown(),
             "items": len(audit.items),
-            **{s: audit.count(s) for s in ("ok", "mismatch", "known", "follows", "error")},
+            **{s.value: audit.count(s) for s in Status},
         },
         "tables": [
             {
@@ -193,15 +194,15 @@ def to_csv(program: ir.Program, audit: Audit, norwegian: bool = False) -> str:
     w.writerow(["name", "kind", "table", "row", "column", "label", "computed", "shown", "unit",
                 "published", "status", "delta"])
     for i in audit.items:
-        shown = computed_text(i, norwegian) if i.kind == "claim" else fmt(i.computed, i.decimals, norwegian, dash="-")
+        shown = computed_text(i, norwegian) if i.kind == ItemKind.CLAIM else fmt(i.computed, i.decimals, norwegian, dash="-")
         w.writerow([i.name, i.kind, i.table or "", i.row or "", i.column or "", i.label,
                     "" if i.computed is None else repr(i.computed) if not norwegian else str(i.computed).replace(".", ","),
                     shown, i.unit, i.published.text, i.status,
                     "" if i.delta is None else f"{i.delta:.6g}".replace(".", "," if norwegian else ".")])
     for (t, r, c), d in audit.unpublished_not_computed().items():
         row = next(x for x in program.tables[t].rows if x.name == r)
-        w.writerow([f"{t}.{r}.{c}", "cell", t, r, c, row.label, "", "?", program.tables[t].unit, "",
-                    "not computed", "", ])
+        w.writerow([f"{t}.{r}.{c}", ItemKind.CELL, t, r, c, row.label, "", "?", program.tables[t].unit, "",
+                    FigureStatus.NOT_COMPUTED.value, "", ])
     return buf.getvalue()
 
 
@@ -224,7 +225,7 @@ def to_markdown(program: ir.Program, audit: Audit, norwegian: bool = False) -> s
         out.append("| | " + " | ".join(md(c.header) for c in t.columns) + " |")
         out.append("|---|" + "---:|" * len(t.columns))
         for r in t.rows:
-            if r.kind == "section":
+            if r.kind == ir.RowKind.SECTION:
                 out.append(f"| **{md(r.label)}** |" + " |" * len(t.columns))
                 continue
             cells = []
@@ -235,10 +236,10 @@ def to_markdown(program: ir.Program, audit: Audit, norwegian: bool = False) -> s
                     continue
                 cells.append(md(f"{fmt(i.computed, t.decimals, norwegian)} ({published.text(i.published, norwegian)})")
                              + f" {MARKS[i.status]}")
-            label = f"**{md(r.label)}**" if r.kind == "total" else md(r.label)
+            label = f"**{md(r.label)}**" if r.kind == ir.RowKind.TOTAL else md(r.label)
             out.append(f"| {label} | " + " | ".join(cells) + " |")
         out.append("")
-    claims = [i for i in audit.items if i.kind == "claim"]
+    claims = [i for i in audit.items if i.kind == ItemKind.CLAIM]
     if claims:
         out += ["## Stated in the text", "", "| | claim | computed | published |", "|---|---|---:|---:|"]
         for i in claims:

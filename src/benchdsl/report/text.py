@@ -7,10 +7,10 @@ import re
 import textwrap
 
 from benchdsl import ir, published
-from benchdsl.audit import Audit, Item
+from benchdsl.audit import Audit, Item, ItemKind, Status
 from benchdsl.report.numbers import DASH, fmt, unit_label
 
-MARKS = {"ok": "✓", "mismatch": "✗", "known": "K", "follows": "↳", "error": "?"}
+MARKS = {Status.OK: "✓", Status.MISMATCH: "✗", Status.KNOWN: "K", Status.FOLLOWS: "↳", Status.ERROR: "?"}
 LEGEND = ("✓ reproduced  ✗ mismatch  ? not computed\n"
           "K known report inconsistency  ↳ follows from a known inconsistency")
 WIDTH = 80
@@ -42,7 +42,7 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False, width: in
     for t in program.tables.values():
         out.extend(_table(t, by_name, audit.cells, norwegian))
         out.append("")
-    claims = [i for i in audit.items if i.kind == "claim"]
+    claims = [i for i in audit.items if i.kind == ItemKind.CLAIM]
     if claims:
         out.append("Stated in the text (computed vs published)")
         heading = None
@@ -55,7 +55,7 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False, width: in
                 heading = title
             out.append(_claim_line(i, program, norwegian, width))
         out.append("")
-    problems = [i for i in audit.items if i.status != "ok"]
+    problems = [i for i in audit.items if i.status != Status.OK]
     if problems:
         out.append("Not reproduced")
         for i in problems:
@@ -86,12 +86,12 @@ def _table(t: ir.Table, by_name: dict[str, Item], cells: dict, norwegian: bool) 
         head += "  " + _clip(c.header, head_w).rjust(head_w)
         sub += "  " + ("computed" if cell >= 8 else "calc.").rjust(cell) + " " + "report".rjust(cell) + "  "
     lines += [head.rstrip(), sub.rstrip()] if audited else [head.rstrip()]
-    sections = any(x.kind == "section" for x in t.rows)  # once, not per row: tables may be long
+    sections = any(x.kind == ir.RowKind.SECTION for x in t.rows)  # once, not per row: tables may be long
     for r in t.rows:
-        if r.kind == "section":
+        if r.kind == ir.RowKind.SECTION:
             lines.append(_clip(r.label, 78))
             continue
-        indent = "  " if sections and r.kind != "total" else ""
+        indent = "  " if sections and r.kind != ir.RowKind.TOTAL else ""
         line = (indent + _clip(r.label, label_w - len(indent))).ljust(label_w)
         for c in t.columns:
             item = by_name.get(f"{t.name}.{r.name}.{c.name}")  # None: nothing published to audit
@@ -119,7 +119,7 @@ def computed_text(i: Item, norwegian: bool = False, unit: bool = True) -> str:
     if i.peer is not None or published.form(i.published).names_municipality:
         return i.peer or "?"
     if i.computed is None:
-        return DASH if i.status != "error" else "?"
+        return DASH if i.status != Status.ERROR else "?"
     shown = fmt(i.computed, i.decimals + 1, norwegian)
     if not unit or i.unit in ("MNOK", "1"):
         return shown
@@ -134,7 +134,7 @@ def _problem(i: Item, norwegian: bool) -> list[str]:
         delta = f", off by {fmt(i.delta, i.decimals + 1, norwegian)}"
     lines = [f"  {MARKS[i.status]} {i.name}: computed {comp}, published {pub}{delta}"]
     note = note_text(i)
-    if i.status == "error" and i.figure is not None and i.figure.error is not None and i.figure.error.span:
+    if i.status == Status.ERROR and i.figure is not None and i.figure.error is not None and i.figure.error.span:
         note += f" ({i.figure.error.span})"
     if note:
         lines.extend(textwrap.wrap(note, 78, initial_indent="      ", subsequent_indent="      "))
