@@ -1,28 +1,37 @@
-"""Expressions, units and comparison bases: the part of `check` that types a rule.
+"""Expressions and units -> IR: one expression at a time, with the names a scope allows.
 
-`ExprChecker` is mixed into the checker in `check.py`; it turns one expression
-into an IR node and its unit (a pint quantity), reduces unit conversions to
-float factors, and reads comparison bases and published values.  Errors are
-reported through the checker's `err`, so all of them are collected.
+`Exprs` turns an expression into an IR node and its unit (a pint quantity),
+reduces unit conversions to float factors, and reads comparison bases (through
+`bases`) and published values (through `published`).  It is given the
+checker's `Context` (names, units of indicators and measures, tables) and the
+`Names` part (groups); errors go to the context, so all of them are collected.
 """
 
 from __future__ import annotations
 
+import enum
 import math
 
 from benchdsl import ast, bases, ir, lexicon, published, units
+from benchdsl.check.context import Context, article, source_text
+from benchdsl.check.names import Names
 from benchdsl.diagnostics import did_you_mean
-from benchdsl.limits import MAX_CHAIN, MAX_DECIMALS, MAX_DEPTH, YEARS  # noqa: F401
 
-BUILTINS = lexicon.FUNCTIONS
-POLICIES = lexicon.BASES
+
+class Where(enum.Enum):
+    """Where an expression is written, which decides what names it may use."""
+
+    INDICATOR = "indicator"  # a formula: values of the municipality, no bases
+    MEASURE = "measure"  # a let, an adjustment, a saving
+    CLAIM = "claim"  # also savings of measures and, at the top level, table cells
+    BASIS = "basis"  # a `basis` declaration
 
 
 class Scope:
     """What names an expression may use."""
 
-    def __init__(self, kind: str, measure: str | None = None, scenario: bool = False):
-        self.kind = kind  # "indicator" | "measure" | "claim" | "basis"
+    def __init__(self, kind: Where, measure: str | None = None, scenario: bool = False):
+        self.kind = kind
         self.measure = measure
         self.scenario = scenario  # a scenario supplies basis() without a policy
         self.lets: dict[str, object] = {}
@@ -31,38 +40,53 @@ class Scope:
         self.failed: set[str] = set()  # lets whose errors are reported: their uses need not be
 
 
-def ast_depth(e) -> tuple[int, int, str]:
-    """(operations inside one another, terms of the longest chain of one operator kind, that kind).
+class Exprs:
+    """Typing of expressions.  Also the context `bases` and `published` read their arguments through."""
 
-    Without recursion: the expression has not been bounded yet.  `a + b - c` is a
-    chain of 3 terms two levels deep; parentheses add no level, a call does.
-    """
-    deepest, longest, kind = 0, 0, "+"
-    stack = [(e, 1, 1, None)]  # node, depth, terms of the chain it belongs to, that chain's kind
-    while stack:
-        node, depth, terms, chain = stack.pop()
-        if isinstance(node, ast.BinOp):
-            here = "+" if node.op in "+-" else "*"
-            left_terms = terms + 1 if here == chain else 2
-            deepest = max(deepest, depth)
-            if left_terms > longest:
-                longest, kind = left_terms, here
-            stack.append((node.left, depth + 1, left_terms, here))
-            stack.append((node.right, depth + 1, left_terms, here))
-        elif isinstance(node, (ast.Neg, ast.Call)):
-            deepest = max(deepest, depth)
-            children = (node.operand,) if isinstance(node, ast.Neg) else node.args
-            stack.extend((c, depth + 1, 1, None) for c in children)
-    return deepest, longest, kind
-
-
-class ExprChecker:
-    """Typing of expressions; needs the checker's names, units and `err`, and the memos below."""
-
-    def __init__(self) -> None:
+    def __init__(self, ctx: Context, names: Names):
+        self.c = ctx
+        self.names = names
         self.unit_memo: dict = {}  # unit arithmetic, see `show`, `factor`, `combine`
         self.row_names_memo: dict[str, set[str]] = {}
-        self.too_deep: set[int] = set()  # ids of expressions reported as too deep: never typed
+
+    # --- what `bases` and `published` read through this context ------------------
+    def err(self, span, message, hint=None, about: str | None = None) -> None:
+        self.c.err(span, message, hint, about)
+
+    def names_of(self, *kinds: str) -> list[str]:
+        return self.c.names_of(*kinds)
+
+    def is_indicator(self, name: str) -> bool:
+        return self.c.is_indicator(name)
+
+    def is_municipality(self, name: str) -> bool:
+        return self.c.is_municipality(name)
+
+    def whole(self, q, what: str, low: int, high: int, example: str | None = None) -> int | None:
+        return self.c.whole(q, what, low, high, example)
+
+    def member_set(self, e, stack=()) -> ir.MemberSet | None:
+        return self.names.member_set(e, stack)
+
+    @staticmethod
+    def text(e) -> str:
+        return source_text(e)
+
+    # --- units ---------------------------------------------------------------------
+    def unit(self, spec: ast.UnitSpec | None, span=None):
+        if spec is None:
+            return units.dimensionless()
+        try:
+            return units.parse(spec.text)
+        except units.UnitError as exc:
+            self.err(spec.span or span, str(exc), exc.hint)
+            return None
+
+    def same_unit(self, a: str, b: str) -> bool:
+        try:
+            return self.factor(units.parse(a), units.parse(b)) == 1
+        except units.UnitError:
+            return False
 
     # --- unit arithmetic, memoised: a pint operation takes about 0.1 ms, and a rule
     # set combines the same few units over and over (10 000 measures: 10 000 times).
@@ -97,46 +121,6 @@ class ExprChecker:
             self.unit_memo[key] = a * b if op == "*" else a / b
         return self.unit_memo[key]
 
-    def whole(self, q, what: str, low: int, high: int, example: str | None = None) -> int | None:
-        """A number the language counts with (a year, a rank, decimals): whole and within bounds."""
-        if isinstance(q, ast.Quantity) and q.unit is None and low <= q.value <= high and q.value == int(q.value):
-            return int(q.value)
-        written = _text(q)
-        self.err(getattr(q, "span", None), f"{what} must be a whole number from {low} to {high}, not {written}",
-                 f"for example: {example}" if example else None)
-        return None
-
-    def member_set(self, e, stack=()) -> ir.MemberSet | None:
-        if id(e) in self.too_deep:
-            return None
-        if isinstance(e, ast.OwnRef):
-            return ir.MemberSet((), include_own=True, text="own")
-        if isinstance(e, ast.Ref) and len(e.path) == 1:
-            n = e.name
-            if self.kind_of.get(n) == "municipality":
-                return ir.MemberSet((n,), text=n)
-            if self.kind_of.get(n) == "group":
-                return ir.MemberSet(self.resolve_group(n, stack), text=n)
-            self.err(e.span, f"`{n}` is not a municipality or group",
-                     did_you_mean(n, self.names_of("municipality", "group")))
-            return None
-        if isinstance(e, ast.BinOp) and e.op in "+-":
-            left = self.member_set(e.left, stack)
-            right = self.member_set(e.right, stack)
-            if left is None or right is None:
-                return None
-            text = f"{left.text} {e.op} {right.text}"
-            if e.op == "+":
-                inc = left.include + tuple(m for m in right.include if m not in left.include)
-                exc = tuple(m for m in left.exclude if m not in right.include)
-                return ir.MemberSet(inc, exc, left.exclude_own and not right.include_own,
-                                    left.include_own or right.include_own, text)
-            return ir.MemberSet(left.include, left.exclude + right.include,
-                                left.exclude_own or right.include_own, left.include_own and not right.include_own, text)
-        self.err(getattr(e, "span", None), "expected a group of municipalities, e.g. ASSS - own - Oslo")
-        return None
-
-
     # --- expressions -------------------------------------------------------
     def scaled(self, node, q, target, span, what: str):
         try:
@@ -148,7 +132,7 @@ class ExprChecker:
 
     def expr(self, e, scope: Scope):
         """-> (ir node, unit quantity) or None after reporting an error."""
-        if id(e) in self.too_deep:
+        if id(e) in self.c.too_deep:
             return None
         if isinstance(e, ast.Quantity):
             if not math.isfinite(e.value):
@@ -199,18 +183,18 @@ class ExprChecker:
                 return ir.LetRef(name, self.show(q), e.span), q
             if name in scope.failed:
                 return None
-            if name == "saving" and scope.kind == "claim" and scope.measure:
-                q = self.measure_units.get(scope.measure)
+            if name == "saving" and scope.kind is Where.CLAIM and scope.measure:
+                q = self.c.measure_units.get(scope.measure)
                 if q is not None:
                     return ir.SavingRef(scope.measure, self.show(q), e.span), q
-            kind = self.kind_of.get(name)
+            kind = self.c.kind_of.get(name)
             if kind == "indicator":
-                q = self.ind_units.get(name)
+                q = self.c.ind_units.get(name)
                 if q is None:
                     return None
                 return ir.OwnVal(name, self.show(q), e.span), q
-            if kind == "measure" and scope.kind == "claim":
-                q = self.measure_units.get(name)
+            if kind == "measure" and scope.kind is Where.CLAIM:
+                q = self.c.measure_units.get(name)
                 if q is None:
                     return None
                 if not scope.scenario:
@@ -218,12 +202,12 @@ class ExprChecker:
                     return None
                 return ir.SavingRef(name, self.show(q), e.span), q
             if kind in ("municipality", "group"):
-                self.err(e.span, f"`{name}` is {_a(kind)}, not a value",
+                self.err(e.span, f"`{name}` is {article(kind)}, not a value",
                          f"for a municipality's value of an indicator write basis(INDICATOR, {name})"
                          if kind == "municipality" else f"for a group's mean write basis(INDICATOR, mean({name}))")
                 return None
             if kind is not None:
-                self.err(e.span, f"`{name}` is {_a(kind)}, not a value")
+                self.err(e.span, f"`{name}` is {article(kind)}, not a value")
                 return None
             if name == scope.defining:
                 self.err(e.span, f"`let {name}` uses itself", "a `let` is computed from the lets above it")
@@ -233,16 +217,16 @@ class ExprChecker:
                          "a `let` can use only the lets above it: move this one below")
                 return None
         candidates = list(scope.lets) + self.names_of("indicator") + (
-            self.names_of("measure") if scope.kind == "claim" else [])
+            self.names_of("measure") if scope.kind is Where.CLAIM else [])
         self.err(e.span, f"unknown name `{name}`", did_you_mean(name, candidates), about=name)
         return None
 
     def cell_ref(self, e: ast.Ref, scope: Scope):
         t, r, c = e.path
-        table = self.tables.get(t)
-        if table is None or scope.kind != "claim" or scope.measure:
+        table = self.c.tables.get(t)
+        if table is None or scope.kind is not Where.CLAIM or scope.measure:
             self.err(e.span, f"`{e.name}` is not a table cell",
-                     did_you_mean(t, self.tables) if table is None else "table cells can be used in top-level claims",
+                     did_you_mean(t, self.c.tables) if table is None else "table cells can be used in top-level claims",
                      about=t)
             return None
         if r not in self.row_names(table):
@@ -263,7 +247,7 @@ class ExprChecker:
 
     def call(self, e: ast.Call, scope: Scope):
         name = e.name
-        if name in POLICIES:
+        if name in lexicon.BASES:
             self.err(e.span, f"{name}() is a comparison basis, not a value",
                      f"use it inside basis(INDICATOR, {name}(...)) or in a `basis` declaration")
             return None
@@ -284,9 +268,9 @@ class ExprChecker:
                     return None
             return ir.Extreme(name, tuple(n for n, _ in got), tuple(factors), self.show(q0), e.span), q0
         if name not in ("basis", "gap", "peer"):
-            self.err(e.span, f"unknown function `{name}`", did_you_mean(name, BUILTINS + POLICIES))
+            self.err(e.span, f"unknown function `{name}`", did_you_mean(name, lexicon.FUNCTIONS + lexicon.BASES))
             return None
-        if scope.kind == "indicator":
+        if scope.kind is Where.INDICATOR:
             self.err(e.span, f"{name}() cannot be used in an indicator's formula",
                      "an indicator is a value per municipality; compare it in a measure")
             return None
@@ -294,12 +278,12 @@ class ExprChecker:
             self.err(e.span, f"{name}() takes an indicator and optionally a basis: {name}(x) or {name}(x, Bergen)")
             return None
         target = e.args[0]
-        if not (isinstance(target, ast.Ref) and self.kind_of.get(target.name) == "indicator"):
+        if not (isinstance(target, ast.Ref) and self.c.kind_of.get(target.name) == "indicator"):
             self.err(getattr(target, "span", e.span), f"the first argument of {name}() must be an indicator",
                      did_you_mean(getattr(target, "name", ""), self.names_of("indicator")))
             return None
         ind = target.name
-        q = self.ind_units.get(ind)
+        q = self.c.ind_units.get(ind)
         if q is None:
             return None
         policy = None
@@ -314,7 +298,7 @@ class ExprChecker:
         if name == "peer":
             return ir.PeerOf(ind, policy, span=e.span), None
         if name == "gap":
-            d = self.decls[ind]
+            d = self.c.decls[ind]
             if d.better is None:
                 self.err(e.span, f"gap({ind}) needs to know which direction is better",
                          f"add `better lower` or `better higher` to indicator `{ind}`")
@@ -324,7 +308,7 @@ class ExprChecker:
 
     def policy(self, e, ind_unit, scope: Scope):
         """A comparison basis: mean(G), best(k, G), a municipality, year(Y), or a literal value (see `bases`)."""
-        if id(e) in self.too_deep:
+        if id(e) in self.c.too_deep:
             return None
         kind = bases.written(e, self)
         if kind is not None:
@@ -335,49 +319,18 @@ class ExprChecker:
         self.err(getattr(e, "span", None), f"not a comparison basis; expected {bases.expected()}", hint)
         return None
 
-    # --- what `bases` reads through this context ---------------------------------
-    def is_indicator(self, name: str) -> bool:
-        return self.kind_of.get(name) == "indicator"
-
-    def is_municipality(self, name: str) -> bool:
-        return self.kind_of.get(name) == "municipality"
-
-    @staticmethod
-    def text(e) -> str:
-        return _text(e)
-
-    def _pub_factor(self, q, p) -> float:
-        if getattr(p, "unit", None) is None:
-            return 1.0
-        return units.published_factor(q, units.parse(p.unit.text))
-
-    def _pub_unit(self, q, p) -> str:
-        if getattr(p, "unit", None) is None:
-            return self.show(q)
-        return p.unit.text
-
+    # --- published values ------------------------------------------------------------
     def published(self, p, q, span, what: str) -> ir.PubValue | None:
         """A published value, read by its form (see `published`); q: the computed unit, None for a municipality."""
         return published.read(p, q, self, span, what)
 
+    def pub_factor(self, q, p) -> float:
+        """Converts a computed value into the unit a published value is written in."""
+        if getattr(p, "unit", None) is None:
+            return 1.0
+        return units.published_factor(q, units.parse(p.unit.text))
 
-def _a(noun: str) -> str:
-    return ("an " if noun[0] in "aeiou" else "a ") + noun
-
-
-
-def _text(e) -> str:
-    if isinstance(e, ast.Quantity):
-        return e.text + (f" {e.unit.text}" if e.unit else "")
-    if isinstance(e, ast.Ref):
-        return e.name
-    if isinstance(e, ast.OwnRef):
-        return "own"
-    if isinstance(e, ast.Neg):
-        return f"-{_text(e.operand)}"
-    if isinstance(e, ast.BinOp):
-        return f"{_text(e.left)} {e.op} {_text(e.right)}"
-    if isinstance(e, ast.Call):
-        return f"{e.name}({', '.join(_text(a) for a in e.args)})"
-    return "?"
-
+    def pub_unit(self, q, p) -> str:
+        if getattr(p, "unit", None) is None:
+            return self.show(q)
+        return p.unit.text
