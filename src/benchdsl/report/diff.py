@@ -213,7 +213,7 @@ def _signed(v: float, decimals: int, norwegian: bool) -> str:
 # --- JSON -----------------------------------------------------------------------------------
 
 
-def to_json(d: Diff, everything: bool = False) -> str:
+def to_json(d: Diff, everything: bool = False, norwegian: bool = False) -> str:
     doc = {
         "schema": SCHEMA,
         "old": _run(d.old),

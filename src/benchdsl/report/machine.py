@@ -130,7 +130,8 @@ def _item(i: Item) -> dict:
     return out
 
 
-def to_json(program: ir.Program, audit: Audit, derivations: bool = True) -> str:
+def to_json(program: ir.Program, audit: Audit, derivations: bool = True, norwegian: bool = False) -> str:
+    """The JSON report; `norwegian` changes nothing: JSON numbers carry no locale."""
     doc = {
         "schema": SCHEMA,
         "own": program.own,
@@ -253,7 +254,7 @@ def to_markdown(program: ir.Program, audit: Audit, norwegian: bool = False) -> s
 BATCH_HEADER = ("municipality", "year", "measure", "basis", "saving", "unit", "status", "reason")
 
 
-def batch_json(b) -> str:
+def batch_json(b, norwegian: bool = False) -> str:
     from benchdsl.batch import rows
 
     return dumps({"schema": 1, "rows": [dict(zip(BATCH_HEADER, r)) for r in rows(b)]}, indent=1)
