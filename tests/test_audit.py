@@ -5,7 +5,7 @@ import math
 import pytest
 
 from benchdsl import ir
-from benchdsl.audit import compare, round_half_up, tolerance
+from benchdsl.published import compare, round_half_up, tolerance
 from benchdsl.report.text import note_text
 
 from helpers import COST_USERS, run
@@ -169,3 +169,20 @@ def test_reconcile_that_breaks_nothing_says_so(tmp_path):
     note = note_text(item)
     assert "reproduced if clients for A 2007 is 990 000 user instead of 100 000." in note
     assert "No other published figure changes." in note
+
+
+def test_statuses_and_kinds_are_enums_that_print_as_the_reports_always_did():
+    import csv
+    import io
+    import json
+
+    from benchdsl.audit import ItemKind, Status
+
+    assert [s.value for s in Status] == ["ok", "mismatch", "known", "follows", "error"]  # docs/audit.md's order
+    assert json.dumps({Status.KNOWN: [ItemKind.CELL, ir.RowKind.TOTAL, ir.Form.RANGE]}) == \
+        '{"known": ["cell", "total", "range"]}'
+    buf = io.StringIO()
+    csv.writer(buf).writerow([ItemKind.CLAIM, Status.FOLLOWS])
+    assert buf.getvalue() == "claim,follows\r\n" and f"{Status.ERROR}" == "error"
+    # the text a checked program was built with reads as the kind
+    assert ir.Row("r", "r", "section", None, ()).kind is ir.RowKind.SECTION

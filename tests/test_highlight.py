@@ -65,12 +65,13 @@ def test_the_textmate_grammar_is_the_one_generated_from_the_vocabulary():
 
 
 def test_every_function_and_basis_kind_is_highlighted():
-    from benchdsl import kernel, lexicon
+    from benchdsl import bases, lexicon
 
     lexer = get_lexer_by_name("bench")
     for word in lexicon.FUNCTIONS + lexicon.BASES:
         tokens = [(t, v) for t, v in lexer.get_tokens(f"x = {word}(y)\n") if v == word]
         assert tokens and tokens[0][0] is Name.Builtin, word
-    # every basis kind the kernel evaluates has a word in the language (ir.Peer and ir.Literal are written
-    # as a municipality's name and as a value, not as a call)
-    assert len(kernel.BASES) == len(lexicon.BASES) + 2
+    # every basis kind has its word in the vocabulary, and every word of the vocabulary a kind (a named
+    # peer and a literal value are written as a municipality's name and as a value, not as a call)
+    assert [k.word for k in bases.KINDS if k.word] == list(lexicon.BASES)
+    assert {type(k).__name__ for k in bases.KINDS if not k.word} == {"Peer", "Literal"}

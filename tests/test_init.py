@@ -183,9 +183,6 @@ def test_init_writes_nothing_outside_the_folder(tmp_path, make, message):
     assert not (tmp_path / "elsewhere").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="cache.py keys checked rules by absolute path but keeps the relative "
-                                       "paths they were read by: the same folder run from its parent and "
-                                       "then from inside reads `x/panel.csv` inside x")
 def test_the_starter_runs_from_its_parent_and_from_inside(tmp_path, monkeypatch, capsys):
     init(str(tmp_path / "x"))
     monkeypatch.chdir(tmp_path)

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchdsl.typecheck import MAX_CHAIN, MAX_DEPTH
+from benchdsl.limits import MAX_CHAIN, MAX_DEPTH
 
 BENCHDSL = str(Path(sys.executable).parent / "benchdsl")
 

@@ -14,10 +14,11 @@ from test_diagnostics import AFTER, BRIEF, brief, errors
 
 def test_checking_a_chain_does_each_step_once(tmp_path, monkeypatch):
     """Typing and depth are worked out once per let and derived indicator: calls grow by a constant per step."""
-    from benchdsl import check as check_module, typecheck
+    from benchdsl.check.depth import Depth
+    from benchdsl.check.exprs import Exprs
 
     calls = {"expr": 0, "cost": 0}
-    expr, cost = typecheck.ExprChecker.expr, check_module._Checker.cost
+    expr, cost = Exprs.expr, Depth.cost
 
     def counted(name, fn):
         def wrapper(self, *args):
@@ -25,8 +26,8 @@ def test_checking_a_chain_does_each_step_once(tmp_path, monkeypatch):
             return fn(self, *args)
         return wrapper
 
-    monkeypatch.setattr(typecheck.ExprChecker, "expr", counted("expr", expr))
-    monkeypatch.setattr(check_module._Checker, "cost", counted("cost", cost))
+    monkeypatch.setattr(Exprs, "expr", counted("expr", expr))
+    monkeypatch.setattr(Depth, "cost", counted("cost", cost))
 
     def count(n):
         calls.update(expr=0, cost=0)
@@ -119,7 +120,7 @@ def test_a_table_goes_through_its_rows_a_fixed_number_of_times_however_long(tmp_
 
 def test_rounding_and_tolerance_take_any_number_of_decimals():
     # check allows 0 to 15 decimals; past that these must still answer, not raise OverflowError
-    from benchdsl.audit import half_unit, round_half_up
+    from benchdsl.published import half_unit, round_half_up
 
     assert round_half_up(1.25, 310) == 1.25  # more decimals than a float has: as it is
     assert round_half_up(0.05, 1) == 0.1  # half up, as a report rounds

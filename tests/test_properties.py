@@ -13,7 +13,7 @@ from hypothesis import given, strategies as st
 from benchdsl.parse import parse
 from benchdsl.pipeline import check_paths, run_paths
 
-from benchdsl.audit import compare, round_half_up, tolerance
+from benchdsl.published import compare, round_half_up, tolerance
 from benchdsl import ir
 
 from conftest import slow

@@ -1,8 +1,8 @@
 """Computed figures vs the values a report published.
 
-Every published value becomes an audit item: a table cell or a claim.  Its
-tolerance follows the published precision (29.7 means ±0.05), or the
-qualifier the text used ("nærmere 57", "vel 800", "om lag 275").
+Every published value becomes an audit item: a table cell or a claim, held
+against the figure by its form's comparison (`published`: a number's
+tolerance follows the printed precision, or the qualifier the text used).
 
 Statuses:
   ok        the figure reproduces the published value
@@ -15,29 +15,45 @@ Statuses:
 
 from __future__ import annotations
 
+import enum
 import math
 
 import attrs
 
-from benchdsl import ir
+from benchdsl import ir, published
 from benchdsl.diagnostics import Diagnostic, warning
 from benchdsl.evaluate import Evaluator, Figure, fsum
+from benchdsl.published import compare, round_half_up
 
-OK, MISMATCH, KNOWN, FOLLOWS, ERROR = "ok", "mismatch", "known", "follows", "error"
-APPROX_SLACK = 0.05  # "om lag", "vel", "nærmere": within 5 % unless a ± is given
+
+
+class Status(enum.StrEnum):
+    """What the audit found about a published figure (the module's docstring says each in full)."""
+
+    OK = "ok"
+    MISMATCH = "mismatch"
+    KNOWN = "known"
+    FOLLOWS = "follows"
+    ERROR = "error"
+
+
+
+class ItemKind(enum.StrEnum):
+    CELL = "cell"  # a table cell: TABLE.ROW.COLUMN
+    CLAIM = "claim"  # a number stated in the text: MEASURE.CLAIM or CLAIM
 
 
 @attrs.frozen
 class Item:
     name: str
-    kind: str  # "cell" | "claim"
+    kind: ItemKind
     label: str
     computed: float | None
     peer: str | None
     unit: str
     decimals: int
     published: ir.PubValue
-    status: str
+    status: Status
     delta: float | None
     note: str = ""  # why it is not computed, or the reason a `known` declaration gives
     figure: Figure | None = None
@@ -69,17 +85,17 @@ class Audit:
     not_computed: dict = attrs.Factory(dict)  # (table, row, column) -> why, for every cell not computed
     figures: dict = attrs.Factory(dict)  # (measure, basis) -> Figure with its derivation: what renderers show
 
-    def count(self, status: str) -> int:
+    def count(self, status: Status) -> int:
         return sum(1 for i in self.items if i.status == status)
 
     @property
     def failed(self) -> bool:
         """Exit 1: a published figure is not reproduced, or a figure could not be computed."""
-        return any(i.status in (MISMATCH, ERROR) for i in self.items) or bool(self.not_computed)
+        return any(i.status in (Status.MISMATCH, Status.ERROR) for i in self.items) or bool(self.not_computed)
 
     def summary(self) -> str:
-        n, m = self.count(OK), len(self.items)
-        k = self.count(KNOWN)
+        n, m = self.count(Status.OK), len(self.items)
+        k = self.count(Status.KNOWN)
         text = f"{n} of {m} published figures reproduced; {k} report inconsistenc{'y' if k == 1 else 'ies'}"
         missing = len(self.unpublished_not_computed())
         if missing:
@@ -89,71 +105,18 @@ class Audit:
     def breakdown(self) -> str:
         """What the figures that were not reproduced are, one clause per status."""
         parts = []
-        if self.count(FOLLOWS):
-            parts.append(f"{self.count(FOLLOWS)} follow from a report inconsistency")
-        if self.count(MISMATCH):
-            parts.append(f"{self.count(MISMATCH)} mismatch{'es' if self.count(MISMATCH) != 1 else ''}")
-        if self.count(ERROR):
-            parts.append(f"{self.count(ERROR)} not computed")
+        if self.count(Status.FOLLOWS):
+            parts.append(f"{self.count(Status.FOLLOWS)} follow from a report inconsistency")
+        if self.count(Status.MISMATCH):
+            parts.append(f"{self.count(Status.MISMATCH)} mismatch{'es' if self.count(Status.MISMATCH) != 1 else ''}")
+        if self.count(Status.ERROR):
+            parts.append(f"{self.count(Status.ERROR)} not computed")
         return "; ".join(parts)
 
     def unpublished_not_computed(self) -> dict:
         """Cells not computed that nothing was published for (those are audit items with status error)."""
-        audited = {(i.table, i.row, i.column) for i in self.items if i.kind == "cell"}
+        audited = {(i.table, i.row, i.column) for i in self.items if i.kind == ItemKind.CELL}
         return {k: d for k, d in self.not_computed.items() if k not in audited}
-
-
-def round_half_up(x: float, decimals: int) -> float:
-    """Round as a report does: 0.05 -> 0.1 (Python's round() would give 0.0)."""
-    if not 0 <= decimals <= 300:  # check allows 0 to 15; out of range, this must still not raise
-        return x
-    scale = 10.0**decimals
-    if not math.isfinite(x * scale) or abs(x) * scale > 2**52:
-        return x  # too large to carry these decimals: already as round as a float gets
-    return math.copysign(math.floor(abs(x) * scale + 0.5 + 1e-9) / scale, x)
-
-
-def half_unit(decimals: int) -> float:
-    # check allows 0 to 15 decimals; out of range, this is still a number, never an OverflowError
-    return 0.5 * 10.0 ** -min(max(decimals, 0), 400)
-
-
-def tolerance(pub: ir.PubValue) -> tuple[float, float]:
-    """How far below and above the published value a figure may lie."""
-    half = half_unit(pub.decimals)
-    if pub.kind == "range":
-        return half, half
-    slack = pub.tolerance if pub.tolerance is not None else APPROX_SLACK * abs(pub.value or 0)
-    if pub.qualifier == "about":
-        return max(slack, half), max(slack, half)
-    if pub.qualifier == "over":  # "vel 800": a little more than 800
-        return half, max(slack, half)
-    if pub.qualifier == "nearly":  # "nærmere 57": a little less than 57
-        return max(slack, half), half
-    if pub.qualifier == "above":  # "mer enn 50 prosent": anything above
-        return 0.0, math.inf
-    if pub.qualifier == "below":
-        return math.inf, 0.0
-    if pub.tolerance is not None:
-        return pub.tolerance, pub.tolerance
-    return half, half
-
-
-def compare(value: float | None, peer: str | None, pub: ir.PubValue, decimals: int) -> tuple[bool, float | None]:
-    """-> (reproduced?, computed - published)."""
-    eps = 1e-9
-    if pub.kind == "name":
-        return peer == pub.name, None
-    if pub.kind == "none":
-        shown = 0.0 if value is None else round_half_up(value, decimals)
-        return shown == 0.0, value
-    v = 0.0 if value is None else value
-    if pub.kind == "range":
-        below, above = tolerance(pub)
-        delta = 0.0 if pub.value <= v <= pub.high else (v - pub.value if v < pub.value else v - pub.high)
-        return pub.value - below - eps <= v <= pub.high + above + eps, delta
-    below, above = tolerance(pub)
-    return pub.value - below - eps <= v <= pub.value + above + eps, v - pub.value
 
 
 class Tables:
@@ -167,7 +130,7 @@ class Tables:
     def _lookup(self, table: str):
         if table not in self._index:
             t = self.p.tables[table]
-            self._index[table] = ({r.name: r for r in t.rows if r.kind != "section"},
+            self._index[table] = ({r.name: r for r in t.rows if r.kind != ir.RowKind.SECTION},
                                   {c.name: i for i, c in enumerate(t.columns)})
         return self._index[table]
 
@@ -181,25 +144,25 @@ class Tables:
         t = self.p.tables[table]
         pin = self.pinned.get(f"{table}.{row}.{column}")
         if pin is not None:
-            return pin.value if pin.kind == "number" else None
+            return published.form(pin).pinned(pin)
         rows, columns = self._lookup(table)
         r, ci = rows[row], columns[column]
-        if r.kind == "measure":
+        if r.kind == ir.RowKind.MEASURE:
             fig = self.ev.measure(r.source, t.columns[ci].scenario)
             return math.nan if fig.error is not None else fig.value
-        if r.kind == "table":
+        if r.kind == ir.RowKind.TABLE:
             return self.total(r.source, ci)
         # A total adds the rows as the table shows them, as a printed table's sum does.
-        parts = [self(table, x.name, column) for x in t.rows if x.kind in ("measure", "table")]
+        parts = [self(table, x.name, column) for x in t.rows if x.kind in ir.SUMMED_ROWS]
         return _sum_shown(parts, t.decimals)
 
     def total(self, table: str, ci: int) -> float | None:
         t = self.p.tables[table]
         col = t.columns[ci].name
-        total = next((r for r in t.rows if r.kind == "total"), None)
+        total = next((r for r in t.rows if r.kind == ir.RowKind.TOTAL), None)
         if total is not None:
             return self(table, total.name, col)
-        parts = [self(table, r.name, col) for r in t.rows if r.kind in ("measure", "table")]
+        parts = [self(table, r.name, col) for r in t.rows if r.kind in ir.SUMMED_ROWS]
         return _sum_shown(parts, t.decimals)
 
 
@@ -215,12 +178,12 @@ def _why(program: ir.Program, ev: Evaluator, t: ir.Table, r: ir.Row, col: ir.Col
     """Why a cell is not computed: its measure's reason, or which row of a total is not computed."""
     from benchdsl.diagnostics import error
 
-    if r.kind == "measure":
+    if r.kind == ir.RowKind.MEASURE:
         return ev.measure(r.source, col.scenario).error
     ci = [c.name for c in t.columns].index(col.name)
-    src = program.tables[r.source] if r.kind == "table" else t
+    src = program.tables[r.source] if r.kind == ir.RowKind.TABLE else t
     column = src.columns[ci].name
-    bad = next((x for x in src.rows if x.kind in ("measure", "table")
+    bad = next((x for x in src.rows if x.kind in ir.SUMMED_ROWS
                 and (v := cells(src.name, x.name, column)) is not None and math.isnan(v)), None)
     what = f"row `{bad.name}` of table {src.name}" if bad else "a row"
     return error(r.span, f"the total is not computed: {what} is not computed")
@@ -231,7 +194,7 @@ def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True) -> Audit:
     pins = {}
     for name in program.known:
         pub = _published(program, name)
-        if pub is not None and pub.kind in ("number", "none"):
+        if pub is not None and published.form(pub).pinnable:
             pins[name] = pub
     plain = Tables(program, ev, {})
     alone = {name: Tables(program, ev, {name: pub}) for name, pub in pins.items()}
@@ -242,17 +205,17 @@ def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True) -> Audit:
     def status(name: str, ok: bool, recheck) -> tuple[str, str, tuple[str, ...]]:
         """Why a figure is not reproduced: declared, a consequence of declared ones (which), or new."""
         if ok:
-            return OK, "", ()
+            return Status.OK, "", ()
         if name in program.known:
-            return KNOWN, program.known[name].reason, ()
+            return Status.KNOWN, program.known[name].reason, ()
         causes = [k for k, tables in alone.items() if recheck(tables)]
         if causes or (pins and recheck(together)):
-            return FOLLOWS, "", tuple(causes or sorted(pins))
-        return MISMATCH, "", ()
+            return Status.FOLLOWS, "", tuple(causes or sorted(pins))
+        return Status.MISMATCH, "", ()
 
     for t in program.tables.values():
         for r in t.rows:
-            if r.kind == "section":
+            if r.kind == ir.RowKind.SECTION:
                 continue
             for col in t.columns:  # every cell is computed, published or not
                 v = plain(t.name, r.name, col.name)
@@ -261,37 +224,37 @@ def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True) -> Audit:
             for col, pub in zip(t.columns, r.published):
                 name = f"{t.name}.{r.name}.{col.name}"
                 value = plain(t.name, r.name, col.name)
-                fig = ev.measure(r.source, col.scenario) if r.kind == "measure" else None
+                fig = ev.measure(r.source, col.scenario) if r.kind == ir.RowKind.MEASURE else None
                 why = not_computed.get((t.name, r.name, col.name))
                 if why is not None:
-                    items.append(Item(name, "cell", r.label, None, None, t.unit, t.decimals, pub, ERROR, None,
-                                      why.message, fig, t.name, r.name, col.name))
+                    items.append(Item(name, ItemKind.CELL, r.label, None, None, t.unit, t.decimals, pub, Status.ERROR,
+                                      None, why.message, fig, t.name, r.name, col.name))
                     continue
                 ok, delta = compare(value, None, pub, t.decimals)
                 st, note, causes = status(name, ok, lambda tables, t=t, r=r, col=col, pub=pub: compare(
                     tables(t.name, r.name, col.name), None, pub, t.decimals)[0])
-                items.append(Item(name, "cell", r.label, value, None, t.unit, t.decimals, pub, st, delta,
+                items.append(Item(name, ItemKind.CELL, r.label, value, None, t.unit, t.decimals, pub, st, delta,
                                   note, fig, t.name, r.name, col.name, causes))
 
     for c in program.claims:
         fig = ev.claim(c, cells=plain)
         decimals = c.published.decimals
         if fig.error is not None:
-            items.append(Item(c.name, "claim", c.label, None, None, fig.unit, decimals, c.published, ERROR, None,
-                              fig.error.message, fig))
+            items.append(Item(c.name, ItemKind.CLAIM, c.label, None, None, fig.unit, decimals, c.published,
+                              Status.ERROR, None, fig.error.message, fig))
             continue
         ok, delta = compare(fig.value, fig.peer, c.published, decimals)
         st, note, causes = status(c.name, ok, lambda tables, c=c: compare(
             ev.claim(c, cells=tables).value, fig.peer, c.published, decimals)[0])
-        items.append(Item(c.name, "claim", c.label, fig.value, fig.peer, fig.unit, decimals, c.published,
+        items.append(Item(c.name, ItemKind.CLAIM, c.label, fig.value, fig.peer, fig.unit, decimals, c.published,
                           st, delta, note, fig, causes=causes))
 
     for name, k in program.known.items():
         item = next(i for i in items if i.name == name)
-        if item.status == OK:
+        if item.status == Status.OK:
             diags.append(warning(k.span, f"`{name}` is declared a known inconsistency, but it is reproduced",
                                  "remove the `known` declaration"))
-        elif reconcile and k.reconcile is not None and item.published.kind in ("number", "range"):
+        elif reconcile and k.reconcile is not None and published.form(item.published).target(item.published) is not None:
             items[items.index(item)] = attrs.evolve(item, reconciled=_reconcile(program, ev, item, k, items))
     diags.extend(ev.diags)
     return Audit(tuple(items), dict(plain.memo), tuple(diags), not_computed, _figures(program, ev))
@@ -305,7 +268,7 @@ def _figures(program: ir.Program, ev: Evaluator) -> dict:
     shown: dict = {}
     for t in program.tables.values():
         for r in t.rows:
-            if r.kind == "measure":
+            if r.kind == ir.RowKind.MEASURE:
                 for c in t.columns:
                     shown[(r.source, c.scenario)] = ev.measure(r.source, c.scenario)
     tabled = {m for m, _ in shown}
@@ -324,7 +287,7 @@ def _published(program: ir.Program, name: str) -> ir.PubValue | None:
     if len(parts) == 3 and parts[0] in program.tables:
         t = program.tables[parts[0]]
         for r in t.rows:
-            if r.name == parts[1] and r.kind != "section":
+            if r.name == parts[1] and r.kind != ir.RowKind.SECTION:
                 ci = [c.name for c in t.columns].index(parts[2])
                 return r.published[ci]
     return None
@@ -332,12 +295,12 @@ def _published(program: ir.Program, name: str) -> ir.PubValue | None:
 
 def _item_value(program: ir.Program, ev: Evaluator, item: Item) -> float | None:
     """The item's value before rounding and before 'no saving' (a saving may go negative while solving)."""
-    if item.kind == "claim":
+    if item.kind == ItemKind.CLAIM:
         claim = next(c for c in program.claims if c.name == item.name)
         return ev.claim(claim, cells=Tables(program, ev, {})).value
     t = program.tables[item.table]
     row = next(r for r in t.rows if r.name == item.row)
-    if row.kind == "measure":
+    if row.kind == ir.RowKind.MEASURE:
         return ev.measure(row.source, next(c for c in t.columns if c.name == item.column).scenario).raw
     return Tables(program, ev, {})(item.table, item.row, item.column)
 
@@ -347,7 +310,7 @@ def _reconcile(program: ir.Program, ev: Evaluator, item: Item, known: ir.Known, 
     ind, muni, year = known.reconcile
     year = year or ev.year
     pub = item.published
-    target = pub.value if pub.kind == "number" else (pub.value + pub.high) / 2
+    target = published.form(pub).target(pub)
     unit = program.indicators[ind].unit
     x0 = ev.value(ind, muni, year)
     if x0 is None:
@@ -372,5 +335,5 @@ def _reconcile(program: ir.Program, ev: Evaluator, item: Item, known: ir.Known, 
         return Reconciliation(ind, muni, year, unit, x0, None)
     trial = ev.what_if({(ind, muni, year): x1})
     after = {i.name: i.status for i in audit(program, trial, reconcile=False).items}
-    broken = tuple(sorted(i.name for i in items if i.status == OK and after.get(i.name) != OK))
+    broken = tuple(sorted(i.name for i in items if i.status == Status.OK and after.get(i.name) != Status.OK))
     return Reconciliation(ind, muni, year, unit, x0, x1, broken)

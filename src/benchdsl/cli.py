@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from benchdsl import report
+
 EXIT_OK, EXIT_AUDIT, EXIT_INPUT = 0, 1, 2
 
 
@@ -21,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="evaluate the rules and audit the published figures")
     r.add_argument("paths", nargs="+", metavar="PATH")
-    r.add_argument("--format", choices=("text", "json", "csv", "markdown"), default="text")
+    r.add_argument("--format", choices=tuple(report.RUN), default="text")
     r.add_argument("--norwegian", action="store_true", help="Norwegian number format: 29,7 and 1 234")
     r.add_argument("--own", metavar="MUNICIPALITY", help="compute for another municipality than the rules' `own`")
     r.add_argument("--panel", metavar="FILE", action="append",
@@ -46,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--without", metavar="MUNICIPALITY", action="append", default=[],
                    help="also the mean without this municipality (repeatable), e.g. --without Oslo")
     s.add_argument("--weight", metavar="INDICATOR", help="also the mean weighted by this indicator, e.g. inhabitants")
-    s.add_argument("--format", choices=("text", "json", "csv"), default="text")
+    s.add_argument("--format", choices=tuple(report.SENSITIVITY), default="text")
     s.add_argument("--norwegian", action="store_true")
 
     d = sub.add_parser("diff", help="two runs side by side: which figures changed, by how much, and why")
@@ -62,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--new-mapping", metavar="FILE", help="the mapping for the new run's panels")
     d.add_argument("--own", metavar="MUNICIPALITY", help="compare another municipality's figures than the rules' `own`")
     d.add_argument("--all", action="store_true", help="also list the figures that did not change")
-    d.add_argument("--format", choices=("text", "json", "csv"), default="text")
+    d.add_argument("--format", choices=tuple(report.DIFF), default="text")
     d.add_argument("--norwegian", action="store_true")
     d.add_argument("-o", "--output", metavar="FILE", help="write the comparison to FILE (`-`: stdout)")
 
@@ -164,21 +166,7 @@ def _run(args) -> int:
 
 
 def _report(program, audit, args) -> str:
-    if args.format == "json":
-        from benchdsl.report.machine import to_json
-
-        return to_json(program, audit)
-    if args.format == "csv":
-        from benchdsl.report.machine import to_csv
-
-        return to_csv(program, audit, args.norwegian)
-    if args.format == "markdown":
-        from benchdsl.report.machine import to_markdown
-
-        return to_markdown(program, audit, args.norwegian)
-    from benchdsl.report.text import render
-
-    return render(program, audit, args.norwegian)
+    return report.RUN[args.format].load()(program, audit, norwegian=args.norwegian)
 
 
 def _targets_ok(args, inputs) -> bool:
@@ -262,11 +250,7 @@ def _diff(args) -> int:
         if args.output and args.output != "-":
             check_output(args.output, inputs)
         d = diff(old, new, run_of([args.old], old, old_panels), run_of([new_rules], new, new_panels))
-        from benchdsl.report import diff as render
-
-        text = (render.to_json(d, args.all) if args.format == "json" else
-                render.to_csv(d, args.all, args.norwegian) if args.format == "csv" else
-                render.to_text(d, args.all, args.norwegian))
+        text = report.DIFF[args.format].load()(d, args.all, norwegian=args.norwegian)
         write_output(args.output or "-", text, inputs)
     except WriteError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -321,17 +305,15 @@ def _batch(result, args) -> tuple[str, int, int]:
     import numpy as np
 
     from benchdsl import batch
-    from benchdsl.report.machine import batch_csv, batch_json
 
     b = batch.evaluate(result.program, result.evaluator.values)
-    text = batch_json(b) if args.format == "json" else batch_csv(b, args.norwegian)
+    text = report.BATCH.get(args.format, report.BATCH["csv"]).load()(b, norwegian=args.norwegian)
     return (text, sum(int(np.isnan(a).sum()) for a in b.figures.values()),
             sum(a.size for a in b.figures.values()))
 
 def _sensitivity(args) -> int:
     from benchdsl.diagnostics import did_you_mean
     from benchdsl.pipeline import run_paths
-    from benchdsl.report import sensitivity as sens
     from benchdsl.sensitivity import alternatives, group_of, sensitivity
 
     result = run_paths(args.paths)
@@ -354,8 +336,8 @@ def _sensitivity(args) -> int:
         return EXIT_INPUT
     bases = alternatives(group, args.without, args.weight)
     result_ = sensitivity(program, result.evaluator.values, bases)
-    render = {"json": sens.to_json, "csv": sens.to_csv, "text": sens.to_text}[args.format]
-    sys.stdout.write(render(program, group, result_, args.norwegian))
+    render = report.SENSITIVITY[args.format].load()
+    sys.stdout.write(render(program, group, result_, norwegian=args.norwegian))
     return EXIT_OK
 
 

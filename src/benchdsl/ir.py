@@ -7,6 +7,8 @@ without importing pint or lark (see `cache`).
 
 from __future__ import annotations
 
+import enum
+
 import attrs
 
 from benchdsl.ast import Span
@@ -226,9 +228,18 @@ class Measure:
         return dict(self.lets)
 
 
+class Form(enum.StrEnum):
+    """The forms of a published value; what each means is in `benchdsl.published`."""
+
+    NONE = "none"  # a dash: no saving
+    NUMBER = "number"
+    RANGE = "range"
+    NAME = "name"  # a municipality
+
+
 @attrs.frozen
 class PubValue:
-    kind: str  # "none" | "number" | "range" | "name"
+    kind: Form = attrs.field(converter=Form)
     value: float | None = None
     high: float | None = None
     decimals: int = 0
@@ -257,11 +268,21 @@ class Column:
     scenario: str | None
 
 
+class RowKind(enum.StrEnum):
+    MEASURE = "measure"  # a measure's saving, under each column's basis
+    TABLE = "table"  # another table's totals
+    TOTAL = "total"  # the rows above added, as the table shows them
+    SECTION = "section"  # a heading: no figures
+
+
+SUMMED_ROWS = (RowKind.MEASURE, RowKind.TABLE)  # the rows a total adds
+
+
 @attrs.frozen
 class Row:
     name: str
     label: str
-    kind: str  # "measure" | "table" | "total" | "section"
+    kind: RowKind = attrs.field(converter=RowKind)
     source: str | None
     published: tuple[PubValue, ...]
     span: Span | None = None

@@ -24,6 +24,7 @@ import math
 
 from benchdsl import ir
 from benchdsl.ast import Span
+from benchdsl.bases import BY_NODE
 
 OWN = "\0own"  # who: the municipality being evaluated
 ROW = 0  # when: the year being evaluated
@@ -344,27 +345,26 @@ class _Ctx:
 
     # --- bases -----------------------------------------------------------------------------
     def basis(self, name: str, policy: ir.Policy, span):
-        """-> (the basis value, the municipality that forms it or None)."""
-        return BASES[type(policy)](self, name, policy, span)
+        """-> (the basis value, the municipality that forms it or None): the kind's meaning, in `bases`."""
+        return BY_NODE[type(policy)].value(self, name, policy, span)
 
-    def _peer(self, name, policy: ir.Peer, span):
-        v = self.at(name, policy.name, span)
-        self._trace_basis(name, policy, [policy.name], [v], [True], v, policy.name)
-        return v, policy.name
+    # --- what a basis kind reads, beyond the backend's primitives ------------------------------
+    def member(self, name: str, who: str, span):
+        """A group member's value: the own municipality's as the measure adjusts it, another's as seen from it."""
+        return self.own(name, span) if who == OWN else self.at(name, who, span)
 
-    def _year(self, name, policy: ir.Year, span):
+    def own_in_year(self, name: str, year: int, span):
+        """The evaluated municipality's value in a given year: adjusted only where that is the evaluated year."""
         b = self.b
-        v = b.select(b.is_year(policy.year), lambda: self.own(name, span),
-                     lambda: self.indicator(name, OWN, policy.year, False, span))
-        if self.tracer is not None:
-            self._trace_basis(name, policy, [f"{b.name(OWN)} {policy.year}"], [v], [True], v, b.name(OWN))
-        return v, b.name(OWN) if b.scalar else None
+        return b.select(b.is_year(year), lambda: self.own(name, span),
+                        lambda: self.indicator(name, OWN, year, False, span))
 
-    def _literal(self, name, policy: ir.Literal, span):
-        self._trace_basis(name, policy, [], [], [], policy.value, None)
-        return policy.value, None
+    @property
+    def own_name(self):
+        """The evaluated municipality's name (None on the array backend, where it is every one)."""
+        return self.b.name(OWN)
 
-    def _members(self, name: str, group: ir.MemberSet, span):
+    def members(self, name: str, group: ir.MemberSet, span):
         """The group's candidates: (names, values, masks); a mask says whether it counts for the evaluated row."""
         b = self.b
         names = [m for m in group.include if m not in group.exclude]
@@ -379,7 +379,7 @@ class _Ctx:
             values.append(self.own(name, span))
         return names, values, masks
 
-    def _left_out(self, name, policy, names, values, masks, span, weights=None):
+    def left_out(self, name, policy, names, values, masks, span, weights=None):
         """Warn once per member without a value (scalar): it is left out of the basis, not counted as zero."""
         if self.k.warn is None:
             return []
@@ -393,62 +393,10 @@ class _Ctx:
                 self.k.warn((name, self.b.name(m)), span, f"{bad.message}; left out of {policy.text}", bad.hint)
         return skipped
 
-    def _mean(self, name, policy: ir.Mean, span):
-        b = self.b
-        names, values, masks = self._members(name, policy.group, span)
-        count, total, _, _ = b.masked_sums(values, masks)  # members without a value are left out
-        v = b.quotient(total, count, span, f"no member of {policy.group.text} has a value of `{name}`")
-        skipped = self._left_out(name, policy, names, values, masks, span)
-        if self.tracer is not None:
-            valid = [b.valid(mask, x) for x, mask in zip(values, masks)]
-            self._trace_basis(name, policy, names, values, valid, v, None, skipped=skipped)
-        return v, None
-
-    def _wmean(self, name, policy: ir.WMean, span):
-        b = self.b
-        names, values, masks = self._members(name, policy.group, span)
-        weights = [self.own(policy.weight, span) if m == OWN else self.at(policy.weight, m, span) for m in names]
-        # a member without a weight is left out, as one without a value
-        count, _, vw, total = b.masked_sums(values, masks, weights)
-        v = b.select(count == 0, lambda: b.missing(span, f"no member of {policy.group.text} has a value of `{name}`"),
-                     lambda: b.quotient(vw, total, span, f"{policy.text}: the weights add up to zero"))
-        skipped = self._left_out(name, policy, names, values, masks, span, weights)
-        if self.tracer is not None:
-            valid = [b.valid(mask, x, w) for x, w, mask in zip(values, weights, masks)]
-            self._trace_basis(name, policy, names, values, valid, v, None, skipped=skipped)
-        return v, None
-
-    def _best(self, name, policy: ir.Best, span):
-        b = self.b
-        better = self.p.indicators[name].better
-        if better is None:
-            return b.missing(span, f"{policy.text} needs to know which direction is better for `{name}`",
-                             f"add `better lower` or `better higher` to indicator `{name}`"), None
-        names, values, masks = self._members(name, policy.group, span)
-        v, chosen, order = b.kth(values, masks, policy.k, better == "higher", span,
-                                 lambda n: f"{policy.text}: the group has only {n} members with a value of `{name}`")
-        skipped = self._left_out(name, policy, names, values, masks, span)
-        who = b.name(names[chosen]) if b.scalar and chosen >= 0 else None
-        if self.tracer is not None:
-            self._trace_basis(name, policy, [names[i] for i in order], [values[i] for i in order],
-                              [True] * len(order), v, who, ranked=True, skipped=skipped)
-        return v, who
-
-    def _trace_basis(self, name, policy, names, values, valid, v, peer, ranked=False, skipped=()):
+    def trace_basis(self, name, policy, names, values, valid, v, peer, ranked=False, skipped=()):
         if self.tracer is None:
             return
         rows = [(self.b.name(m), x, i + 1 if ranked else None)
                 for i, (m, x, ok) in enumerate((m, x, ok) for m, x, ok in zip(names, values, valid) if ok)]
         self.tracer.basis(name, policy.text or type(policy).__name__, self.p.indicators[name].unit, rows, v,
                             self.b.name(peer) if peer else None, list(skipped))
-
-
-# The registry of basis kinds: one function per kind, for every backend.
-BASES = {
-    ir.Mean: _Ctx._mean,
-    ir.WMean: _Ctx._wmean,
-    ir.Best: _Ctx._best,
-    ir.Peer: _Ctx._peer,
-    ir.Year: _Ctx._year,
-    ir.Literal: _Ctx._literal,
-}

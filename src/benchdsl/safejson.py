@@ -18,12 +18,13 @@ malformed tag on the way out -- raises `ValueError` or `TypeError`.
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 
 import attrs
 
-_TAGS = ("^c", "^t", "^d", "^f")
+_TAGS = ("^c", "^t", "^d", "^f", "^e")
 _SPECIAL = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 
 
@@ -32,7 +33,12 @@ class Codec:
 
     def __init__(self, classes=()):
         self.classes = {}
+        self.enums = {}  # the allowed enum types, by name: a member is kept as its value
         for cls in classes:
+            if isinstance(cls, type) and issubclass(cls, enum.Enum):
+                if self.enums.setdefault(cls.__name__, cls) is not cls:
+                    raise ValueError(f"two allowed enums are called {cls.__name__}")
+                continue
             if not attrs.has(cls):
                 raise TypeError(f"{cls!r} is not an attrs class")
             if self.classes.setdefault(cls.__name__, cls) is not cls:
@@ -40,6 +46,8 @@ class Codec:
             if any(not a.init or a.alias != a.name for a in attrs.fields(cls)):
                 raise TypeError(f"{cls.__name__}: every field must be an __init__ argument of its own name")
         self.fields = {name: frozenset(a.name for a in attrs.fields(cls)) for name, cls in self.classes.items()}
+        if set(self.enums) & set(self.classes):
+            raise ValueError("an enum and a class share a name")
 
     # --- writing
 
@@ -61,6 +69,8 @@ class Codec:
                 return {k: self._encode(v) for k, v in o.items()}
             return {"^d": [[self._encode(k), self._encode(v)] for k, v in o.items()]}
         name = t.__name__
+        if self.enums.get(name) is t:
+            return {"^e": [name, self._encode(o.value)]}
         if self.classes.get(name) is t:
             out = {"^c": name}
             for a in attrs.fields(t):
@@ -93,6 +103,11 @@ class Codec:
                 if type(pairs) is not list or not all(type(p) is list and len(p) == 2 for p in pairs):
                     raise ValueError("malformed dict")
                 return {k: v for k, v in pairs}  # an unhashable key raises TypeError
+            if "^e" in d:
+                pair = d["^e"]
+                if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str or pair[0] not in self.enums:
+                    raise ValueError("malformed or unknown enum")
+                return self.enums[pair[0]](pair[1])  # a value the enum lacks raises ValueError
             if "^f" in d:
                 if d["^f"] not in _SPECIAL:
                     raise ValueError("malformed float")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import attrs
 
-from benchdsl import ir
+from benchdsl import bases, ir
 from benchdsl.evaluate import Evaluator, Figure
 
 
@@ -21,21 +21,22 @@ class Sensitivity:
 
 
 def group_of(program: ir.Program) -> ir.MemberSet | None:
+    """The group of the rules' first basis that compares with one."""
     for s in program.scenarios.values():
-        if isinstance(s.policy, (ir.Mean, ir.Best, ir.WMean)):
-            return s.policy.group
+        group = bases.kind(s.policy).group(s.policy)
+        if group is not None:
+            return group
     return None
 
 
 def alternatives(group: ir.MemberSet, without=(), weight: str | None = None, k_max: int = 5):
-    out = [ir.Scenario(f"best{k}", f"best {k}", ir.Best(k, group, f"best({k}, {group.text})"))
-           for k in range(1, k_max + 1)]
-    out.append(ir.Scenario("mean", "mean", ir.Mean(group, f"mean({group.text})")))
+    out = [ir.Scenario(f"best{k}", f"best {k}", bases.Best.make(k, group)) for k in range(1, k_max + 1)]
+    out.append(ir.Scenario("mean", "mean", bases.Mean.make(group)))
     for m in without:
         g = attrs.evolve(group, exclude=group.exclude + (m,), text=f"{group.text} - {m}")
-        out.append(ir.Scenario(f"mean_without_{m}", f"-{m}"[:6], ir.Mean(g, f"mean({g.text})")))
+        out.append(ir.Scenario(f"mean_without_{m}", f"-{m}"[:6], bases.Mean.make(g)))
     if weight:
-        out.append(ir.Scenario(f"wmean_{weight}", "wmean", ir.WMean(group, weight, f"wmean({group.text}, {weight})")))
+        out.append(ir.Scenario(f"wmean_{weight}", "wmean", bases.WMean.make(group, weight)))
     return tuple(out)
 
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from benchdsl import ast, ir
+from benchdsl import ast, bases, ir
+from benchdsl import published as forms
+from benchdsl.audit import ItemKind, Status
 from benchdsl.diagnostics import NOTE, Diagnostic, warning
 
 if TYPE_CHECKING:
     from benchdsl.lsp.project import Checked, Run
     from benchdsl.lsp.symbols import Published, Symbol
 
-_STATUS = {"ok": "reproduced", "mismatch": "**mismatch**", "known": "known report inconsistency",
-           "follows": "follows from a known inconsistency", "error": "**not computed**"}
+_STATUS = {Status.OK: "reproduced", Status.MISMATCH: "**mismatch**", Status.KNOWN: "known report inconsistency",
+           Status.FOLLOWS: "follows from a known inconsistency", Status.ERROR: "**not computed**"}
 NO_RUN = "_Figures appear once the panel is read: on opening and on saving a file._"
 NO_PROGRAM = "_No figures while the rules have errors: fix them, and the panel is read again._"
 NO_DATA = "_No figures: the panel could not be read (see the problems)._"
@@ -45,10 +47,10 @@ def audit_diagnostics(audit) -> list[Diagnostic]:
     out = []
     for i in audit.items:
         span = i.published.span
-        if span is None or i.status not in ("mismatch", "known", "follows"):
+        if span is None or i.status not in (Status.MISMATCH, Status.KNOWN, Status.FOLLOWS):
             continue
         text = f"`{i.name}`: computed {_computed(i)}, published {_published(i)}"
-        if i.status == "mismatch":
+        if i.status == Status.MISMATCH:
             out.append(warning(span, f"not reproduced: {text}", f"benchdsl explain {i.name}"))
         else:
             out.append(Diagnostic(NOTE, span, f"{_STATUS[i.status]}: {text}", i.note or None))
@@ -84,7 +86,7 @@ def _indicator(s: Symbol, checked: Checked, run: Run | None):
     for sc in program.scenarios.values():
         v, peer = ev.kernel.peer_of(ir.PeerOf(d.name, sc.policy), None, sc.policy, sc.name)
         shown = _value(None if _missing(v) else v, getattr(v, "message", ""))
-        if peer and not _missing(v) and not isinstance(sc.policy, (ir.Peer, ir.Year)):
+        if peer and not _missing(v) and not bases.kind(sc.policy).fixed_peer:
             shown += f" ({peer})"
         rows.append((f"{sc.title} (`{sc.name}`)", shown))
     yield _table_md(("", unit), rows)
@@ -120,7 +122,7 @@ def _measure(s: Symbol, checked: Checked, run: Run | None):
     yield _table_md(("saving under", m.saving.unit), rows)
     claims = {c.name for c in run.program.claims if c.measure == d.name}
     items = [i for i in run.audit.items if i.name in claims
-             or (i.kind == "cell" and i.figure is not None and i.figure.name == d.name)]
+             or (i.kind == ItemKind.CELL and i.figure is not None and i.figure.name == d.name)]
     yield _audit_list(items)
 
 
@@ -132,14 +134,7 @@ def _basis(s: Symbol, checked: Checked, run: Run | None):
     sc = program.scenarios.get(d.name) if program else None
     if sc is None:
         return
-    p = sc.policy
-    if isinstance(p, (ir.Mean, ir.WMean, ir.Best)):
-        members = p.group.members(program.own)
-        yield f"members for {program.own} ({len(members)}): " + ", ".join(members)
-    elif isinstance(p, ir.Peer):
-        yield f"the value of {p.name}"
-    elif isinstance(p, ir.Year):
-        yield f"{program.own}'s own value in {p.year}"
+    yield bases.kind(sc.policy).describe(sc.policy, program.own)
 
 
 def _group(s: Symbol, checked: Checked, run: Run | None):
@@ -191,7 +186,7 @@ def _claim(s: Symbol, checked: Checked, run: Run | None):
         yield NO_RUN
         return
     base = s.key[1]
-    yield _audit_list([i for i in run.audit.items if i.kind == "claim" and (i.name == base or i.name.startswith(base + "."))])
+    yield _audit_list([i for i in run.audit.items if i.kind == ItemKind.CLAIM and (i.name == base or i.name.startswith(base + "."))])
 
 
 def _table(s: Symbol, checked: Checked, run: Run | None):
@@ -199,7 +194,7 @@ def _table(s: Symbol, checked: Checked, run: Run | None):
     yield _head(s, d.title)
     yield "columns: " + ", ".join(f"`{c.name}` ({c.header}{' = ' + c.basis if c.basis else ''})" for c in d.columns)
     if run is not None:
-        items = [i for i in run.audit.items if i.kind == "cell" and i.table == d.name]
+        items = [i for i in run.audit.items if i.kind == ItemKind.CELL and i.table == d.name]
         counts = {}
         for i in items:
             counts[i.status] = counts.get(i.status, 0) + 1
@@ -221,7 +216,7 @@ def _row(s: Symbol, checked: Checked, run: Run | None):
     if isinstance(d, ast.Row):
         yield f"= `{d.source}`"
     if run is not None:
-        yield _audit_list([i for i in run.audit.items if i.kind == "cell" and i.table == table and i.row == d.name])
+        yield _audit_list([i for i in run.audit.items if i.kind == ItemKind.CELL and i.table == table and i.row == d.name])
 
 
 # --- pieces ---------------------------------------------------------------------------------------
@@ -299,25 +294,21 @@ def _computed(i) -> str:
 
 
 def _published(i) -> str:
-    from benchdsl.report.text import published_text
-
     pub = i.published
-    unit = pub.text.split(" ", 1)[1] if pub.kind in ("number", "range") and " " in pub.text else ""
-    return published_text(pub, i.decimals, False) + (f" {unit}" if unit else "")
+    unit = pub.text.split(" ", 1)[1] if forms.form(pub).numeric and " " in pub.text else ""
+    return forms.text(pub) + (f" {unit}" if unit else "")
 
 
 def _verdict(i) -> str:
     """A published value against the figure computed for it, with the tolerance the audit allows."""
-    from benchdsl.audit import tolerance
-
     pub = i.published
+    form = forms.form(pub)
     lines = [f"**`{i.name}`** — {i.label}", f"computed **{_computed(i)}**"
-             + (f" (shown as {_fmt(i.computed, i.decimals)})" if i.computed is not None and i.kind == "cell" else "")]
+             + (f" (shown as {_fmt(i.computed, i.decimals)})" if i.computed is not None and i.kind == ItemKind.CELL else "")]
     text = f"published **{_published(i)}**"
-    if pub.kind in ("number", "range"):
-        below, above = tolerance(pub)
-        low = pub.value - below
-        high = (pub.high if pub.kind == "range" else pub.value) + above
+    if form.numeric:
+        below, above = form.tolerance(pub)
+        low, high = form.accepted(pub)
         if math.isinf(below):
             text += f": accepted at most {high:g}"
         elif math.isinf(above):

@@ -156,7 +156,7 @@ class Project:
     # --- running ---------------------------------------------------------------------------
     def run(self) -> Run:
         """Read the panels and compute every figure and the audit, for the program as last checked."""
-        from benchdsl.audit import audit
+        from benchdsl.audit import Status, audit
         from benchdsl.evaluate import Evaluator
         from benchdsl.pipeline import load_data
         from benchdsl.lsp.hover import audit_diagnostics
@@ -176,6 +176,6 @@ class Project:
         diags.extend(result.diags)
         diags.extend(audit_diagnostics(result))
         diags.extend(dict.fromkeys(i.figure.error for i in result.items
-                                   if i.status == "error" and i.figure and i.figure.error))
+                                   if i.status == Status.ERROR and i.figure and i.figure.error))
         self.last_run = Run(program, ev, result, diags, checked.version, time.perf_counter() - start)
         return self.last_run

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 
-from benchdsl.audit import round_half_up
+from benchdsl.published import round_half_up
 from benchdsl.diff import ADDED, CHANGED, NO_SAVING, NOT_COMPUTED, REMOVED, UNCHANGED, Diff, FigureDiff, Key, Side
 from benchdsl.report.machine import GuardedWriter, dumps
 from benchdsl.report.numbers import DASH, auto, fmt, unit_label
@@ -213,7 +213,7 @@ def _signed(v: float, decimals: int, norwegian: bool) -> str:
 # --- JSON -----------------------------------------------------------------------------------
 
 
-def to_json(d: Diff, everything: bool = False) -> str:
+def to_json(d: Diff, everything: bool = False, norwegian: bool = False) -> str:
     doc = {
         "schema": SCHEMA,
         "old": _run(d.old),

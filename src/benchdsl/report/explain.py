@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import math
 
-from benchdsl import ir
-from benchdsl.audit import Item, round_half_up, tolerance
+from benchdsl import ir, published
+from benchdsl.audit import Item, ItemKind, Status
 from benchdsl.evaluate import Figure, Trace
+from benchdsl.published import round_half_up
 from benchdsl.report.numbers import as_percent, auto, fmt, unit_label
-from benchdsl.report.text import MARKS, computed_text, note_text, published_text, terminal_safe
+from benchdsl.report.text import MARKS, computed_text, note_text, terminal_safe
 
 _STATUS = {
-    "ok": "reproduced",
-    "mismatch": "MISMATCH",
-    "known": "known report inconsistency",
-    "follows": "follows from a known inconsistency",
-    "error": "not computed",
+    Status.OK: "reproduced",
+    Status.MISMATCH: "MISMATCH",
+    Status.KNOWN: "known report inconsistency",
+    Status.FOLLOWS: "follows from a known inconsistency",
+    Status.ERROR: "not computed",
 }
 
 
@@ -27,7 +28,7 @@ def explain(program: ir.Program, audit, name: str, norwegian: bool = False) -> s
     """How a figure came about: rendered from the derivation the audit's figures carry."""
     items = [i for i in audit.items if i.name == name]
     if not items and name in program.measures:
-        items = [i for i in audit.items if i.kind == "cell" and i.table and _row_source(program, i) == name]
+        items = [i for i in audit.items if i.kind == ItemKind.CELL and i.table and _row_source(program, i) == name]
         if not items:
             figures = [f for (m, _), f in audit.figures.items() if m == name]
             return terminal_safe("\n\n".join("\n".join(_measure(program, f, norwegian)) for f in figures) + "\n")
@@ -40,17 +41,17 @@ def explain(program: ir.Program, audit, name: str, norwegian: bool = False) -> s
 
 def _row_source(program, item: Item):
     t = program.tables[item.table]
-    return next((r.source for r in t.rows if r.name == item.row and r.kind == "measure"), None)
+    return next((r.source for r in t.rows if r.name == item.row and r.kind == ir.RowKind.MEASURE), None)
 
 
 def _item(program: ir.Program, audit, item: Item, norwegian: bool) -> list[str]:
     lines = [f"{item.name} — {item.label}"]
-    if item.kind == "cell":
+    if item.kind == ItemKind.CELL:
         t = program.tables[item.table]
         col = next(c for c in t.columns if c.name == item.column)
         row = next(r for r in t.rows if r.name == item.row)
         lines.append(f"  {t.title}, column “{col.header}”")
-        if row.kind == "measure":
+        if row.kind == ir.RowKind.MEASURE:
             lines.extend(_measure(program, item.figure, norwegian, indent="  "))
         else:
             lines.extend(_sum(program, audit, t, row, col, norwegian))
@@ -169,11 +170,11 @@ def _formula_inputs(program: ir.Program, indicator: str) -> set[str]:
 def _sum(program, audit, t: ir.Table, row: ir.Row, col: ir.Column, norwegian: bool) -> list[str]:
     cells = audit.cells
     lines = []
-    if row.kind == "table":
+    if row.kind == ir.RowKind.TABLE:
         src = program.tables[row.source]
         ci = [c.name for c in t.columns].index(col.name)
         scol = src.columns[ci]
-        parts = [r for r in src.rows if r.kind in ("measure", "table")]
+        parts = [r for r in src.rows if r.kind in ir.SUMMED_ROWS]
         lines.append(f"  the total of {src.title}, column “{scol.header}”:")
         for r in parts:
             v = cells.get((src.name, r.name, scol.name))
@@ -181,7 +182,7 @@ def _sum(program, audit, t: ir.Table, row: ir.Row, col: ir.Column, norwegian: bo
     else:
         lines.append("  the sum of the rows above, each rounded as the table shows it:")
         for r in t.rows:
-            if r.kind in ("measure", "table"):
+            if r.kind in ir.SUMMED_ROWS:
                 v = cells.get((t.name, r.name, col.name))
                 lines.append(f"    {r.label}: {fmt(v, t.decimals, norwegian)}")
     return lines
@@ -191,13 +192,13 @@ def _verdict(item: Item, norwegian: bool) -> list[str]:
     pub = item.published
     lines = [f"  computed: {computed_text(item, norwegian)}"
              + (f" (shown as {fmt(round_half_up(item.computed, item.decimals), item.decimals, norwegian)})"
-                if item.computed is not None and item.kind == "cell" else "")]
+                if item.computed is not None and item.kind == ItemKind.CELL else "")]
     tol = ""
-    if pub.kind in ("number", "range"):
-        below, above = tolerance(pub)
+    if published.form(pub).numeric:
+        below, above = published.tolerance(pub)
         num = (lambda x: "∞" if math.isinf(x) else f"{x:g}".replace(".", ",") if norwegian else f"{x:g}")
         tol = f" (accepted: −{num(below)} / +{num(above)})" if below != above else f" (±{num(below)})"
-    lines.append(f"  published: {published_text(pub, item.decimals, norwegian)}{tol}  {pub.span or ''}")
+    lines.append(f"  published: {published.text(pub, norwegian)}{tol}  {pub.span or ''}")
     lines.append(f"  audit: {MARKS[item.status]} {_STATUS[item.status]}")
     if note_text(item):
         lines.append(f"  {note_text(item)}")

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from html import escape
 
-from benchdsl import ir
-from benchdsl.audit import Audit, Item
+from benchdsl import ir, published
+from benchdsl.audit import Audit, Item, ItemKind, Status
 from benchdsl.report.explain import explain
 from benchdsl.report.numbers import fmt
-from benchdsl.report.text import LEGEND, MARKS, computed_text, note_text, published_text
+from benchdsl.report.text import LEGEND, MARKS, computed_text, note_text
 
-_STATUS_TEXT = {"ok": "reproduced", "mismatch": "mismatch", "known": "known report inconsistency",
-                "follows": "follows from a known inconsistency", "error": "not computed"}
+_STATUS_TEXT = {Status.OK: "reproduced", Status.MISMATCH: "mismatch", Status.KNOWN: "known report inconsistency",
+                Status.FOLLOWS: "follows from a known inconsistency", Status.ERROR: "not computed"}
 
 _CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:60rem;color:#1d1d1f;padding:0 1rem}
@@ -65,7 +65,7 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False) -> str:
         out.append(_chart(chart, audit, norwegian))
     for t in program.tables.values():
         out.append(_table(t, items, audit.cells, norwegian))
-    claims = [i for i in audit.items if i.kind == "claim"]
+    claims = [i for i in audit.items if i.kind == ItemKind.CLAIM]
     if claims:
         out.append("<h2>Stated in the text</h2><table><tr><th>claim</th><th>computed</th><th>published</th><th></th></tr>")
         for i in claims:
@@ -85,7 +85,7 @@ def _anchor(name: str) -> str:
 
 
 def _value_cell(i: Item, shown: str, norwegian: bool) -> str:
-    pub = published_text(i.published, i.decimals, norwegian)
+    pub = published.text(i.published, norwegian)
     title = escape(f"{_STATUS_TEXT[i.status]}" + (f": {note_text(i)}" if note_text(i) else ""), quote=True)
     return (f'<td class="{i.status}" title="{title}"><a class="fig" href="#{_anchor(i.name)}">{escape(shown)}</a></td>'
             f'<td class="pub">{escape(pub)}</td><td class="{i.status}"><span class="mark">{MARKS[i.status]}</span></td>')
@@ -98,14 +98,14 @@ def _table(t: ir.Table, items: dict[str, Item], values: dict, norwegian: bool) -
     rows = [f"<h2>{escape(t.title)}</h2>", f'<table id="table-{escape(t.name)}">', f"<tr><th></th>{head}</tr>"]
     if audited:
         rows.append(f"<tr><th></th>{sub}</tr>")
-    has_sections = any(r.kind == "section" for r in t.rows)
+    has_sections = any(r.kind == ir.RowKind.SECTION for r in t.rows)
     for r in t.rows:
-        if r.kind == "section":
+        if r.kind == ir.RowKind.SECTION:
             span = 1 + (3 if audited else 1) * len(t.columns)
             rows.append(f'<tr class="section"><td colspan="{span}">{escape(r.label)}</td></tr>')
             continue
-        cls = ' class="total"' if r.kind == "total" else ""
-        indent = ' class="indent"' if has_sections and r.kind != "total" else ""
+        cls = ' class="total"' if r.kind == ir.RowKind.TOTAL else ""
+        indent = ' class="indent"' if has_sections and r.kind != ir.RowKind.TOTAL else ""
         cells = "".join(
             _value_cell(items[key], fmt(items[key].computed, t.decimals, norwegian), norwegian) if key in items
             else f'<td>{fmt(values.get((t.name, r.name, c.name)), t.decimals, norwegian)}</td>'
@@ -119,7 +119,7 @@ def _table(t: ir.Table, items: dict[str, Item], values: dict, norwegian: bool) -
 def _chart_table(program: ir.Program) -> ir.Table | None:
     """The summary table (rows that total other tables), else the last table."""
     tables = list(program.tables.values())
-    summary = [t for t in tables if any(r.kind == "table" for r in t.rows)]
+    summary = [t for t in tables if any(r.kind == ir.RowKind.TABLE for r in t.rows)]
     return (summary or tables or [None])[-1]
 
 
@@ -129,7 +129,7 @@ _COLOURS = ("#0969da", "#bf8700", "#1a7f37", "#8250df", "#cf222e", "#1b7c83", "#
 def _chart(t: ir.Table, audit: Audit, norwegian: bool) -> str:
     """Horizontal grouped bars: one group per row, one bar per column (basis)."""
     cells = audit.cells
-    rows = [r for r in t.rows if r.kind in ("measure", "table")]
+    rows = [r for r in t.rows if r.kind in ir.SUMMED_ROWS]
     values = [[cells.get((t.name, r.name, c.name)) for c in t.columns] for r in rows]
     top = max([v for vs in values for v in vs if v] + [1e-9])
     label_w, bar_w, bar_h, gap = 160, 420, 14, 10

@@ -12,10 +12,12 @@ import json
 import math
 import re
 
-from benchdsl import ir
-from benchdsl.audit import Audit, Item, round_half_up, tolerance
+from benchdsl import ir, published
+from benchdsl.audit import Audit, Item, ItemKind, Status
+from benchdsl.evaluate import Status as FigureStatus
+from benchdsl.published import round_half_up
 from benchdsl.report.numbers import fmt
-from benchdsl.report.text import MARKS, computed_text, note_text, published_text
+from benchdsl.report.text import MARKS, computed_text, note_text
 
 SCHEMA = 1
 
@@ -41,26 +43,6 @@ def finite_only(value):
     return value
 
 
-def _published(p: ir.PubValue) -> dict:
-    out = {"kind": p.kind, "text": p.text}
-    if p.kind in ("number", "range"):
-        below, above = tolerance(p)
-        out.update(value=p.value, decimals=p.decimals, accept_below=below, accept_above=above)
-        for side, limit in (("below", below), ("above", above)):
-            if math.isinf(limit):  # "mer enn 50 prosent": no limit above; JSON has no Infinity
-                out[f"accept_{side}"] = None
-                out[f"accept_{side}_unbounded"] = True
-        if p.kind == "range":
-            out["high"] = p.high
-        if p.qualifier:
-            out["qualifier"] = p.qualifier
-    if p.kind == "name":
-        out["name"] = p.name
-    if p.span:
-        out["source"] = str(p.span)
-    return out
-
-
 def _derivation(program: ir.Program, audit: Audit, i: Item) -> dict:
     """What `explain` shows, as data: inputs with sources, bases with members, steps, arithmetic.
 
@@ -68,16 +50,16 @@ def _derivation(program: ir.Program, audit: Audit, i: Item) -> dict:
     """
     from benchdsl.report.explain import numeric, symbolic
 
-    if i.kind == "cell":
+    if i.kind == ItemKind.CELL:
         t = program.tables[i.table]
         row = next(r for r in t.rows if r.name == i.row)
         ci = _column_index(t, i.column)
-        if row.kind != "measure":
-            if row.kind == "table":
+        if row.kind != ir.RowKind.MEASURE:
+            if row.kind == ir.RowKind.TABLE:
                 src = program.tables[row.source]
-                parts = [f"{src.name}.{r.name}.{src.columns[ci].name}" for r in src.rows if r.kind in ("measure", "table")]
+                parts = [f"{src.name}.{r.name}.{src.columns[ci].name}" for r in src.rows if r.kind in ir.SUMMED_ROWS]
             else:
-                parts = [f"{t.name}.{r.name}.{i.column}" for r in t.rows if r.kind in ("measure", "table")]
+                parts = [f"{t.name}.{r.name}.{i.column}" for r in t.rows if r.kind in ir.SUMMED_ROWS]
             return {"sum_of": parts, "rounded_to": t.decimals}
         fig = i.figure
         m = program.measures[row.source]
@@ -130,7 +112,7 @@ def _item(i: Item) -> dict:
         "computed": i.peer if i.peer is not None else i.computed,
         "shown": round_half_up(i.computed, i.decimals) if i.computed is not None else None,
         "unit": i.unit,
-        "published": _published(i.published),
+        "published": published.json_fields(i.published),
         "delta": i.delta,
     }
     if i.table:
@@ -148,7 +130,8 @@ def _item(i: Item) -> dict:
     return out
 
 
-def to_json(program: ir.Program, audit: Audit, derivations: bool = True) -> str:
+def to_json(program: ir.Program, audit: Audit, derivations: bool = True, norwegian: bool = False) -> str:
+    """The JSON report; `norwegian` changes nothing: JSON numbers carry no locale."""
     doc = {
         "schema": SCHEMA,
         "own": program.own,
@@ -157,7 +140,7 @@ def to_json(program: ir.Program, audit: Audit, derivations: bool = True) -> str:
             "text": audit.summary(),
             "breakdown": audit.breakdown(),
             "items": len(audit.items),
-            **{s: audit.count(s) for s in ("ok", "mismatch", "known", "follows", "error")},
+            **{s.value: audit.count(s) for s in Status},
         },
         "tables": [
             {
@@ -212,15 +195,15 @@ def to_csv(program: ir.Program, audit: Audit, norwegian: bool = False) -> str:
     w.writerow(["name", "kind", "table", "row", "column", "label", "computed", "shown", "unit",
                 "published", "status", "delta"])
     for i in audit.items:
-        shown = computed_text(i, norwegian) if i.kind == "claim" else fmt(i.computed, i.decimals, norwegian, dash="-")
+        shown = computed_text(i, norwegian) if i.kind == ItemKind.CLAIM else fmt(i.computed, i.decimals, norwegian, dash="-")
         w.writerow([i.name, i.kind, i.table or "", i.row or "", i.column or "", i.label,
                     "" if i.computed is None else repr(i.computed) if not norwegian else str(i.computed).replace(".", ","),
                     shown, i.unit, i.published.text, i.status,
                     "" if i.delta is None else f"{i.delta:.6g}".replace(".", "," if norwegian else ".")])
     for (t, r, c), d in audit.unpublished_not_computed().items():
         row = next(x for x in program.tables[t].rows if x.name == r)
-        w.writerow([f"{t}.{r}.{c}", "cell", t, r, c, row.label, "", "?", program.tables[t].unit, "",
-                    "not computed", "", ])
+        w.writerow([f"{t}.{r}.{c}", ItemKind.CELL, t, r, c, row.label, "", "?", program.tables[t].unit, "",
+                    FigureStatus.NOT_COMPUTED.value, "", ])
     return buf.getvalue()
 
 
@@ -243,7 +226,7 @@ def to_markdown(program: ir.Program, audit: Audit, norwegian: bool = False) -> s
         out.append("| | " + " | ".join(md(c.header) for c in t.columns) + " |")
         out.append("|---|" + "---:|" * len(t.columns))
         for r in t.rows:
-            if r.kind == "section":
+            if r.kind == ir.RowKind.SECTION:
                 out.append(f"| **{md(r.label)}** |" + " |" * len(t.columns))
                 continue
             cells = []
@@ -252,17 +235,17 @@ def to_markdown(program: ir.Program, audit: Audit, norwegian: bool = False) -> s
                 if i is None:  # computed, nothing published
                     cells.append(md(fmt(audit.cells.get((t.name, r.name, c.name)), t.decimals, norwegian)))
                     continue
-                cells.append(md(f"{fmt(i.computed, t.decimals, norwegian)} ({published_text(i.published, t.decimals, norwegian)})")
+                cells.append(md(f"{fmt(i.computed, t.decimals, norwegian)} ({published.text(i.published, norwegian)})")
                              + f" {MARKS[i.status]}")
-            label = f"**{md(r.label)}**" if r.kind == "total" else md(r.label)
+            label = f"**{md(r.label)}**" if r.kind == ir.RowKind.TOTAL else md(r.label)
             out.append(f"| {label} | " + " | ".join(cells) + " |")
         out.append("")
-    claims = [i for i in audit.items if i.kind == "claim"]
+    claims = [i for i in audit.items if i.kind == ItemKind.CLAIM]
     if claims:
         out += ["## Stated in the text", "", "| | claim | computed | published |", "|---|---|---:|---:|"]
         for i in claims:
             out.append(f"| {MARKS[i.status]} | {md(i.label)} | {md(computed_text(i, norwegian))} | "
-                       f"{md(published_text(i.published, i.decimals, norwegian))} |")
+                       f"{md(published.text(i.published, norwegian))} |")
         out.append("")
     out.append(md(audit.summary()))
     return "\n".join(out) + "\n"
@@ -271,7 +254,7 @@ def to_markdown(program: ir.Program, audit: Audit, norwegian: bool = False) -> s
 BATCH_HEADER = ("municipality", "year", "measure", "basis", "saving", "unit", "status", "reason")
 
 
-def batch_json(b) -> str:
+def batch_json(b, norwegian: bool = False) -> str:
     from benchdsl.batch import rows
 
     return dumps({"schema": 1, "rows": [dict(zip(BATCH_HEADER, r)) for r in rows(b)]}, indent=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-from benchdsl.audit import round_half_up
+from benchdsl.published import round_half_up
 
 DASH = "–"
 NOT_COMPUTED = "?"

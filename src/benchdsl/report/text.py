@@ -6,11 +6,11 @@ import os
 import re
 import textwrap
 
-from benchdsl import ir
-from benchdsl.audit import Audit, Item
+from benchdsl import ir, published
+from benchdsl.audit import Audit, Item, ItemKind, Status
 from benchdsl.report.numbers import DASH, fmt, unit_label
 
-MARKS = {"ok": "✓", "mismatch": "✗", "known": "K", "follows": "↳", "error": "?"}
+MARKS = {Status.OK: "✓", Status.MISMATCH: "✗", Status.KNOWN: "K", Status.FOLLOWS: "↳", Status.ERROR: "?"}
 LEGEND = ("✓ reproduced  ✗ mismatch  ? not computed\n"
           "K known report inconsistency  ↳ follows from a known inconsistency")
 WIDTH = 80
@@ -36,24 +36,13 @@ def _layout(ncols: int, audited: bool = True) -> tuple[int, int]:
     return label, cell
 
 
-def published_text(pub: ir.PubValue, decimals: int, norwegian: bool) -> str:
-    if pub.kind == "none":
-        return DASH
-    if pub.kind == "name":
-        return pub.name
-    if pub.kind == "range":
-        return f"{fmt(pub.value, pub.decimals, norwegian)}–{fmt(pub.high, pub.decimals, norwegian)}"
-    q = {"about": "~", "over": "≳", "nearly": "≲", "above": ">", "below": "<"}.get(pub.qualifier or "", "")
-    return q + fmt(pub.value, pub.decimals, norwegian)
-
-
 def render(program: ir.Program, audit: Audit, norwegian: bool = False, width: int = 80) -> str:
     by_name = {i.name: i for i in audit.items}
     out = [f"benchdsl: {program.own} {program.year}", ""]
     for t in program.tables.values():
         out.extend(_table(t, by_name, audit.cells, norwegian))
         out.append("")
-    claims = [i for i in audit.items if i.kind == "claim"]
+    claims = [i for i in audit.items if i.kind == ItemKind.CLAIM]
     if claims:
         out.append("Stated in the text (computed vs published)")
         heading = None
@@ -66,7 +55,7 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False, width: in
                 heading = title
             out.append(_claim_line(i, program, norwegian, width))
         out.append("")
-    problems = [i for i in audit.items if i.status != "ok"]
+    problems = [i for i in audit.items if i.status != Status.OK]
     if problems:
         out.append("Not reproduced")
         for i in problems:
@@ -97,19 +86,19 @@ def _table(t: ir.Table, by_name: dict[str, Item], cells: dict, norwegian: bool) 
         head += "  " + _clip(c.header, head_w).rjust(head_w)
         sub += "  " + ("computed" if cell >= 8 else "calc.").rjust(cell) + " " + "report".rjust(cell) + "  "
     lines += [head.rstrip(), sub.rstrip()] if audited else [head.rstrip()]
-    sections = any(x.kind == "section" for x in t.rows)  # once, not per row: tables may be long
+    sections = any(x.kind == ir.RowKind.SECTION for x in t.rows)  # once, not per row: tables may be long
     for r in t.rows:
-        if r.kind == "section":
+        if r.kind == ir.RowKind.SECTION:
             lines.append(_clip(r.label, 78))
             continue
-        indent = "  " if sections and r.kind != "total" else ""
+        indent = "  " if sections and r.kind != ir.RowKind.TOTAL else ""
         line = (indent + _clip(r.label, label_w - len(indent))).ljust(label_w)
         for c in t.columns:
             item = by_name.get(f"{t.name}.{r.name}.{c.name}")  # None: nothing published to audit
             computed = item.computed if item else cells.get((t.name, r.name, c.name))
             line += "  " + fmt(computed, t.decimals, norwegian).rjust(cell)
             if audited:
-                line += " " + (published_text(item.published, t.decimals, norwegian) if item else "").rjust(cell)
+                line += " " + (published.text(item.published, norwegian) if item else "").rjust(cell)
                 line += " " + (MARKS[item.status] if item else " ")
         lines.append(line.rstrip())
     return lines
@@ -121,16 +110,16 @@ def _claim_line(i: Item, program: ir.Program, norwegian: bool, width: int) -> st
     scenario = i.figure.scenario if i.figure else None
     if scenario and i.name.endswith("." + scenario):  # one claim audited under several bases
         label = f"[{program.scenarios[scenario].title}] {label}"
-    left = f"    {MARKS[i.status]} {computed_text(i, norwegian, unit=False) + pct:>13} {published_text(i.published, i.decimals, norwegian) + pct:<12}"
+    left = f"    {MARKS[i.status]} {computed_text(i, norwegian, unit=False) + pct:>13} {published.text(i.published, norwegian) + pct:<12}"
     room = max(20, width - len(left) - 1)
     return f"{left} {_clip(label, room)}"
 
 
 def computed_text(i: Item, norwegian: bool = False, unit: bool = True) -> str:
-    if i.peer is not None or i.published.kind == "name":
+    if i.peer is not None or published.form(i.published).names_municipality:
         return i.peer or "?"
     if i.computed is None:
-        return DASH if i.status != "error" else "?"
+        return DASH if i.status != Status.ERROR else "?"
     shown = fmt(i.computed, i.decimals + 1, norwegian)
     if not unit or i.unit in ("MNOK", "1"):
         return shown
@@ -138,14 +127,14 @@ def computed_text(i: Item, norwegian: bool = False, unit: bool = True) -> str:
 
 
 def _problem(i: Item, norwegian: bool) -> list[str]:
-    pub = published_text(i.published, i.decimals, norwegian)
+    pub = published.text(i.published, norwegian)
     comp = computed_text(i, norwegian)
     delta = ""
-    if i.delta is not None and i.published.kind in ("number", "range", "none"):
+    if i.delta is not None:  # None: a municipality, or not computed
         delta = f", off by {fmt(i.delta, i.decimals + 1, norwegian)}"
     lines = [f"  {MARKS[i.status]} {i.name}: computed {comp}, published {pub}{delta}"]
     note = note_text(i)
-    if i.status == "error" and i.figure is not None and i.figure.error is not None and i.figure.error.span:
+    if i.status == Status.ERROR and i.figure is not None and i.figure.error is not None and i.figure.error.span:
         note += f" ({i.figure.error.span})"
     if note:
         lines.extend(textwrap.wrap(note, 78, initial_indent="      ", subsequent_indent="      "))

@@ -1,0 +1,215 @@
+"""Names: declarations and their duplicates, fields given twice, `own`, groups and their cycles, `known`.
+
+Also the order helpers the other parts use: `order` (each name after the names
+it depends on, and the cycles) and `cycle_text`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from benchdsl import ast, ir
+from benchdsl.check.context import Context, article
+from benchdsl.diagnostics import did_you_mean
+from benchdsl.limits import YEARS
+
+
+class Names:
+    def __init__(self, ctx: Context):
+        self.c = ctx
+
+    def declare(self, d) -> None:
+        c = self.c
+        kind = type(d).__name__.lower()
+        if d.name in c.decls:
+            prev = c.decls[d.name]
+            c.err(d.span, f"`{d.name}` is already declared as {article(c.kind_of[d.name])} at {prev.span}",
+                  "every municipality, group, basis, indicator, measure and table needs its own name")
+            return
+        c.decls[d.name] = d
+        c.kind_of[d.name] = kind
+
+    def check_repeated(self, d) -> None:
+        for r in getattr(d, "repeated", ()):
+            field = "the formula (`= …`)" if r.field == "=" else f"`{r.field}`"
+            where = f"at line {r.first.line}" if r.first else "above"
+            self.c.err(r.span, f"{field} is already given {where}", "give each field once; delete one of them")
+
+    def own(self, owns: list[ast.Own]) -> ast.Own | None:
+        """The first `own` declaration (its year in the context's `own_year`), or None after an error."""
+        c = self.c
+        c.own_year = None
+        if not owns:
+            c.err(None, "no `own` declaration: whose figures should be computed?",
+                  "add a line such as: own Trondheim 2007")
+            return None
+        for extra in owns[1:]:
+            c.err(extra.span, f"a second `own` declaration (the first is at {owns[0].span})")
+        own = owns[0]
+        c.own_year = c.whole(own.year, "the year", *YEARS, f"own {own.name} 2007")
+        if own.name not in c.municipalities:
+            c.err(own.span, f"`{own.name}` is not a declared municipality", did_you_mean(own.name, c.municipalities))
+        return own
+
+    # --- groups and sets --------------------------------------------------
+    def check_groups(self) -> None:
+        """Each group after the groups it names, so resolving one never recurses far; cycles reported."""
+        c = self.c
+        deps = {name: [r for e in c.decls[name].members for r in refs(e) if c.kind_of.get(r) == "group"]
+                for name in c.names_of("group")}
+        ordered, cycles = order(deps)
+        for cycle in cycles:
+            c.err(c.decls[cycle[0]].span, f"group `{cycle[0]}` is defined in terms of itself: " + cycle_text(cycle))
+            c.groups.update((name, ()) for name in cycle)
+        for name in ordered:
+            self.resolve_group(name, ())
+
+    def resolve_group(self, name: str, stack: tuple[str, ...]) -> tuple[str, ...]:
+        c = self.c
+        if name in c.groups:
+            return c.groups[name]
+        d = c.decls[name]
+        if name in stack:  # check_groups reports cycles first; this is only a guard
+            return ()
+        members: list[str] = []
+        for e in d.members:
+            s = self.member_set(e, stack + (name,))
+            if s is None:
+                continue
+            if s.exclude_own or s.include_own:
+                c.err(d.span, "a group cannot mention `own`; use it in a basis: mean(ASSS - own)")
+            for m in s.members(""):
+                if m not in members:
+                    members.append(m)
+        c.groups[name] = tuple(members)
+        return c.groups[name]
+
+    def member_set(self, e, stack=()) -> ir.MemberSet | None:
+        c = self.c
+        if id(e) in c.too_deep:
+            return None
+        if isinstance(e, ast.OwnRef):
+            return ir.MemberSet((), include_own=True, text="own")
+        if isinstance(e, ast.Ref) and len(e.path) == 1:
+            n = e.name
+            if c.kind_of.get(n) == "municipality":
+                return ir.MemberSet((n,), text=n)
+            if c.kind_of.get(n) == "group":
+                return ir.MemberSet(self.resolve_group(n, stack), text=n)
+            c.err(e.span, f"`{n}` is not a municipality or group", did_you_mean(n, c.names_of("municipality", "group")))
+            return None
+        if isinstance(e, ast.BinOp) and e.op in "+-":
+            left = self.member_set(e.left, stack)
+            right = self.member_set(e.right, stack)
+            if left is None or right is None:
+                return None
+            text = f"{left.text} {e.op} {right.text}"
+            if e.op == "+":
+                inc = left.include + tuple(m for m in right.include if m not in left.include)
+                exc = tuple(m for m in left.exclude if m not in right.include)
+                return ir.MemberSet(inc, exc, left.exclude_own and not right.include_own,
+                                    left.include_own or right.include_own, text)
+            return ir.MemberSet(left.include, left.exclude + right.include,
+                                left.exclude_own or right.include_own, left.include_own and not right.include_own, text)
+        c.err(getattr(e, "span", None), "expected a group of municipalities, e.g. ASSS - own - Oslo")
+        return None
+
+    # --- known inconsistencies ------------------------------------------------
+    def known(self, knowns: list[ast.Known], claims: list[ir.Claim]) -> dict[str, ir.Known]:
+        """`known` declarations: each names an audited figure (a published cell or a claim) and what to reconcile."""
+        c = self.c
+        items = {cl.name for cl in claims}
+        for t in c.tables.values():
+            for r in t.rows:
+                if r.kind != ir.RowKind.SECTION and r.published:
+                    for col in t.columns:
+                        items.add(f"{t.name}.{r.name}.{col.name}")
+        out = {}
+        for k in knowns:
+            if k.name not in items:
+                c.err(k.span, f"`known` names `{k.name}`, which is no audited figure",
+                      did_you_mean(k.name, items) or "name a table cell as TABLE.ROW.COLUMN or a claim as MEASURE.CLAIM",
+                      about=next((part for part in k.target if part in c.broken), None))
+                continue
+            if k.name in out:
+                c.err(k.span, f"`{k.name}` is declared known twice")
+            reconcile = None
+            if k.reconcile is not None:
+                ind, muni, year = k.reconcile
+                if c.kind_of.get(ind) != "indicator":
+                    c.err(k.span, f"`reconcile` names `{ind}`, which is not an indicator",
+                          did_you_mean(ind, c.names_of("indicator")))
+                    continue
+                if muni not in c.municipalities:
+                    c.err(k.span, f"`reconcile` names `{muni}`, which is not a municipality",
+                          did_you_mean(muni, c.municipalities))
+                    continue
+                if year is not None:
+                    year = c.whole(year, "the year", *YEARS, f"reconcile {ind} {muni} 2007")
+                    if year is None:
+                        continue
+                reconcile = (ind, muni, year)
+            out[k.name] = ir.Known(k.name, k.reason, k.span, reconcile)
+        return out
+
+
+# --- order and cycles -----------------------------------------------------
+
+
+def natural(name: str):
+    """T4 before T10: tables print in the natural order of their names."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+def refs(e) -> Iterable[str]:
+    """The names an expression mentions (without recursion: it may not have been bounded yet)."""
+    stack = [e]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, ast.Ref):
+            yield e.name
+        elif isinstance(e, ast.BinOp):
+            stack += (e.right, e.left)
+        elif isinstance(e, ast.Neg):
+            stack.append(e.operand)
+        elif isinstance(e, ast.Call):
+            stack.extend(reversed(e.args))
+
+
+def order(deps: dict[str, list[str]]) -> tuple[list[str], list[list[str]]]:
+    """Each name after the names it depends on, and the cycles (each reported once), without recursion."""
+    out: list[str] = []
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    in_cycle: set[str] = set()
+    for root in deps:
+        if root in state:
+            continue
+        path, stack = [root], [iter(deps[root])]
+        state[root] = 1
+        while stack:
+            for dep in stack[-1]:
+                if dep not in deps:
+                    continue
+                if dep not in state:
+                    state[dep] = 1
+                    path.append(dep)
+                    stack.append(iter(deps[dep]))
+                    break
+                if state[dep] == 1 and dep not in in_cycle:
+                    cycle = path[path.index(dep):]
+                    in_cycle.update(cycle)
+                    cycles.append(cycle)
+            else:
+                state[path[-1]] = 2
+                out.append(path.pop())
+                stack.pop()
+    return out, cycles
+
+
+def cycle_text(cycle: list[str]) -> str:
+    names = cycle + cycle[:1]
+    if len(names) > 8:  # a long cycle: its ends say where to look
+        names = names[:4] + [f"… ({len(cycle) - 5} more) …"] + names[-2:]
+    return " -> ".join(names)

@@ -1,0 +1,301 @@
+"""Published-value forms: what a report printed, and how a computed figure is held against it.
+
+One class per form (`ir.Form`): a dash, a number (with its qualifier or ±),
+a range, a municipality's name.  Each holds everything about itself: how it
+is read from the rules and checked, its tolerance, the comparison with a
+computed value, its text in a report and its fields in JSON.  The checker,
+the audit, the reports and the language server ask `form(pub)`; none of
+them switches on the form.  Adding a form is an `ir.Form` member, its AST
+node, one class here, and its tests (docs/architecture.md).
+
+A number's tolerance follows the printed precision (29.7 means ±0.05), or
+the qualifier the text used ("nærmere 57", "vel 800", "om lag 275"), and
+never falls below half a unit of the last printed decimal.
+"""
+
+from __future__ import annotations
+
+import math
+
+from benchdsl import ast, ir, units
+from benchdsl.diagnostics import did_you_mean
+from benchdsl.limits import MAX_PUBLISHED_DECIMALS
+
+APPROX_SLACK = 0.05  # "om lag", "vel", "nærmere": within 5 % unless a ± is given
+EPS = 1e-9  # a computed value this close to a limit is inside it
+
+
+def round_half_up(x: float, decimals: int) -> float:
+    """Round as a report does: 0.05 -> 0.1 (Python's round() would give 0.0)."""
+    if not 0 <= decimals <= 300:  # check allows 0 to 15; out of range, this must still not raise
+        return x
+    scale = 10.0**decimals
+    if not math.isfinite(x * scale) or abs(x) * scale > 2**52:
+        return x  # too large to carry these decimals: already as round as a float gets
+    return math.copysign(math.floor(abs(x) * scale + 0.5 + 1e-9) / scale, x)
+
+
+def half_unit(decimals: int) -> float:
+    # check allows 0 to 15 decimals; out of range, this is still a number, never an OverflowError
+    return 0.5 * 10.0 ** -min(max(decimals, 0), 400)
+
+
+class Published:
+    """A published-value form; subclasses fill in the parts that are theirs."""
+
+    form: ir.Form
+    node: type  # the AST node the parser makes for it
+    names_municipality = False  # published as a municipality's name: only peer() computes one
+    numeric = False  # a number (or numbers) a figure is held against with a tolerance
+    pinnable = False  # `known`: the audit can replace a computed cell by this value
+
+    def read(self, p, q, ctx, span, what: str) -> ir.PubValue | None:
+        """The checked value, or None after reporting through ctx.err; q: the computed unit (None: a municipality)."""
+        raise NotImplementedError
+
+    def tolerance(self, pub: ir.PubValue) -> tuple[float, float] | None:
+        """How far below and above the published value a figure may lie; None: not a number."""
+        return None
+
+    def accepted(self, pub: ir.PubValue) -> tuple[float, float] | None:
+        """The lowest and highest figure that reproduce it (±inf: no limit that side); None: not a number."""
+        return None
+
+    def compare(self, value: float | None, peer: str | None, pub: ir.PubValue, decimals: int):
+        """-> (reproduced?, computed - published, or None where that means nothing)."""
+        raise NotImplementedError
+
+    def pinned(self, pub: ir.PubValue) -> float | None:
+        """The value a pinned cell takes (None: no saving); only for `pinnable` forms."""
+        return None
+
+    def target(self, pub: ir.PubValue) -> float | None:
+        """The value `known … reconcile` solves for; None: nothing to solve for."""
+        return None
+
+    def text(self, pub: ir.PubValue, norwegian: bool) -> str:
+        raise NotImplementedError
+
+    def fields(self, pub: ir.PubValue) -> dict:
+        """Its fields in the JSON report, besides kind, text and source (docs/output.md)."""
+        return {}
+
+
+class Dash(Published):
+    """`-`: the report prints no saving; reproduced by a figure that rounds to zero or is none."""
+
+    form, node, pinnable = ir.Form.NONE, ast.PubNone, True
+
+    def read(self, p, q, ctx, span, what):
+        return ir.PubValue(self.form, text="-", span=p.span)
+
+    def compare(self, value, peer, pub, decimals):
+        shown = 0.0 if value is None else round_half_up(value, decimals)
+        return shown == 0.0, value
+
+    def text(self, pub, norwegian):
+        from benchdsl.report.numbers import DASH
+
+        return DASH
+
+
+class Name(Published):
+    """`= Bergen`: which municipality a basis is formed by (a peer() claim)."""
+
+    form, node, names_municipality = ir.Form.NAME, ast.PubName, True
+
+    def read(self, p, q, ctx, span, what):
+        if not ctx.is_municipality(p.name):
+            ctx.err(p.span, f"`{p.name}` is not a declared municipality",
+                    did_you_mean(p.name, ctx.names_of("municipality")))
+            return None
+        return ir.PubValue(self.form, name=p.name, text=p.name, span=p.span)
+
+    def compare(self, value, peer, pub, decimals):
+        return peer == pub.name, None
+
+    def text(self, pub, norwegian):
+        return pub.name
+
+    def fields(self, pub):
+        return {"name": pub.name}
+
+
+class _Numeric(Published):
+    """What a number and a range share: checks of the printed text, a tolerance, JSON limits."""
+
+    numeric = True
+
+    def read(self, p, q, ctx, span, what):
+        if q is None:
+            ctx.err(p.span, f"{what}: peer() gives a municipality, so publish one, e.g. `= Bergen`")
+            return None
+        if not all(math.isfinite(x) for x in self.numbers(p)):
+            ctx.err(p.span, f"{what}: {p.text} is too large for a number (at most about 1.8e308)")
+            return None
+        if not math.isfinite(getattr(p, "tolerance", None) or 0.0):
+            ctx.err(p.span, f"{what}: the tolerance of {p.text} is too large for a number (at most about 1.8e308)")
+            return None
+        if p.decimals > MAX_PUBLISHED_DECIMALS:
+            ctx.err(p.span, f"{what}: a published value with {p.decimals} decimals; at most "
+                            f"{MAX_PUBLISHED_DECIMALS} can be compared", "write the value as the report printed it")
+            return None
+        if p.unit is not None:
+            pq = ctx.unit(p.unit)
+            if pq is None:
+                return None
+            try:
+                units.published_factor(q, pq)
+            except units.UnitError as exc:
+                ctx.err(p.span or span, f"{what} computes {ctx.show(q)} but publishes {ctx.show(pq)}", exc.hint)
+                return None
+        return self.make(p, ctx)
+
+    def numbers(self, p) -> list[float]:
+        raise NotImplementedError
+
+    def make(self, p, ctx) -> ir.PubValue | None:
+        raise NotImplementedError
+
+    def fields(self, pub):
+        below, above = self.tolerance(pub)
+        out = {"value": pub.value, "decimals": pub.decimals, "accept_below": below, "accept_above": above}
+        for side, limit in (("below", below), ("above", above)):
+            if math.isinf(limit):  # "mer enn 50 prosent": no limit above; JSON has no Infinity
+                out[f"accept_{side}"] = None
+                out[f"accept_{side}_unbounded"] = True
+        return out
+
+
+class Number(_Numeric):
+    """29.7, `om lag 275`, `nærmere 57`, `mer enn 50`, 0.8 ± 0.1: one printed number."""
+
+    form, node, pinnable = ir.Form.NUMBER, ast.PubNumber, True
+    # qualifier -> the mark a report shows before the number
+    MARKS = {"about": "~", "over": "≳", "nearly": "≲", "above": ">", "below": "<"}
+
+    def numbers(self, p):
+        return [p.value]
+
+    def make(self, p, ctx):
+        return ir.PubValue(self.form, p.value, None, p.decimals, p.qualifier, p.tolerance, text=p.text, span=p.span)
+
+    def tolerance(self, pub):
+        half = half_unit(pub.decimals)
+        slack = pub.tolerance if pub.tolerance is not None else APPROX_SLACK * abs(pub.value or 0)
+        if pub.qualifier == "about":
+            return max(slack, half), max(slack, half)
+        if pub.qualifier == "over":  # "vel 800": a little more than 800
+            return half, max(slack, half)
+        if pub.qualifier == "nearly":  # "nærmere 57": a little less than 57
+            return max(slack, half), half
+        if pub.qualifier == "above":  # "mer enn 50 prosent": anything above
+            return 0.0, math.inf
+        if pub.qualifier == "below":
+            return math.inf, 0.0
+        if pub.tolerance is not None:
+            return pub.tolerance, pub.tolerance
+        return half, half
+
+    def accepted(self, pub):
+        below, above = self.tolerance(pub)
+        return pub.value - below, pub.value + above
+
+    def compare(self, value, peer, pub, decimals):
+        v = 0.0 if value is None else value
+        low, high = self.accepted(pub)
+        return low - EPS <= v <= high + EPS, v - pub.value
+
+    def pinned(self, pub):
+        return pub.value
+
+    def target(self, pub):
+        return pub.value
+
+    def text(self, pub, norwegian):
+        from benchdsl.report.numbers import fmt
+
+        return self.MARKS.get(pub.qualifier or "", "") + fmt(pub.value, pub.decimals, norwegian)
+
+    def fields(self, pub):
+        out = super().fields(pub)
+        if pub.qualifier:
+            out["qualifier"] = pub.qualifier
+        return out
+
+
+class Range(_Numeric):
+    """240–255: anything from the one to the other (each ± half a unit of the last decimal)."""
+
+    form, node = ir.Form.RANGE, ast.PubRange
+
+    def numbers(self, p):
+        return [p.low, p.high]
+
+    def make(self, p, ctx):
+        if p.low > p.high:
+            ctx.err(p.span, f"range {p.text} runs backwards")
+            return None
+        return ir.PubValue(self.form, p.low, p.high, p.decimals, text=p.text, span=p.span)
+
+    def tolerance(self, pub):
+        half = half_unit(pub.decimals)
+        return half, half
+
+    def accepted(self, pub):
+        below, above = self.tolerance(pub)
+        return pub.value - below, pub.high + above
+
+    def compare(self, value, peer, pub, decimals):
+        v = 0.0 if value is None else value
+        low, high = self.accepted(pub)
+        delta = 0.0 if pub.value <= v <= pub.high else (v - pub.value if v < pub.value else v - pub.high)
+        return low - EPS <= v <= high + EPS, delta
+
+    def target(self, pub):
+        return (pub.value + pub.high) / 2
+
+    def text(self, pub, norwegian):
+        from benchdsl.report.numbers import fmt
+
+        return f"{fmt(pub.value, pub.decimals, norwegian)}–{fmt(pub.high, pub.decimals, norwegian)}"
+
+    def fields(self, pub):
+        out = super().fields(pub)
+        out["high"] = pub.high
+        return out
+
+
+# The registry: every ir.Form has one class, and every AST node of a published value one form.
+FORMS: dict[ir.Form, Published] = {f.form: f for f in (Dash(), Number(), Range(), Name())}
+BY_NODE: dict[type, Published] = {f.node: f for f in FORMS.values()}
+
+
+def form(pub: ir.PubValue) -> Published:
+    return FORMS[pub.kind]
+
+
+def read(p, q, ctx, span, what: str) -> ir.PubValue | None:
+    """A published value from the rules, checked against the unit computed for it (None: a municipality)."""
+    return BY_NODE[type(p)].read(p, q, ctx, span, what)
+
+
+def tolerance(pub: ir.PubValue) -> tuple[float, float] | None:
+    return form(pub).tolerance(pub)
+
+
+def compare(value: float | None, peer: str | None, pub: ir.PubValue, decimals: int) -> tuple[bool, float | None]:
+    """-> (reproduced?, computed - published)."""
+    return form(pub).compare(value, peer, pub, decimals)
+
+
+def text(pub: ir.PubValue, norwegian: bool = False) -> str:
+    return form(pub).text(pub, norwegian)
+
+
+def json_fields(pub: ir.PubValue) -> dict:
+    """The JSON report's `published` object (docs/output.md)."""
+    out = {"kind": pub.kind, "text": pub.text, **form(pub).fields(pub)}
+    if pub.span:
+        out["source"] = str(pub.span)
+    return out
