@@ -263,7 +263,7 @@ def test_a_misspelt_source_gets_the_panels_variable_as_suggestion(tmp_path):
     assert result.ok, result.diags
     obs, diags = read_panel(str(tmp_path / "panel.csv"), result.program, result.sources, None)
     assert not diags
-    (d,) = check_sources(result.program, obs, result.sources)
+    (d,) = check_sources(result.program, obs.variables, result.sources)
     assert (d.severity, d.message, d.hint) == (
         "warning", "no panel has the variable `usres` that indicator `users` reads", "did you mean `users`?")
     # at the quoted variable on the `source` line
@@ -271,9 +271,9 @@ def test_a_misspelt_source_gets_the_panels_variable_as_suggestion(tmp_path):
     # nothing like it: the variables there are
     (tmp_path / "r.bench").write_text(RULES.replace('source "users"', 'source "brukere"'), encoding="utf-8")
     result = check_paths([str(tmp_path)])
-    (d,) = check_sources(result.program, obs, result.sources)
+    (d,) = check_sources(result.program, obs.variables, result.sources)
     assert d.hint == "the panels' variables: `cost`, `users`"
     # spelt right: nothing to say
     (tmp_path / "r.bench").write_text(RULES, encoding="utf-8")
     result = check_paths([str(tmp_path)])
-    assert check_sources(result.program, obs, result.sources) == []
+    assert check_sources(result.program, obs.variables, result.sources) == []

@@ -504,7 +504,7 @@ def parse_panel(text: str, path: str, program: ir.Program, progress=None, line_o
                     raw_line = lines[first - 1].rstrip("\r") if first - 1 < len(lines) else ""
                     hint = None
                     if len(row) > n and re.search(r"\d,\d", raw_line):
-                        hint = "a decimal comma splits the field: write 29.7, quote it (\"29,7\"), or use ; as separator"
+                        hint = "a decimal comma splits the field: write 29.7, or separate the fields with ; (then 29,7 is read)"
                     diags.append(error(Span(path, first, 1, first, len(raw_line) + 1),
                                        f"this line has {len(row)} fields, the header {n}", hint))
                     continue

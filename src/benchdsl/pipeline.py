@@ -144,6 +144,7 @@ def load_data(program: ir.Program, sources: Sources, panels: list[tuple[str, str
     """
     from benchdsl import cache, units
     from benchdsl.data import Municipalities, bind, read_panel
+    from benchdsl.sourcecheck import check_sources
 
     kept = cache.load_units()
     units.KNOWN.update(kept)
@@ -158,6 +159,7 @@ def load_data(program: ir.Program, sources: Sources, panels: list[tuple[str, str
         diags.extend(d)
     values, d = bind(read, program)
     diags.extend(d)
+    diags.extend(check_sources(program, {v for panel in read for v in panel.variables}, sources))
     cache.store_units(units.KNOWN, kept)
     return values, diags
 

@@ -18,13 +18,13 @@ from benchdsl.diagnostics import Diagnostic, Sources, did_you_mean, warning
 _SHOWN = 8  # variables listed when none is like the one written
 
 
-def check_sources(program: ir.Program, observations, sources: Sources | None = None) -> list[Diagnostic]:
-    """A warning for each indicator that reads a variable no observation has.
+def check_sources(program: ir.Program, variables, sources: Sources | None = None) -> list[Diagnostic]:
+    """A warning for each indicator that reads a variable no panel has.
 
-    `observations` are the panels' `data.Obs` (anything with a `variable`);
+    `variables` are the variable names the panels have (`data.Panel.variables`);
     `sources` quotes the rule files, to point at the `source` line itself.
     """
-    have = {obs.variable for obs in observations}
+    have = set(variables)
     if not have:
         return []  # no data at all is reported where the panel is read
     out = []

@@ -279,8 +279,10 @@ class Exprs:
             return None
         target = e.args[0]
         if not (isinstance(target, ast.Ref) and self.c.kind_of.get(target.name) == "indicator"):
+            # `about`: a declaration that failed to parse is reported once, not again at each use
             self.err(getattr(target, "span", e.span), f"the first argument of {name}() must be an indicator",
-                     did_you_mean(getattr(target, "name", ""), self.names_of("indicator")))
+                     did_you_mean(getattr(target, "name", ""), self.names_of("indicator")),
+                     about=getattr(target, "name", None))
             return None
         ind = target.name
         q = self.c.ind_units.get(ind)
