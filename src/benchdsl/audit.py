@@ -84,6 +84,15 @@ class Audit:
     diags: tuple[Diagnostic, ...]
     not_computed: dict = attrs.Factory(dict)  # (table, row, column) -> why, for every cell not computed
     figures: dict = attrs.Factory(dict)  # (measure, basis) -> Figure with its derivation: what renderers show
+    evidence: object = None  # evidence.Evidence: what each published figure is evidence of (set by the pipeline)
+
+    def evidence_line(self) -> str | None:
+        """'108 published figures: 6 cross-checked (…), 75 used to build the panel, …', when any was published."""
+        if self.evidence is None or not self.items:
+            return None
+        from benchdsl.evidence import summary_line
+
+        return summary_line(self.evidence)
 
     def count(self, status: Status) -> int:
         return sum(1 for i in self.items if i.status == status)

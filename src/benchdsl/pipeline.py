@@ -189,6 +189,12 @@ def run_paths(paths: list[str], own: str | None = None, year: int | None = None,
     result.evaluator = ev
     result.progress.finish()
     result.audit = _timed(result, "evaluate+audit", audit, program, ev)
+    if result.audit.items:  # which published figures are evidence, and which built the panel
+        import attrs
+
+        from benchdsl.evidence import classify
+
+        result.audit = attrs.evolve(result.audit, evidence=classify(program, result.audit, ev.measure))
     result.diags.extend(result.audit.diags)
     # A figure that cannot be computed is a result (status "not computed", with its reason, exit 1), not
     # unusable input: every other figure is still computed and shown.

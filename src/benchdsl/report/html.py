@@ -55,6 +55,7 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False) -> str:
         f"<style>{_CSS}</style><script>{_SCRIPT}</script></head><body>",
         f"<h1>Innsparingsmuligheter: {escape(program.own)} {program.year}</h1>",
         f'<p class="summary"><strong id="summary">{escape(audit.summary())}</strong>'
+        + (f'<br><span id="evidence">{escape(audit.evidence_line())}</span>' if audit.evidence_line() else "")
         + (f"<br>Of the figures not reproduced: {escape(audit.breakdown())}." if audit.breakdown() else "")
         + "</p>",
         f'<p class="legend">{escape(LEGEND).replace(chr(10), " · ")}</p>',

@@ -138,6 +138,8 @@ def to_json(program: ir.Program, audit: Audit, derivations: bool = True, norwegi
         "year": program.year,
         "summary": {
             "text": audit.summary(),
+            "evidence": audit.evidence.as_dict() if audit.evidence is not None else None,
+            "evidence_text": audit.evidence_line(),
             "breakdown": audit.breakdown(),
             "items": len(audit.items),
             **{s.value: audit.count(s) for s in Status},

@@ -71,6 +71,8 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False, width: in
     out.append(LEGEND)
     if audit.breakdown():
         out.append(f"Of the figures not reproduced: {audit.breakdown()}.")
+    if audit.evidence_line():  # what the figures are evidence of, then how many were reproduced
+        out.extend(textwrap.wrap(audit.evidence_line(), WIDTH - 2, subsequent_indent="  "))
     out.append(audit.summary())
     return terminal_safe("\n".join(out) + "\n")
 
