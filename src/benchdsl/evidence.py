@@ -299,11 +299,11 @@ class _Classifier:
         figures = getattr(audit, "figures", {}) or {}
         self.measure = measure or (lambda name, scenario: figures.get((name, scenario)))
         self.claims = {c.name: c for c in program.claims}
+        self.rows = {(t.name, r.name): r for t in program.tables.values() for r in t.rows if r.kind != "section"}
 
     # a cell: a measure row's figure, or the cells a total adds
     def _row(self, table: str, row: str):
-        t = self.p.tables[table]
-        return t, next(r for r in t.rows if r.name == row and r.kind != "section")
+        return self.p.tables[table], self.rows[(table, row)]
 
     def cell_parts(self, table: str, row: str, column: str) -> list[str]:
         """The cells a total or a table row adds, named as the audit names them."""
