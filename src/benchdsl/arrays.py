@@ -124,18 +124,34 @@ class Arrays:
             ok = np.logical_and(ok, np.logical_not(np.isnan(v)))
         return ok
 
+    def _stack(self, rows: list, dtype=float, last: bool = False) -> np.ndarray:
+        """members × municipalities × years (or members last), each member's value broadcast into place."""
+        out = np.empty(self.shape + (len(rows),) if last else (len(rows),) + self.shape, dtype)
+        for i, x in enumerate(rows):
+            if last:
+                out[..., i] = x
+            else:
+                out[i] = x
+        return out
+
     def masked_sums(self, values: list, masks: list, weights: list | None = None):
         """As the scalar backend's: every member at once; the sums run over the member axis in member
         order (numpy reduces a leading axis slice by slice), so the figures are the scalar ones, bit for bit."""
         if not values:
             return 0, 0.0, 0.0, 0.0
-        v = np.stack([np.broadcast_to(x, self.shape) for x in values])  # members × municipalities × years
-        ok = np.stack([np.broadcast_to(m, self.shape) for m in masks]) & ~np.isnan(v)
+        v = self._stack(values)  # members × municipalities × years
+        ok = self._stack(masks, bool)
+        ok &= v == v  # not NaN
+        if weights is not None:
+            w = self._stack(weights)
+            ok &= w == w
+            v *= w
+            w[~ok] = 0.0
+        v[~ok] = 0.0
+        count = ok.sum(axis=0)
         if weights is None:
-            return ok.sum(axis=0), np.where(ok, v, 0.0).sum(axis=0), None, None
-        w = np.stack([np.broadcast_to(x, self.shape) for x in weights])
-        ok &= ~np.isnan(w)
-        return ok.sum(axis=0), None, np.where(ok, v * w, 0.0).sum(axis=0), np.where(ok, w, 0.0).sum(axis=0)
+            return count, v.sum(axis=0), None, None
+        return count, None, v.sum(axis=0), w.sum(axis=0)
 
     @staticmethod
     def quotient(num, den, span, message):
@@ -147,7 +163,11 @@ class Arrays:
             return np.full(self.shape, NAN), -1, None
         # municipalities × years × candidates, candidates last so that the sort runs on contiguous memory;
         # only the k-th value is needed here (ties have equal values), not which candidate it is
-        stack = np.stack([np.broadcast_to(np.where(m, v, NAN), self.shape) for v, m in zip(vals, masks)], axis=-1)
-        ordered = np.sort(np.negative(stack) if descending else stack, axis=-1)  # NaN last either way
+        stack = self._stack(vals, last=True)
+        stack[~self._stack(masks, bool, last=True)] = NAN
+        if descending:
+            np.negative(stack, out=stack)
+        stack.sort(axis=-1)  # NaN last either way
+        ordered = stack
         kth = ordered[..., k - 1]
         return np.negative(kth) if descending else kth, -1, None

@@ -346,7 +346,19 @@ class _Ctx:
     # --- bases -----------------------------------------------------------------------------
     def basis(self, name: str, policy: ir.Policy, span):
         """-> (the basis value, the municipality that forms it or None): the kind's meaning, in `bases`."""
-        return BY_NODE[type(policy)].value(self, name, policy, span)
+        shared = self.k.shared
+        if shared is None or self._adjusted_basis(name, policy):
+            return BY_NODE[type(policy)].value(self, name, policy, span)
+        # Without adjustments a basis is the same for every figure that compares with it (arrays only)
+        key = ("basis", name, policy)
+        if key not in shared:
+            shared[key] = BY_NODE[type(policy)].value(self, name, policy, span)
+        return shared[key]
+
+    def _adjusted_basis(self, name: str, policy) -> bool:
+        """Does this figure's adjustment reach the basis (its indicator, or the weight of a weighted mean)?"""
+        return self.k.affected(name, self.adjust) or any(
+            self.k.affected(r, self.adjust) for r in BY_NODE[type(policy)].reads(policy))
 
     # --- what a basis kind reads, beyond the backend's primitives ------------------------------
     def member(self, name: str, who: str, span):
