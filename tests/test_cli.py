@@ -3,6 +3,10 @@
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -279,3 +283,28 @@ def test_html_escapes_every_label(hostile, tmp_path):
     text = page.read_text(encoding="utf-8")
     assert "<script>alert" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert "@SUM(A1) *bold*" in text and "&amp;" in text
+
+
+def test_own_names_the_municipality_computed_everywhere(tmp_path):
+    """--own Bergen computed Bergen's figures under the heading 'Trondheim 2007' (issue 11)."""
+    env = dict(os.environ, BENCHDSL_CACHE_DIR=str(tmp_path / "cache"))
+    exe = str(Path(sys.executable).parent / "benchdsl")
+    text = subprocess.run([exe, "run", RULES, "--own", "Bergen"], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert text.stdout.startswith("benchdsl: Bergen 2007\n"), text.stdout[:80]
+    assert text.returncode == 1  # only Trondheim has volumes: Bergen's savings are not computed, and say so
+    doc = json.loads(subprocess.run([exe, "run", RULES, "--own", "Bergen", "--format", "json"],
+                                    capture_output=True, text=True, env=env, timeout=120).stdout)
+    assert (doc["own"], doc["year"]) == ("Bergen", 2007)
+
+
+def test_a_reader_that_goes_away_is_never_success(tmp_path):
+    """`benchdsl run . | true` exited 0 although the output was cut short (a failed audit looked like a pass)."""
+    env = dict(os.environ, BENCHDSL_CACHE_DIR=str(tmp_path / "cache"))
+    exe = str(Path(sys.executable).parent / "benchdsl")
+    p = subprocess.Popen([exe, "run", RULES, "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=env)
+    p.stdout.close()  # the reader is gone before anything is written
+    with p.stderr:
+        err = p.stderr.read().decode()
+    assert p.wait(timeout=120) == 141 and "Traceback" not in err

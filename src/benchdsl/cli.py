@@ -6,6 +6,7 @@ Exit codes: 0 all good, 1 audit failures, 2 input or usage errors.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from benchdsl import report
@@ -98,7 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        return EXIT_OK
+        # The reader went away (`| head`): the output is cut short, so never report success.
+        # 141 = 128 + SIGPIPE, what a Unix tool killed by the broken pipe exits with.
+        try:
+            sys.stdout = open(os.devnull, "w")  # nothing more to write at exit
+        except OSError:
+            pass
+        return 141
 
 
 def _report_diags(result) -> None:

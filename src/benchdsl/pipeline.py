@@ -179,6 +179,11 @@ def run_paths(paths: list[str], own: str | None = None, year: int | None = None,
 
         result.diags.append(error(None, f"`{own}` is not a declared municipality", did_you_mean(own, program.municipalities)))
         return result
+    if (own or program.own, year or program.year) != (program.own, program.year):
+        # The rules as run for another municipality or year: every header, title and field says so.
+        import attrs
+
+        program = result.program = attrs.evolve(program, own=own or program.own, year=year or program.year)
     t = time.perf_counter()
     values, diags = load_data(program, result.sources, panels, result.progress)
     result.diags.extend(diags)
