@@ -245,18 +245,7 @@ def _measure_side(fig, scenario: str | None, source: str | None) -> Side:
 
 
 def _walk(nodes):
-    stack = list(nodes)
-    while stack:
-        n = stack.pop()
-        yield n
-        if isinstance(n, ir.Arith):
-            stack += [n.left, n.right]
-        elif isinstance(n, ir.Neg):
-            stack.append(n.operand)
-        elif isinstance(n, ir.Extreme):
-            stack.extend(n.args)
-        elif isinstance(n, ir.Scaled):
-            stack.append(n.expr)
+    return ir.walk(*nodes)
 
 
 def _uses_basis(program: ir.Program, measure: str, seen: frozenset = frozenset()) -> bool:

@@ -200,19 +200,8 @@ class Evaluator:
 def _reads_only_inputs(c: ir.Claim, program: ir.Program) -> bool:
     """Does a claim's value depend on nothing but the inputs its derivation records (no cells, no savings)?"""
     m = program.measures.get(c.measure) if c.measure else None
-    stack = [c.expr.expr if isinstance(c.expr, ir.Scaled) else c.expr]
-    stack += [node for _, node in m.lets] if m else []
-    while stack:
-        n = stack.pop()
-        if isinstance(n, (ir.SavingRef, ir.CellRef)):
-            return False
-        if isinstance(n, ir.Arith):
-            stack += [n.left, n.right]
-        elif isinstance(n, ir.Neg):
-            stack.append(n.operand)
-        elif isinstance(n, ir.Extreme):
-            stack.extend(n.args)
-    return True
+    lets = [node for _, node in m.lets] if m else []
+    return not any(isinstance(n, (ir.SavingRef, ir.CellRef)) for n in ir.walk(c.expr, *lets))
 
 
 def fsum(values) -> float:

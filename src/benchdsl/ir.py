@@ -323,3 +323,23 @@ class Program:
     claims: tuple[Claim, ...]
     known: dict[str, Known]
     files: tuple[str, ...] = ()
+
+
+def walk(*nodes):
+    """Every expression node under `nodes` (themselves included), without recursion.
+
+    The one traversal of the IR's expressions: what a node reads is found by walking, never by
+    a hand-written recursion of its own (a `let` or a formula is not followed: callers decide).
+    """
+    stack = list(nodes)
+    while stack:
+        n = stack.pop()
+        yield n
+        if isinstance(n, Arith):
+            stack += [n.left, n.right]
+        elif isinstance(n, Neg):
+            stack.append(n.operand)
+        elif isinstance(n, Extreme):
+            stack.extend(n.args)
+        elif isinstance(n, Scaled):
+            stack.append(n.expr)

@@ -213,17 +213,7 @@ class Kernel:
 
 
 def _own_reads(node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, ir.OwnVal):
-            yield n.indicator
-        elif isinstance(n, ir.Arith):
-            stack += [n.left, n.right]
-        elif isinstance(n, ir.Neg):
-            stack.append(n.operand)
-        elif isinstance(n, ir.Extreme):
-            stack.extend(n.args)
+    return (n.indicator for n in ir.walk(node) if isinstance(n, ir.OwnVal))
 
 
 class _Ctx:

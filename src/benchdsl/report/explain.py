@@ -155,15 +155,9 @@ def _formula_inputs(program: ir.Program, indicator: str) -> set[str]:
     if ind.formula is None:
         return {indicator}
     out: set[str] = set()
-    stack = [ind.formula.expr]
-    while stack:
-        node = stack.pop()
+    for node in ir.walk(ind.formula.expr):
         if isinstance(node, ir.OwnVal):
             out |= _formula_inputs(program, node.indicator)
-        elif isinstance(node, ir.Arith):
-            stack += [node.left, node.right]
-        elif isinstance(node, ir.Neg):
-            stack.append(node.operand)
     return out
 
 
