@@ -1,8 +1,9 @@
 """The checked program: names resolved, units reduced to float factors.
 
-`check` turns the AST into these nodes; `evaluate` runs them on plain floats.
-Nothing here refers to pint, so a checked program pickles small and loads
-without importing pint or lark (see `cache`).
+`check` turns the AST into these nodes; the kernel runs them, on floats or arrays.
+Nothing here refers to pint, so a checked program is kept between runs as JSON
+(`cache`, `safejson`) and loads without importing pint or lark.  `walk` is the one
+traversal of expressions.
 """
 
 from __future__ import annotations
