@@ -225,3 +225,15 @@ def test_the_mapping_s_unit_is_checked_against_the_indicator_s_once(tmp_path):
     (d,) = [d for d in r.diags if d.is_error]  # not one for each of the series' six values
     assert (str(d.span), d.span.end_column) == (f"{tmp_path / 'm.csv'}:2:23", 32)  # the mapping's `NOK/pupil`
     assert d.message.startswith("sfo_brutto_per_bruker is given in `NOK/pupil`, but indicator `cost` is in NOK/user")
+
+
+def test_a_misspelt_name_with_a_real_code_is_a_warning_naming_whose_code_it_is(tmp_path):
+    """`municipality Trondhiem 5001` was accepted silently (a new-analyst trial); 5001 is Trondheim's code."""
+    from benchdsl.pipeline import check_paths
+
+    (tmp_path / "r.bench").write_text("municipality Trondhiem 5001\nmunicipality A 0001\nown A 2024\n",
+                                      encoding="utf-8")
+    r = check_paths([str(tmp_path)])
+    warnings = [(d.span.line, d.message, d.hint) for d in r.diags if d.severity == "warning"]
+    assert warnings == [(1, "`Trondhiem` is not a name of 5001 (Trondheim - Tråante) in the register",
+                         "did you mean `Trondheim`?")]  # and the invented `A 0001` is left alone

@@ -390,9 +390,11 @@ def check_declared(decls) -> list[Diagnostic]:
     reg, out, first = registry.default(), [], {}
     for name, code, span in decls:
         m, problem = reg.declared(name, code)
-        if problem is not None and problem.is_error:
+        # A name the register does not know is left alone, unless its code is a real one: then the
+        # name is most likely misspelt (`municipality Trondhiem 5001`), and the warning says whose code it is.
+        if problem is not None and (problem.is_error or (code and m is not None)):
             out.append(problem.diagnostic(span))
-        elif m is not None:
+        if m is not None and (problem is None or not problem.is_error):
             if m in first and first[m][0] != name:
                 out.append(error(span, f"{name} and {first[m][0]} are the same municipality ({m.plain_name}: "
                                        f"{m.code_list()})", f"declare it once (first at {first[m][1]})"))
