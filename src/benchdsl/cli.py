@@ -267,18 +267,21 @@ def _diff(args) -> int:
 
 def _fmt(args) -> int:
     from benchdsl.diagnostics import Sources, format_all
-    from benchdsl.files import WriteError, rewrite
-    from benchdsl.fmt import format_text
+    from benchdsl.files import RULES_LIMIT, InputError, WriteError, read_input, rewrite
+    from benchdsl.fmt import FormatError, format_text
     from benchdsl.parse import parse
     from benchdsl.pipeline import rule_files
 
     files, diags = rule_files(args.paths)
     sources, changed, failed = Sources(), [], False
     for path in files:
-        try:
-            with open(path, encoding="utf-8", newline="") as f:  # "\r\n" stays as written: fmt decides
-                text = f.read()
-        except (OSError, UnicodeDecodeError) as exc:
+        try:  # a regular file only (a FIFO would block); "\r\n" stays as written: fmt decides
+            text = read_input(path, "rule file", RULES_LIMIT).decode("utf-8")
+        except InputError as exc:
+            print(f"{path}: error: {exc.message}", file=sys.stderr)
+            failed = True
+            continue
+        except UnicodeDecodeError as exc:
             print(f"{path}: error: cannot read: {exc}", file=sys.stderr)
             failed = True
             continue
@@ -287,7 +290,13 @@ def _fmt(args) -> int:
         if errors:  # never lay out what does not parse: the analyst's text stays as it is
             diags.extend(errors)
             continue
-        formatted = format_text(text)
+        try:
+            formatted = format_text(text)
+        except FormatError as exc:
+            print(f"{path}:1:1: error: {exc}", file=sys.stderr)
+            print("  hint: save the file with ordinary line ends (\\n or \\r\\n); nothing was changed", file=sys.stderr)
+            failed = True
+            continue
         if formatted == text:
             continue
         if not args.check:

@@ -265,10 +265,14 @@ def _copy_in_place(real: str, data: bytes, shown: str) -> None:
 def _write_through(path: str, text: str) -> None:
     """A device or FIFO: opened and written like `>` does, never replaced by a file."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY | os.O_CLOEXEC)
+        # Non-blocking open: a FIFO nobody reads fails at once (ENXIO) instead of waiting forever.
+        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY | os.O_CLOEXEC | os.O_NONBLOCK)
     except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise WriteError(f"cannot write {path}: it is a FIFO that nothing reads") from None
         raise WriteError(f"cannot write {path}: {_why(exc, path)}") from None
     try:
+        os.set_blocking(fd, True)  # opened: now write as `>` does, waiting for the reader
         _write_fd(fd, text, path)
     finally:
         os.close(fd)

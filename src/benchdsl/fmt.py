@@ -34,12 +34,26 @@ def _parser() -> Lark:
 _BLANK = " \t\f"
 
 
+class FormatError(ValueError):
+    """A text `parse` reads declaration by declaration but the formatter cannot lay out whole."""
+
+
 def format_text(text: str) -> str:
     """The canonical layout of a file that parses (check with parse.parse first).
 
     Lines are lark's lines (only "\n" ends one: `diagnostics.split_lines`), so a
     form feed, U+2028 or U+0085 in a comment or string never moves a token.
+    Raises FormatError, and changes nothing, where it cannot read the file whole.
     """
+    from lark.exceptions import UnexpectedInput
+
+    try:
+        return _format(text)
+    except UnexpectedInput:
+        raise FormatError("cannot lay out this file as a whole (it has lone carriage returns as line ends?)") from None
+
+
+def _format(text: str) -> str:
     text = _lone_cr_as_newline(text)
     by_line: dict[int, list[Token]] = {}
     for tok in _tokens(text):

@@ -307,7 +307,10 @@ def make_server() -> BenchServer:
         _, errors = parse(text, doc.path or "")
         if errors:  # never lay out what does not parse, as `benchdsl fmt` does not
             return None
-        formatted = format_text(text)
+        try:
+            formatted = format_text(text)
+        except ValueError:  # fmt.FormatError: what fmt cannot lay out whole, it leaves as it is
+            return None
         if formatted == text:
             return []
         lines = text.split("\n")
