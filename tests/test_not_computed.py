@@ -120,3 +120,20 @@ def test_explain_a_measure_with_nothing_published(tmp_path):
     # Trondheim's 22 200 - 21 449 = 751 NOK/user, × 5 985 users = 4 494 735 NOK = 4.5 MNOK
     assert "= 751 NOK/user × 5 985 user" in r.stdout and "4.5 MNOK" in r.stdout
     assert r.stdout.count("measure `sfo_unit_cost`") == 6  # one per basis of the example's table
+
+
+def test_an_analysis_with_nothing_published_exports_every_figure(tmp_path):
+    """CSV gave only a header and JSON `"items": []` for rules whose tables publish nothing (issue 11)."""
+    r = cli(tmp_path, "run", str(ROOT / "examples" / "what_if_bases"), "--format", "csv", cwd=ROOT)
+    rows = {x["name"]: x for x in csv.DictReader(io.StringIO(r.stdout))}
+    # the example's table W: 3 measure rows and a total under 6 bases, every cell computed
+    assert len(rows) == 4 * 6 and {x["status"] for x in rows.values()} == {"computed"}
+    # Trondheim's SFO unit cost 22 200 against the others' mean 21 449 (see the explain test above):
+    # 751 NOK/user × 5 985 users = 4 494 735 NOK = 4.5 MNOK
+    cell = rows["W.sfo_unit_cost.mean"]
+    assert float(cell["computed"]) == pytest.approx(4.494735, abs=1e-9) and cell["shown"] == "4.5"
+    doc = json.loads(cli(tmp_path, "run", str(ROOT / "examples" / "what_if_bases"), "--format", "json",
+                         cwd=ROOT).stdout)
+    assert doc["items"] == [] and len(doc["figures"]) == 3 * 6  # every measure under every basis
+    f = next(x for x in doc["figures"] if (x["measure"], x["basis"]) == ("sfo_unit_cost", "mean_others"))
+    assert f["status"] == "saving" and f["saving"] == pytest.approx(4.494735, abs=1e-9)

@@ -160,6 +160,12 @@ def to_json(program: ir.Program, audit: Audit, derivations: bool = True, norwegi
         "not_computed": [{"name": f"{t}.{r}.{c}", "table": t, "row": r, "column": c, "reason": d.message,
                           "source": str(d.span) if d.span else None}
                          for (t, r, c), d in audit.unpublished_not_computed().items()],
+        # Every measure under every basis a table shows it in (under every basis, for a measure in no
+        # table), published or not: the figures of an analysis that has nothing to audit.
+        "figures": [{"measure": m, "basis": b, "status": f.status.value,
+                     "saving": f.value, "raw": f.raw, "unit": f.unit, "round": f.decimals,
+                     "reason": f.error.message if f.error is not None else None}
+                    for (m, b), f in audit.figures.items()],
     }
     if derivations:
         for entry, i in zip(doc["items"], audit.items):
@@ -202,10 +208,26 @@ def to_csv(program: ir.Program, audit: Audit, norwegian: bool = False) -> str:
                     "" if i.computed is None else repr(i.computed) if not norwegian else str(i.computed).replace(".", ","),
                     shown, i.unit, i.published.text, i.status,
                     "" if i.delta is None else f"{i.delta:.6g}".replace(".", "," if norwegian else ".")])
-    for (t, r, c), d in audit.unpublished_not_computed().items():
-        row = next(x for x in program.tables[t].rows if x.name == r)
-        w.writerow([f"{t}.{r}.{c}", ItemKind.CELL, t, r, c, row.label, "", "?", program.tables[t].unit, "",
-                    FigureStatus.NOT_COMPUTED.value, "", ])
+    # Every other cell: computed and shown, nothing published to audit it against (an analysis of
+    # one's own has only these), or not computed with its reason.
+    audited = {(i.table, i.row, i.column) for i in audit.items if i.kind == ItemKind.CELL}
+    missing = audit.unpublished_not_computed()
+    for t in program.tables.values():
+        for r in t.rows:
+            if r.kind == "section":
+                continue
+            for c in t.columns:
+                key = (t.name, r.name, c.name)
+                if key in audited:
+                    continue
+                if key in missing:
+                    w.writerow([".".join(key), ItemKind.CELL, *key, r.label, "", "?", t.unit, "",
+                                FigureStatus.NOT_COMPUTED.value, ""])
+                    continue
+                v = audit.cells.get(key)
+                w.writerow([".".join(key), ItemKind.CELL, *key, r.label,
+                            "" if v is None else repr(v) if not norwegian else repr(v).replace(".", ","),
+                            fmt(v, t.decimals, norwegian, dash="-"), t.unit, "", "computed", ""])
     return buf.getvalue()
 
 
