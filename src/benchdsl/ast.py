@@ -9,17 +9,7 @@ from __future__ import annotations
 
 import attrs
 
-
-@attrs.frozen(order=True)
-class Span:
-    path: str
-    line: int
-    column: int
-    end_line: int = 0
-    end_column: int = 0
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}"
+from benchdsl.span import Span  # noqa: F401 -- a node's position; re-exported
 
 
 def _span():

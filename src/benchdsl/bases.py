@@ -20,9 +20,21 @@ it (None if none does, or on the array backend).
 
 from __future__ import annotations
 
-from benchdsl import ast, ir, units
+from benchdsl import ir, units
 from benchdsl.diagnostics import did_you_mean
 from benchdsl.limits import MAX_RANK, YEARS
+
+
+class _Syntax:
+    """`benchdsl.ast`, imported when a rule is read (checking), never by a run whose rules are cached."""
+
+    def __getattr__(self, name):
+        from benchdsl import ast as syntax
+
+        return getattr(syntax, name)
+
+
+ast = _Syntax()
 
 
 class Kind:

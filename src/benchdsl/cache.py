@@ -266,7 +266,7 @@ def _write(name: str, key: str, body: bytes) -> None:
 @functools.cache
 def _program_codec():
     from benchdsl import ir
-    from benchdsl.ast import Span
+    from benchdsl.span import Span
     from benchdsl.diagnostics import Diagnostic
     from benchdsl.safejson import Codec
 

@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 import attrs
 
 from benchdsl import ir, units
-from benchdsl.ast import Span
+from benchdsl.span import Span
 from benchdsl.diagnostics import Diagnostic, Sources, did_you_mean, error
 from benchdsl.files import DATA_LIMIT, InputError, read_input
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from benchdsl.ast import Span
+from benchdsl.span import Span
 
 ERROR = "error"
 WARNING = "warning"

@@ -57,7 +57,7 @@ from collections.abc import Callable, Iterable, Mapping
 import attrs
 
 from benchdsl import ir
-from benchdsl.ast import Span
+from benchdsl.span import Span
 from benchdsl.diagnostics import split_lines
 
 

@@ -12,7 +12,7 @@ import enum
 
 import attrs
 
-from benchdsl.ast import Span
+from benchdsl.span import Span
 
 # --- expressions: every node knows its unit (as text) --------------------
 

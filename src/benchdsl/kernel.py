@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 
 from benchdsl import ir
-from benchdsl.ast import Span
+from benchdsl.span import Span
 from benchdsl.bases import BY_NODE
 
 OWN = "\0own"  # who: the municipality being evaluated

@@ -10,13 +10,17 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
 from benchdsl import ir
-from benchdsl.ast import File, Span
 from benchdsl.diagnostics import Diagnostic, Sources, error, has_errors, warning
 from benchdsl.progress import Progress
+from benchdsl.span import Span
+
+if TYPE_CHECKING:  # the syntax tree is imported only where rules are parsed, never on a warm run
+    from benchdsl.ast import File
 
 
 @attrs.define

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from benchdsl import ast, ir, units
+from benchdsl import ir, units
 from benchdsl.diagnostics import did_you_mean
 from benchdsl.limits import MAX_PUBLISHED_DECIMALS
 
@@ -44,7 +44,7 @@ class Published:
     """A published-value form; subclasses fill in the parts that are theirs."""
 
     form: ir.Form
-    node: type  # the AST node the parser makes for it
+    node: str  # the name of the AST node the parser makes for it (`ast` is not imported on a warm run)
     names_municipality = False  # published as a municipality's name: only peer() computes one
     numeric = False  # a number (or numbers) a figure is held against with a tolerance
     pinnable = False  # `known`: the audit can replace a computed cell by this value
@@ -84,7 +84,7 @@ class Published:
 class Dash(Published):
     """`-`: the report prints no saving; reproduced by a figure that rounds to zero or is none."""
 
-    form, node, pinnable = ir.Form.NONE, ast.PubNone, True
+    form, node, pinnable = ir.Form.NONE, "PubNone", True
 
     def read(self, p, q, ctx, span, what):
         return ir.PubValue(self.form, text="-", span=p.span)
@@ -102,7 +102,7 @@ class Dash(Published):
 class Name(Published):
     """`= Bergen`: which municipality a basis is formed by (a peer() claim)."""
 
-    form, node, names_municipality = ir.Form.NAME, ast.PubName, True
+    form, node, names_municipality = ir.Form.NAME, "PubName", True
 
     def read(self, p, q, ctx, span, what):
         if not ctx.is_municipality(p.name):
@@ -170,7 +170,7 @@ class _Numeric(Published):
 class Number(_Numeric):
     """29.7, `om lag 275`, `nærmere 57`, `mer enn 50`, 0.8 ± 0.1: one printed number."""
 
-    form, node, pinnable = ir.Form.NUMBER, ast.PubNumber, True
+    form, node, pinnable = ir.Form.NUMBER, "PubNumber", True
     # qualifier -> the mark a report shows before the number
     MARKS = {"about": "~", "over": "≳", "nearly": "≲", "above": ">", "below": "<"}
 
@@ -227,7 +227,7 @@ class Number(_Numeric):
 class Range(_Numeric):
     """240–255: anything from the one to the other (each ± half a unit of the last decimal)."""
 
-    form, node = ir.Form.RANGE, ast.PubRange
+    form, node = ir.Form.RANGE, "PubRange"
 
     def numbers(self, p):
         return [p.low, p.high]
@@ -268,7 +268,8 @@ class Range(_Numeric):
 
 # The registry: every ir.Form has one class, and every AST node of a published value one form.
 FORMS: dict[ir.Form, Published] = {f.form: f for f in (Dash(), Number(), Range(), Name())}
-BY_NODE: dict[type, Published] = {f.node: f for f in FORMS.values()}
+# by the name of the AST node, so that a warm run (which reads no rules) never imports the syntax tree
+BY_NODE: dict[str, Published] = {f.node: f for f in FORMS.values()}
 
 
 def form(pub: ir.PubValue) -> Published:
@@ -277,7 +278,7 @@ def form(pub: ir.PubValue) -> Published:
 
 def read(p, q, ctx, span, what: str) -> ir.PubValue | None:
     """A published value from the rules, checked against the unit computed for it (None: a municipality)."""
-    return BY_NODE[type(p)].read(p, q, ctx, span, what)
+    return BY_NODE[type(p).__name__].read(p, q, ctx, span, what)
 
 
 def tolerance(pub: ir.PubValue) -> tuple[float, float] | None:

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
-from benchdsl.ast import Span
+from benchdsl.span import Span
 from benchdsl.diagnostics import ERROR, WARNING, Diagnostic
 
 _INF = 10**6  # a year later than any, for interval arithmetic

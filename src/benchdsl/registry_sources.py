@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from importlib import resources
 from typing import NamedTuple
 
-from benchdsl.ast import Span
+from benchdsl.span import Span
 from benchdsl.diagnostics import Diagnostic, error
 from benchdsl.registry import (
     _INF, CodeName, Event, Kind, Municipality, Period, Register, _aliases, _canonical_code, _split_parts,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from benchdsl import ir
-from benchdsl.ast import Span
+from benchdsl.span import Span
 from benchdsl.diagnostics import Diagnostic, Sources, did_you_mean, warning
 
 _SHOWN = 8  # variables listed when none is like the one written

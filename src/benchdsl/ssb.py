@@ -35,7 +35,7 @@ import re
 from array import array
 
 from benchdsl import data, ir
-from benchdsl.ast import Span
+from benchdsl.span import Span
 from benchdsl.diagnostics import Diagnostic, error, split_lines, warning
 
 _YEAR = re.compile(r"\b(19|20)[0-9]{2}\b")
