@@ -27,6 +27,22 @@ basis y2004 "2004" = year(2004)
 """
 
 
+# The issue-9 reviewer's reproducer: two municipalities, A's cost against the mean of the others.
+REPRO = """\
+municipality A 0001
+municipality B 0002
+group G = A, B
+own A 2007
+panel "p.csv"
+basis m = mean(G - own)
+indicator c {
+    unit NOK
+    better lower
+    source "c"
+}
+"""
+
+
 # Cost per user and users: the indicators most tests need.
 COST_USERS = """
 indicator cost {

@@ -8,7 +8,7 @@ import numpy as np
 from benchdsl import data, ir
 from benchdsl.data import bind, parse_panel
 
-from helpers import COST_USERS, HEADER, messages, run
+from helpers import COST_USERS, HEADER, messages, run, REPRO
 
 PROGRAM = ir.Program(
     municipalities={"Trondheim": "1601", "Bergen": "1201"}, groups={}, own="Trondheim", year=2007, own_span=None,
@@ -115,20 +115,6 @@ import pytest  # noqa: E402
 from benchdsl.data import decode, read_number  # noqa: E402
 from benchdsl.pipeline import run_paths  # noqa: E402
 
-# The reviewer's reproducer: two municipalities, A's cost against the mean of the others.
-REPRO = """\
-municipality A 0001
-municipality B 0002
-group G = A, B
-own A 2007
-panel "p.csv"
-basis m = mean(G - own)
-indicator c {
-    unit NOK
-    better lower
-    source "c"
-}
-"""
 REPRO_PANEL = "variable,municipality,year,value,unit\nc,A,2007,10,NOK\nc,B,2007,8,NOK\n"
 
 

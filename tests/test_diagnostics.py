@@ -6,7 +6,7 @@ from benchdsl.diagnostics import format_all
 from benchdsl.parse import parse
 from benchdsl.pipeline import check_paths
 
-from helpers import COST_USERS, HEADER, cli, write
+from helpers import COST_USERS, HEADER, cli, write, REPRO
 
 IND = COST_USERS + """
 indicator inhabitants {
@@ -164,19 +164,7 @@ def test_invalid_utf8_and_binary_files_are_diagnosed(tmp_path):
 
 # --- limits, repeated fields, chains: the variants of tests/test_limits.py that never crashed ----
 
-BRIEF = """\
-municipality A 0001
-municipality B 0002
-group G = A, B
-own A 2007
-panel "p.csv"
-basis m = mean(G - own)
-indicator c {
-    unit NOK
-    better lower
-    source "c"
-}
-"""
+BRIEF = REPRO  # the reviewer's reproducer, tests/helpers.py
 AFTER = BRIEF.count("\n")  # rules after BRIEF start on line AFTER + 1
 BRIEF_PANEL = "variable,municipality,year,value,unit\nc,A,2007,10,NOK\nc,B,2007,8,NOK\n"
 

@@ -15,22 +15,11 @@ import sys
 from pathlib import Path
 
 from benchdsl.limits import MAX_CHAIN, MAX_DEPTH
+from helpers import REPRO
 
 BENCHDSL = str(Path(sys.executable).parent / "benchdsl")
 
-HEADER = """\
-municipality A 0001
-municipality B 0002
-group G = A, B
-own A 2007
-panel "p.csv"
-basis m = mean(G - own)
-indicator c {
-    unit NOK
-    better lower
-    source "c"
-}
-"""
+HEADER = REPRO  # the reviewer's reproducer, tests/helpers.py
 AFTER = HEADER.count("\n")  # rules after the header start on line AFTER + 1
 PANEL = "variable,municipality,year,value,unit\nc,A,2007,10,NOK\nc,B,2007,8,NOK\n"
 
