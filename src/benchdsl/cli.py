@@ -19,17 +19,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    c = sub.add_parser("check", help="parse and check rule files; read no data")
+    c = sub.add_parser("check", help="parse and check rule files; read no data unless a data option is given")
     c.add_argument("paths", nargs="+", metavar="PATH", help=".bench files or directories")
+    _data_options(c, "also read the data and check it against the rules: ")
 
     r = sub.add_parser("run", help="evaluate the rules and audit the published figures")
     r.add_argument("paths", nargs="+", metavar="PATH")
     r.add_argument("--format", choices=tuple(report.RUN), default="text")
     r.add_argument("--norwegian", action="store_true", help="Norwegian number format: 29,7 and 1 234")
-    r.add_argument("--own", metavar="MUNICIPALITY", help="compute for another municipality than the rules' `own`")
-    r.add_argument("--panel", metavar="FILE", action="append",
-                   help="read indicator values from FILE instead of the rules' panels (repeatable)")
-    r.add_argument("--mapping", metavar="FILE", help="which series of an SSB file (--panel) feed which variable")
+    _data_options(r)
     r.add_argument("--for", dest="for_", metavar="all", choices=("all",),
                    help="every municipality and year of the panel at once: one long table (csv or json)")
     r.add_argument("-o", "--output", metavar="FILE",
@@ -51,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--weight", metavar="INDICATOR", help="also the mean weighted by this indicator, e.g. inhabitants")
     s.add_argument("--format", choices=tuple(report.SENSITIVITY), default="text")
     s.add_argument("--norwegian", action="store_true")
+    _data_options(s)
 
     d = sub.add_parser("diff", help="two runs side by side: which figures changed, by how much, and why")
     d.add_argument("old", metavar="OLD", help="the old run's rules: a folder or a .bench file")
@@ -71,8 +70,10 @@ def _parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("explain", help="show how one figure was derived")
     e.add_argument("name", help="an audited figure (T4.sfo_unit_cost.best, sfo_fee.per_month) or a measure")
-    e.add_argument("paths", nargs="*", metavar="PATH", default=["rules"])
+    e.add_argument("paths", nargs="*", metavar="PATH", default=None,
+                   help="the rules (default: the folder `rules` here)")
     e.add_argument("--norwegian", action="store_true")
+    _data_options(e)
 
     i = sub.add_parser("init", help="start an analysis of your own: a folder with rules, data and a README that run at once")
     i.add_argument("folder", metavar="DIR", help="a new folder (or an empty one) to write the starter files into")
@@ -81,6 +82,29 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("--stdio", action="store_true", help="accepted for editors that pass it; stdio is the only transport")
     ls.add_argument("--log", metavar="FILE", help="write the server's log (timings, errors) to FILE")
     return p
+
+
+def _data_options(sub: argparse.ArgumentParser, prefix: str = "") -> None:
+    """Which municipality, year and data: the same options, with the same meaning, on every command that reads data."""
+    sub.add_argument("--own", metavar="MUNICIPALITY",
+                     help=prefix + "compute for another municipality than the rules' `own`")
+    sub.add_argument("--year", metavar="YEAR", type=int, help=prefix + "compute for another year than the rules' `own`")
+    sub.add_argument("--panel", metavar="FILE", action="append",
+                     help=prefix + "read indicator values from FILE instead of the rules' panels (repeatable)")
+    sub.add_argument("--mapping", metavar="FILE", help="which series of an SSB file (--panel) feed which variable")
+
+
+def _data(args) -> dict | None:
+    """The data options as run_paths takes them; None (after an error line) if they do not fit together."""
+    if args.mapping and not args.panel:
+        print("error: --mapping without --panel\n  hint: a mapping says which series of the --panel files "
+              "feed which variable; give the SSB file with --panel", file=sys.stderr)
+        return None
+    if args.year is not None and not 1000 <= args.year <= 9999:
+        print(f"error: --year {args.year} is not a year\n  hint: a calendar year such as 2007", file=sys.stderr)
+        return None
+    return {"own": args.own, "year": args.year,
+            "panels": [(p, args.mapping) for p in args.panel] if args.panel else None}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,15 +140,19 @@ def _report_diags(result) -> None:
 
 
 def _check(args) -> int:
-    from benchdsl.pipeline import check_paths
+    from benchdsl.pipeline import check_paths, run_paths
 
-    result = check_paths(args.paths)
+    if (data := _data(args)) is None:
+        return EXIT_INPUT
+    reads = any(v is not None for v in data.values())
+    result = run_paths(args.paths, evaluate=False, **data) if reads else check_paths(args.paths)
     _report_diags(result)
     if not result.ok:
         return EXIT_INPUT
     p = result.program
     print(f"ok: {len(p.measures)} measures, {len(p.tables)} tables, {len(p.claims)} claims, "
-          f"{len(p.indicators)} indicators in {len(p.files)} files")
+          f"{len(p.indicators)} indicators in {len(p.files)} files"
+          + (f"; the data for {p.own} {p.year} read and bound to them" if reads else ""))
     return EXIT_OK
 
 
@@ -139,8 +167,9 @@ def _run(args) -> int:
         progress = Progress(sys.stderr, force=bool(args.progress))
     if not _targets_ok(args, ()):  # a missing folder is known before a long run
         return EXIT_INPUT
-    panels = [(p, args.mapping) for p in args.panel] if args.panel else None
-    result = run_paths(args.paths, own=args.own, progress=progress, panels=panels)
+    if (data := _data(args)) is None:
+        return EXIT_INPUT
+    result = run_paths(args.paths, progress=progress, **data)
     _report_diags(result)
     if not result.ok or result.audit is None:
         return EXIT_INPUT
@@ -201,7 +230,15 @@ def _explain(args) -> int:
     from benchdsl.pipeline import run_paths
     from benchdsl.report.explain import explain, names
 
-    result = run_paths(args.paths)
+    if (data := _data(args)) is None:
+        return EXIT_INPUT
+    if not args.paths and not os.path.exists("rules"):
+        import shlex
+
+        print(f"error: no rules named, and no folder `rules` here\n  hint: name the rules after the figure: "
+              f"benchdsl explain {shlex.quote(args.name)} FOLDER", file=sys.stderr)
+        return EXIT_INPUT
+    result = run_paths(args.paths or ["rules"], **data)
     _report_diags(result)
     if not result.ok or result.audit is None:
         return EXIT_INPUT
@@ -332,7 +369,9 @@ def _sensitivity(args) -> int:
     from benchdsl.pipeline import run_paths
     from benchdsl.sensitivity import alternatives, group_of, sensitivity
 
-    result = run_paths(args.paths)
+    if (data := _data(args)) is None:
+        return EXIT_INPUT
+    result = run_paths(args.paths, **data)
     _report_diags(result)
     if not result.ok or result.audit is None:
         return EXIT_INPUT

@@ -169,8 +169,11 @@ def load_data(program: ir.Program, sources: Sources, panels: list[tuple[str, str
 
 
 def run_paths(paths: list[str], own: str | None = None, year: int | None = None,
-              progress: Progress | None = None, panels: list[tuple[str, str | None]] | None = None) -> Result:
-    """Check and run the rules; `panels` [(file, mapping)] replaces the rules' own panels."""
+              progress: Progress | None = None, panels: list[tuple[str, str | None]] | None = None,
+              evaluate: bool = True) -> Result:
+    """Check and run the rules; `panels` [(file, mapping)] replaces the rules' own panels.
+
+    `evaluate=False` stops once the data is read and bound (`check` with a data option)."""
     from benchdsl.audit import audit
     from benchdsl.evaluate import Evaluator
 
@@ -192,7 +195,7 @@ def run_paths(paths: list[str], own: str | None = None, year: int | None = None,
     values, diags = load_data(program, result.sources, panels, result.progress)
     result.diags.extend(diags)
     result.timings["data"] = time.perf_counter() - t
-    if not result.ok:
+    if not result.ok or not evaluate:
         return result
     ev = Evaluator(program, values, own, year)
     result.evaluator = ev

@@ -21,12 +21,30 @@ _STATUS = {
 
 
 def names(program: ir.Program, audit) -> list[str]:
-    return [i.name for i in audit.items] + list(program.measures)
+    """Every name explain answers to: audited figures, measures, every measure cell of a table
+    (`T4.sfo_fee.best`, as the CSV names it, published or not), and `MEASURE.BASIS`."""
+    return [i.name for i in audit.items] + list(program.measures) + list(_unpublished(program, audit))
+
+
+def _unpublished(program: ir.Program, audit) -> dict:
+    """Figure names with no audit item -> (measure, basis): table cells and measure.basis pairs."""
+    out = {f"{m}.{b}": (m, b) for (m, b) in audit.figures}
+    for t in program.tables.values():
+        for row in t.rows:
+            if row.kind == ir.RowKind.MEASURE:
+                for col in t.columns:
+                    out[f"{t.name}.{row.name}.{col.name}"] = (row.source, col.scenario)
+    audited = {i.name for i in audit.items}
+    return {k: v for k, v in out.items() if k not in audited and k not in program.measures}
 
 
 def explain(program: ir.Program, audit, name: str, norwegian: bool = False) -> str:
     """How a figure came about: rendered from the derivation the audit's figures carry."""
     items = [i for i in audit.items if i.name == name]
+    if not items and (key := _unpublished(program, audit).get(name)) is not None:
+        fig = audit.figures.get(key)
+        if fig is not None:
+            return terminal_safe("\n".join([f"{name}: not published, so not audited", *_measure(program, fig, norwegian)]) + "\n")
     if not items and name in program.measures:
         items = [i for i in audit.items if i.kind == ItemKind.CELL and i.table and _row_source(program, i) == name]
         if not items:
