@@ -108,7 +108,7 @@ def test_a_changed_expected_number_in_rules_fails_at_its_line(tmp_path):
     assert "Traceback" not in p.stderr
     col = len("    expect kindergarten_unit_cost under bergen = ") + 1
     assert (f"rules/barnehager.bench:{line}:{col}: error: `kindergarten_unit_cost under bergen`: "
-            f"expected 11.0 MNOK, computed 10 MNOK") in p.stderr, p.stderr
+            f"expected 11.0 MNOK, computed 10.0 MNOK") in p.stderr, p.stderr
     assert "    expect kindergarten_unit_cost under bergen = 11.0 MNOK\n" in p.stderr  # the source line, and a caret
     assert " " * (col + 1) + "^~~~~~~~" in p.stderr
     assert "accepted: 10.95 to 11.05 MNOK" in p.stderr
@@ -124,7 +124,7 @@ def test_a_changed_peer_in_an_example_read_from_a_panel_file_fails(tmp_path):
     p = bench(tmp_path, "test", str(copy))
     assert p.returncode == 1, p.stdout + p.stderr
     assert re.search(r"what_if_bases\.bench:\d+:\d+: error: `sfo_unit_cost under best2`: expected 14\.0 MNOK, "
-                     r"computed 15 MNOK", p.stderr), p.stderr
+                     r"computed 15\.0 MNOK", p.stderr), p.stderr
     assert SUMMARY.search(p.stdout).group(2) == "1"
 
 

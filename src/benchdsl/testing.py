@@ -189,18 +189,21 @@ def _hold(program: ir.Program, ev, cells, e: Expectation, i: int) -> Diagnostic 
         return error(e.span, f"`{e.text}`: not computed: {reason.message}", hint)
     if ok:
         return None
-    computed = _value(value, peer, unit)
+    computed = _value(value, peer, unit, pub.decimals)
     if e.measure is not None and value is not None and value <= 0:
         computed += " (no saving)"
     return error(e.span, f"`{e.text}`: expected {_expected(pub, unit)}, computed {computed}", _accepted(pub, unit))
 
 
-def _value(value: float | None, peer: str | None, unit: str) -> str:
+def _value(value: float | None, peer: str | None, unit: str, decimals: int = 0) -> str:
     if peer is not None:
         return peer
     if value is None:
         return "no value"
-    return f"{_num(value)} {unit}".rstrip()
+    text = f"{value:.{decimals}f}" if 0 <= decimals <= 15 else ""
+    if not text or float(text) != value:  # as many decimals as the expected value, unless that hides a digit
+        text = _num(value)
+    return f"{text} {unit}".rstrip()
 
 
 def _expected(pub: ir.PubValue, unit: str) -> str:
