@@ -254,3 +254,14 @@ def test_fmt_lays_out_a_test_block_and_keeps_panel_lines_as_written():
                     '    expect m under best1 = not computed\n}\n')
     assert format_text(tidy) == tidy
     assert parse(tidy, "x")[0] == parse(messy, "x")[0]
+
+
+def test_the_editor_outline_lists_a_test_by_its_title():
+    from benchdsl.lsp.symbols import build
+
+    text = RULES + "\n" + _expect("expect m under best1 = 0.2 MNOK")
+    f, _ = parse(text, "x.bench")
+    outline = build([(text, f)]).outlines["x.bench"]
+    last = outline[-1]
+    assert (last.name, last.kind) == ('test "t"', "test")
+    assert (last.extent.line, last.extent.end_line) == (RULES.count("\n") + 2, text.count("\n"))
