@@ -275,3 +275,15 @@ def test_the_editor_outline_lists_a_test_by_its_title():
     last = outline[-1]
     assert (last.name, last.kind) == ('test "t"', "test")
     assert (last.extent.line, last.extent.end_line) == (RULES.count("\n") + 2, text.count("\n"))
+
+
+def test_syntax_errors_in_a_test_block_name_the_test_and_no_terminal():
+    # an `=` missing in an expectation, and an expected value missing: said in words, at the place
+    text = 'test "y" {\n    panel {\n    }\n    expect m under b 3\n}\n\ntest "z" {\n    expect m under b =\n}\n'
+    _, diags = parse(text, "x.bench")
+    messages = [(d.span.line, d.message) for d in diags]
+    assert messages[0] == (4, "a `=` is missing before `3`")
+    assert messages[1][0] == 8 and "`not computed`" in messages[1][1], messages
+    assert not any("PANEL_ROW" in m or "NOT_COMPUTED" in m or "_" in m.split(";")[-1] for _, m in messages)
+    _, diags = parse('test "x" {\n    panel {\n        a,b\n    expect m under = 3\n}\n', "x.bench")
+    assert diags[0].message == "the test `x` has no closing `}`"
