@@ -266,7 +266,51 @@ class Known:
         return ".".join(self.target)
 
 
-Decl = Municipality | Group | Own | Panel | Basis | Indicator | Measure | Table | Claim | Known
+@attrs.frozen
+class NotComputed:
+    """`expect … = not computed`: the figure cannot be computed from the test's panel."""
+
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Expect:
+    """`expect EXPR [under BASIS] = EXPECTED` in a test."""
+
+    expr: Expr
+    under: str | None
+    expected: Published | NotComputed  # `= -2.5` is a PubNumber below zero
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class PanelRow:
+    """A line of an inline panel, as written: where it starts in the rule file, and its text."""
+
+    text: str
+    line: int = attrs.field(eq=False)  # positions, as a Span's: not part of equality
+    column: int = attrs.field(eq=False)
+
+
+@attrs.frozen
+class InlinePanel:
+    rows: tuple[PanelRow, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Test:
+    """`test "title" { own …  panel …  expect … }`: the rules on a small panel, and the figures expected."""
+
+    title: str
+    owns: tuple[Own, ...]
+    panels: tuple[Panel | InlinePanel, ...]
+    expects: tuple[Expect, ...]
+    notes: tuple[str, ...]
+    span: Span | None = _span()
+
+
+Decl = Municipality | Group | Own | Panel | Basis | Indicator | Measure | Table | Claim | Known | Test
 
 
 @attrs.frozen

@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--norwegian", action="store_true")
     _data_options(e)
 
+    t = sub.add_parser("test", help="run the rules' `test` blocks: each on its own small panel, against the figures it expects")
+    t.add_argument("paths", nargs="+", metavar="PATH", help="rule folders or files (a folder of analyses: each one)")
+
     i = sub.add_parser("init", help="start an analysis of your own: a folder with rules, data and a README that run at once")
     i.add_argument("folder", metavar="DIR", help="a new folder (or an empty one) to write the starter files into")
 
@@ -119,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     try:
         return {"check": _check, "run": _run, "explain": _explain, "fmt": _fmt,
-                "sensitivity": _sensitivity, "lsp": _lsp, "diff": _diff, "init": _init}[args.command](args)
+                "sensitivity": _sensitivity, "lsp": _lsp, "diff": _diff, "init": _init,
+                "test": _test}[args.command](args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -130,6 +134,12 @@ def main(argv: list[str] | None = None) -> int:
         except OSError:
             pass
         return 141
+
+
+def _test(args) -> int:
+    from benchdsl import testing
+
+    return testing.main(args.paths)
 
 
 def _report_diags(result) -> None:

@@ -130,8 +130,10 @@ def _join(tokens: list[Token]) -> str:
 def _text(tok: Token) -> str:
     if tok.type == "UNIT_TEXT":
         return " ".join(str(tok).split())
-    if tok.type == "QUALIFIER":
+    if tok.type in ("QUALIFIER", "NOT_COMPUTED"):
         return " ".join(str(tok).split())
+    if tok.type == "PANEL_ROW":  # a line of an inline panel stays as written, but for the blanks before a comment
+        return str(tok).rstrip(_BLANK)
     return str(tok)
 
 

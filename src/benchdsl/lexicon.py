@@ -13,13 +13,15 @@ import json
 import sys
 
 # Declarations start a line; each is one kind of thing a rule file declares.
-DECLARATIONS = ("municipality", "group", "own", "panel", "basis", "indicator", "measure", "table", "claim", "known")
+DECLARATIONS = ("municipality", "group", "own", "panel", "basis", "indicator", "measure", "table", "claim", "known",
+                "test")
 
 # The fields of each block, in the order `fmt` and the docs present them.
 FIELDS = {
     "indicator": ("unit", "better", "source", "=", "note"),
     "measure": ("let", "adjust", "saving", "unit", "round", "note", "claim"),
     "table": ("column", "section", "row", "total", "note"),
+    "test": ("own", "panel", "expect", "note"),
 }
 
 # Words inside a declaration or field that are not fields themselves.
@@ -27,6 +29,9 @@ CONNECTIVES = ("by", "because", "under", "mapping", "reconcile")
 
 # Values of `better`, and `own` as a value (the municipality being evaluated).
 CONSTANTS = ("lower", "higher", "own")
+
+# What a test may expect instead of a value: the figure cannot be computed (missing data, ...).
+NOT_COMPUTED = "not computed"
 
 # Functions an expression calls; comparison bases are written as calls too.
 FUNCTIONS = ("basis", "gap", "peer", "max", "min")
@@ -74,6 +79,7 @@ def textmate() -> dict:
              "captures": {"1": {"name": "keyword.declaration.bench"}, "2": {"name": "entity.name.type.bench"}}},
             {"name": "support.function.bench", "match": f"\\b({_alt(FUNCTIONS + BASES)})(?=\\()"},
             {"name": "keyword.other.bench", "match": f"\\b({_alt(fields)})\\b"},
+            {"name": "constant.language.bench", "match": "\\b" + NOT_COMPUTED.replace(" ", "\\s+") + "\\b"},
             {"name": "constant.language.bench", "match": f"\\b({_alt(CONSTANTS)})\\b"},
             {"name": "keyword.operator.word.bench", "match": f"\\b{qualifier_pattern(chr(92) + 's+')}\\b"},
             {"name": "constant.numeric.bench", "match": "\\b[0-9]+(\\.[0-9]+)?([eE][+-]?[0-9]+)?"},

@@ -14,6 +14,8 @@ from __future__ import annotations
 import functools
 import re
 
+import attrs
+
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput
 
@@ -368,6 +370,29 @@ class _Build:
         if len(c) > 2:
             reconcile = (str(c[2]), str(c[3]), self._number(c[4]) if len(c) > 4 else None)
         return ast.Known(path, _string(c[1]), reconcile, self._s(meta))
+
+    # --- tests (`test "…" { … }`, checked by check/tests.py, run by testing.py)
+    def test(self, meta, c):
+        parts = c[1:]
+        return ast.Test(_string(c[0]), tuple(x for x in parts if isinstance(x, ast.Own)),
+                        tuple(x for x in parts if isinstance(x, (ast.Panel, ast.InlinePanel))),
+                        tuple(x for x in parts if isinstance(x, ast.Expect)),
+                        tuple(x[1] for x in parts if isinstance(x, tuple)), self._s(meta))
+
+    def inline_panel(self, meta, c):
+        return ast.InlinePanel(tuple(ast.PanelRow(str(t).rstrip(" \t\f"), t.line + self.line0, t.column) for t in c),
+                               self._s(meta))
+
+    def expect(self, meta, c):
+        under = str(c[1]) if len(c) == 3 else None
+        return ast.Expect(c[0], under, c[-1], self._s(meta))
+
+    def negative(self, meta, c):  # `= -2.5`: a value below zero, which a test may expect
+        p = self.pub_number(meta, c)
+        return attrs.evolve(p, value=-p.value, text="-" + p.text)
+
+    def not_computed(self, meta, c):
+        return ast.NotComputed(self._s(meta))
 
 
 _QUALIFIERS = lexicon.QUALIFIERS

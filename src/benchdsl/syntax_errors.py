@@ -37,7 +37,7 @@ _TERMINAL_NAMES = {
     "NAME": "a name", "NUMBER": "a number", "STRING": 'a quoted "text"',
     "UNIT": "a unit", "UNIT_TEXT": "a unit", "_NL": "end of line",
     "BETTER": "`lower` or `higher`", "QUALIFIER": "`about`, `over` or `nearly`",
-    "$END": "end of file",
+    "$END": "end of file", "NOT_COMPUTED": "`not computed`", "PANEL_ROW": "a line of the panel",
 }
 
 # How each kind of line is written: the hint for a syntax error on such a line.
@@ -444,7 +444,7 @@ def _one_of(items: list[str]) -> str:
 
 
 def _open_block(text: str, pos: int) -> tuple[str, str, int] | None:
-    """The block still open at `pos`: (indicator|measure|table, its name, the line it starts on)."""
+    """The block still open at `pos`: (indicator|measure|table|test, its name, the line it starts on)."""
     depth, i = 0, pos - 1
     while i >= 0:
         c = text[i]
@@ -453,10 +453,10 @@ def _open_block(text: str, pos: int) -> tuple[str, str, int] | None:
         elif c == "{":
             if depth == 0:
                 start = text.rfind("\n", 0, i) + 1
-                m = re.match(r"\s*(indicator|measure|table)\s+(\w+)", text[start:i])
+                m = re.match(r"\s*(indicator|measure|table|test)\s+(\w+|\"[^\"\n]*\")", text[start:i])
                 if not m:
                     return None
-                return m.group(1), m.group(2), text.count("\n", 0, start) + 1
+                return m.group(1), m.group(2).strip('"'), text.count("\n", 0, start) + 1  # a test is named by its title
             depth -= 1
         elif c == '"':  # braces in titles and notes are text
             j = text.rfind('"', 0, i)

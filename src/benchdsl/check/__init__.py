@@ -11,6 +11,7 @@ The parts, each a class given the shared `Context`:
   exprs     expressions and units -> IR (bases and published values through their registries)
   measures  indicators, bases, measures and claims
   tables    tables, rows, totals, tables that take each other's totals
+  tests     `test` blocks: checked here, kept aside for `benchdsl test` (not part of the program)
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from benchdsl.check.exprs import Exprs
 from benchdsl.check.measures import Measures
 from benchdsl.check.names import Names
 from benchdsl.check.tables import Tables
+from benchdsl.check.tests import Test, Tests
 from benchdsl.diagnostics import Diagnostic
 
-__all__ = ["check"]
+__all__ = ["check", "check_tests"]
 
 
 def check(files: Iterable[ast.File]) -> tuple[ir.Program | None, list[Diagnostic]]:
@@ -34,12 +36,19 @@ def check(files: Iterable[ast.File]) -> tuple[ir.Program | None, list[Diagnostic
     return _check(ctx), ctx.diags
 
 
+def check_tests(files: Iterable[ast.File]) -> tuple[ir.Program | None, list[Test], list[Diagnostic]]:
+    """`check`, and the rules' `test` blocks checked against the program (for `benchdsl test`)."""
+    ctx = Context(list(files))
+    program = _check(ctx)
+    return program, ctx.tests, ctx.diags
+
+
 def _check(c: Context) -> ir.Program | None:
     names, depth = Names(c), Depth(c)
     exprs = Exprs(c, names)
     measures, tables = Measures(c, exprs, depth), Tables(c, exprs, depth)
 
-    owns, panels, knowns, claims = [], [], [], []
+    owns, panels, knowns, claims, tests = [], [], [], [], []
     for f in c.files:
         for d in f.decls:
             names.check_repeated(d)
@@ -52,6 +61,8 @@ def _check(c: Context) -> ir.Program | None:
                 knowns.append(d)
             elif isinstance(d, ast.Claim):
                 claims.append(d)
+            elif isinstance(d, ast.Test):
+                tests.append(d)
             else:
                 names.declare(d)
     c.municipalities.update((n, d.code) for n, d in c.decls.items() if isinstance(d, ast.Municipality))
@@ -68,6 +79,7 @@ def _check(c: Context) -> ir.Program | None:
         all_claims.extend(measures.claim(cl, None))
     all_claims.sort(key=_claim_order(c.tables))
     known = names.known(knowns, all_claims)
+    c.tests = Tests(c, exprs, depth).check(tests, all_claims)
     if any(d.is_error for d in c.diags) or own is None or c.own_year is None:
         return None
     return ir.Program(

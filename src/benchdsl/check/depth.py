@@ -152,3 +152,5 @@ def expressions(d) -> Iterable:
         yield from (c.expr for c in d.claims)
     elif isinstance(d, ast.Claim):
         yield d.expr
+    elif isinstance(d, ast.Test):
+        yield from (e.expr for e in d.expects)

@@ -219,6 +219,9 @@ class _Builder:
                     ast.Known: lambda: f"known {d.name}"}[type(d)]()
             extent = self.extent(d.span)
             outline.append(Outline(text, "", type(d).__name__.lower(), extent, extent))
+        elif isinstance(d, ast.Test):  # in the outline by its title; its expectations are no declarations
+            extent = self.extent(d.span)
+            outline.append(Outline(f'test "{d.title}"', "", "test", extent, extent))
 
     # --- uses ---------------------------------------------------------------------------------
     def refer(self, d) -> None:
