@@ -91,7 +91,16 @@ class Literal:
     text: str = ""
 
 
-Policy = Mean | WMean | Best | Peer | Year | Literal
+@attrs.frozen
+class NeedMean:
+    """needmean(GROUP, INDEX): the own index × the mean of the members' value ÷ index (need-adjusted)."""
+
+    group: MemberSet
+    index: str  # a dimensionless indicator: the expenditure-need index (DKI), 1.0 = national average
+    text: str = ""
+
+
+Policy = Mean | WMean | Best | Peer | Year | Literal | NeedMean
 
 
 @attrs.frozen

@@ -30,7 +30,7 @@ CONSTANTS = ("lower", "higher", "own")
 
 # Functions an expression calls; comparison bases are written as calls too.
 FUNCTIONS = ("basis", "gap", "peer", "max", "min")
-BASES = ("mean", "wmean", "best", "year")
+BASES = ("mean", "wmean", "needmean", "best", "year")
 
 # Qualifiers of a published value, as the text writes them -> what the audit reads them as.
 QUALIFIERS = {

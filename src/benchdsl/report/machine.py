@@ -85,8 +85,12 @@ def _derivation(program: ir.Program, audit: Audit, i: Item) -> dict:
     ]
     out["bases"] = [
         {"indicator": b.indicator, "policy": b.policy, "unit": b.unit, "value": b.value, "peer": b.peer,
-         "members": [{"municipality": r.municipality, "value": r.value, "rank": r.rank} for r in b.rows],
-         "left_out": b.skipped}
+         "members": [{"municipality": r.municipality, "value": r.value, "rank": r.rank,
+                      **({"index": r.index, "per_index": r.per_index} if r.index is not None else {})}
+                     for r in b.rows],
+         "left_out": b.skipped,
+         **({"index": {"indicator": b.index, "own": b.own_index, "mean_per_index": b.per_index}}
+            if b.index is not None else {})}
         for b in tr.bases.values()
     ]
     out["steps"] = [{"let": name, "formula": symbolic(node), "value": value, "unit": unit}
