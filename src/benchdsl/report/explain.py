@@ -8,6 +8,7 @@ from benchdsl import ir, published
 from benchdsl.audit import Item, ItemKind, Status
 from benchdsl.evaluate import Figure, Trace
 from benchdsl.published import round_half_up
+from benchdsl.report import breaks
 from benchdsl.report.numbers import as_percent, auto, fmt, unit_label
 from benchdsl.report.text import MARKS, computed_text, note_text, terminal_safe
 
@@ -142,6 +143,8 @@ def _trace(program: ir.Program, trace: Trace | None, norwegian: bool, indent: st
         lines.append(f"{indent}let {name} = {symbolic(node)}")
         shown_unit = "" if unit in ("1", "", "dimensionless") else f" {unit_label(unit, norwegian)}"
         lines.append(f"{indent}    = {numeric(node, trace, norwegian)} = {auto(value, norwegian)}{shown_unit}")
+    for br in breaks.of_trace(program, trace):
+        lines.append(f"{indent}series break: {br.text}")
     return lines
 
 
