@@ -131,6 +131,15 @@ def test_breaks_of_the_municipalities_a_figure_reads():
         ("Trondheim", 2018, 2020, [2020]), ("Kristiansand", 2019, 2020, [2020])]
     assert registry.series_breaks([("Trondheim", 2018), ("Trondheim", 2019)], declared) == ()
     assert registry.series_breaks([("Trondheim", 2020)], declared) == ()
+    # before any municipality's known history, the register has nothing to say
+    assert registry.series_breaks([("Eigersund", 2004), ("Eigersund", 2007)]) == ()
+
+
+def test_figures_before_the_first_event_need_no_register():
+    reg = registry.default()
+    events = [e.year for m in reg.municipalities for e in m.events if e.is_break]
+    known = [m.known_from for m in reg.municipalities if m.known_from is not None]
+    assert breaks.FIRST_EVENT == min(events + known)
 
 
 def test_a_municipality_known_only_from_2024_may_cross_one():

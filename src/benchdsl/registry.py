@@ -525,7 +525,9 @@ def series_breaks(reads: Iterable[tuple[str, int]], declared: dict[str, str | No
             m = reg.lookup(name)
         if m is None:
             continue
-        events = reg.breaks(m, lo, hi)
+        # An unknown history is worth saying where the comparison reaches from before the register's
+        # knowledge into it; where both years are before it, the register has nothing to say at all.
+        events = [e for e in reg.breaks(m, lo, hi) if e.year <= hi]
         if events:
             out.append(SeriesBreak(name, lo, hi, tuple(events)))
     return tuple(out)

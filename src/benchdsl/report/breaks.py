@@ -11,13 +11,20 @@ from benchdsl import ir
 
 HEADING = "Series breaks (a comparison across a merger or split compares different territories)"
 
+# The first year of any merger or split in the shipped register, and of any municipality's known
+# history: a figure whose years all come before it crosses nothing the register could name, so the
+# register (tens of milliseconds to read) is not read for it.  tests/test_breaks.py holds this to the
+# register's data.
+FIRST_EVENT = 2020
+
 
 def of_trace(program: ir.Program, trace) -> tuple:
     """The `registry.SeriesBreak`s one figure's inputs cross."""
     if trace is None:
         return ()
     reads = {(muni, year) for _, muni, year in trace.inputs}
-    if len({year for _, year in reads}) < 2:
+    years = {year for _, year in reads}
+    if len(years) < 2 or max(years) < FIRST_EVENT:
         return ()
     from benchdsl import registry
 
