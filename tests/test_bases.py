@@ -20,8 +20,8 @@ def test_every_ir_basis_node_has_one_kind_and_every_word_one_kind():
 def test_a_wrong_basis_lists_every_kind_as_the_rules_write_it(tmp_path):
     r = check(tmp_path, 'basis odd "Odd" = median(G)\n')
     assert [d.message for d in errors(r)] == [
-        "not a comparison basis; expected mean(GROUP), wmean(GROUP, WEIGHT), best(K, GROUP), a municipality, "
-        "year(YYYY) or a value"]
+        "not a comparison basis; expected mean(GROUP), wmean(GROUP, WEIGHT), needmean(GROUP, INDEX), best(K, GROUP), "
+        "a municipality, year(YYYY) or a value"]
 
 
 @pytest.mark.parametrize("text, usage", [("mean(G, G)", "mean(GROUP)"), ("best(G)", "best(K, GROUP)"),
@@ -60,4 +60,4 @@ def test_made_bases_read_as_written_ones():
     assert bases.kind(ir.Best(2, g)).describe(ir.Best(2, g), "A") == "members for A (2): A, B"
     assert bases.kind(ir.Peer("B")).describe(ir.Peer("B"), "A") == "the value of B"
     assert bases.kind(ir.Year(2004)).describe(ir.Year(2004), "A") == "A's own value in 2004"
-    assert [k.fixed_peer for k in bases.KINDS] == [False, False, False, True, True, False]
+    assert [k.fixed_peer for k in bases.KINDS] == [False, False, False, False, True, True, False]

@@ -171,3 +171,8 @@ class Arrays:
         ordered = stack
         kth = ordered[..., k - 1]
         return np.negative(kth) if descending else kth, -1, None
+
+    def in_years(self, first: int | None, last: int | None):
+        """Which years are from `first` to `last` (None: no limit): a row that broadcasts over municipalities."""
+        return np.array([[(first is None or first <= y) and (last is None or y <= last) for y in self.years]],
+                        dtype=bool)

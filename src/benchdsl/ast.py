@@ -136,6 +136,8 @@ class Group:
     name: str
     members: tuple[Expr, ...]
     span: Span | None = _span()
+    # each member's `from YYYY` and `until YYYY` as written (None: no limit); () when no member has any
+    years: tuple[tuple[Quantity | None, Quantity | None], ...] = ()
 
 
 @attrs.frozen

@@ -269,3 +269,77 @@ def expected() -> str:
     """The kinds as a message lists them: mean(GROUP), ..., year(YYYY) or a value."""
     usages = [k.usage for k in KINDS]
     return ", ".join(usages[:-1]) + " or " + usages[-1]
+
+
+class NeedMean(_GroupKind):
+    """needmean(GROUP, INDEX): costs compared after need adjustment.
+
+    Each member's value is divided by its need index (the expenditure-need index DKI,
+    "utgiftsbehov", 1.0 = the national average), the mean is taken of what is left, and the
+    own municipality's index scales it back: own index × mean(value ÷ index).  A municipality
+    with a need 10 % above average is thus compared with a level 10 % above the others'
+    need-adjusted mean.  A constant factor on the index cancels, so it may be written in any
+    dimensionless unit (1 or %).  A member without an index (or with index 0) is left out with
+    a warning, as one without a value is.
+    """
+
+    node, word, usage, arity = ir.NeedMean, "needmean", "needmean(GROUP, INDEX)", 2
+
+    def read_args(self, e, ctx):
+        x = e.args[1]
+        if not (isinstance(x, ast.Ref) and ctx.is_indicator(x.name)):
+            ctx.err(getattr(x, "span", e.span), "needmean(GROUP, INDEX) divides by an indicator: the need index",
+                    did_you_mean(getattr(x, "name", ""), ctx.names_of("indicator")))
+            return None
+        q = ctx.indicator_unit(x.name)
+        if q is None:  # its unit did not check: reported at the indicator
+            return None
+        try:
+            ctx.factor(q, ctx.unit(None))
+        except units.UnitError:
+            ctx.err(x.span, f"the need index `{x.name}` has unit {ctx.show(q)}; an index must be dimensionless",
+                    f"declare it with `unit dimensionless` (1.0 = the national average), as the DKI is published")
+            return None
+        s = ctx.member_set(e.args[0])
+        return None if s is None else ir.NeedMean(s, x.name, ctx.text(e))
+
+    @staticmethod
+    def make(group: ir.MemberSet, index: str) -> ir.NeedMean:
+        return ir.NeedMean(group, index, f"needmean({group.text}, {index})")
+
+    def reads(self, policy) -> tuple[str, ...]:
+        return (policy.index,)
+
+    def describe(self, policy, own: str) -> str:
+        return super().describe(policy, own) + f"; each divided by its `{policy.index}`, × {own}'s"
+
+    def value(self, ev, name, policy, span):
+        b = ev.b
+        names, values, masks = ev.members(name, policy.group, span)
+        indexes = [ev.member(policy.index, m, span) for m in names]
+        # value ÷ index: missing where either is, or where the index is 0 (then it says why)
+        ratios = [b.arith("/", x, i, span) for x, i in zip(values, indexes)]
+        count, total, _, _ = b.masked_sums(ratios, masks)
+        mean = b.quotient(total, count, span, f"no member of {policy.group.text} has both a value of `{name}` "
+                                              f"and a `{policy.index}`")
+        own_index = ev.own(policy.index, span)
+        v = b.arith("*", own_index, mean, span)
+        skipped = ev.left_out(name, policy, names, ratios, masks, span)
+        if ev.tracer is not None:
+            valid = [b.valid(mask, r) for r, mask in zip(ratios, masks)]
+            ev.trace_basis(name, policy, names, values, valid, v, None, skipped=skipped)
+            use = ev.tracer.bases.get((name, policy.text))
+            if use is not None:  # what explain shows besides the values: each member's index, and the own one
+                kept = [(i, r) for i, r, ok in zip(indexes, ratios, valid) if ok]
+                for row, (i, r) in zip(use.rows, kept):
+                    row.index, row.per_index = i, r
+                use.index = policy.index
+                use.own_index = None if b.is_missing(own_index) else own_index
+                use.per_index = None if b.is_missing(mean) else mean
+        return v, None
+
+
+# A kind added after the registry above is made: listed with the group kinds in messages.
+NEEDMEAN = NeedMean()
+KINDS = KINDS[:2] + (NEEDMEAN,) + KINDS[2:]
+BY_NODE[ir.NeedMean] = NEEDMEAN

@@ -42,6 +42,8 @@ class BasisRow:
     municipality: str
     value: float
     rank: int | None
+    index: float | None = None  # needmean: the member's need index, and value ÷ index
+    per_index: float | None = None
 
 
 @attrs.define
@@ -53,6 +55,9 @@ class BasisUse:
     value: float
     peer: str | None
     skipped: list[str] = attrs.Factory(list)
+    index: str | None = None  # needmean: the index indicator, the own municipality's index, mean of value ÷ index
+    own_index: float | None = None
+    per_index: float | None = None
 
 
 @attrs.define

@@ -43,6 +43,8 @@ class MemberSet:
     exclude_own: bool = False
     include_own: bool = False
     text: str = ""
+    # members only in some years: (municipality, first year or None, last year or None)
+    years: tuple[tuple[str, int | None, int | None], ...] = ()
 
     def members(self, own: str) -> tuple[str, ...]:
         out = [m for m in self.include if m not in self.exclude and not (self.exclude_own and m == own)]
@@ -91,7 +93,16 @@ class Literal:
     text: str = ""
 
 
-Policy = Mean | WMean | Best | Peer | Year | Literal
+@attrs.frozen
+class NeedMean:
+    """needmean(GROUP, INDEX): the own index × the mean of the members' value ÷ index (need-adjusted)."""
+
+    group: MemberSet
+    index: str  # a dimensionless indicator: the expenditure-need index (DKI), 1.0 = national average
+    text: str = ""
+
+
+Policy = Mean | WMean | Best | Peer | Year | Literal | NeedMean
 
 
 @attrs.frozen

@@ -169,6 +169,10 @@ class Scalar:
             return Missing(span, message(len(order))), -1, order
         return vals[order[k - 1]], order[k - 1], order
 
+    def in_years(self, first: int | None, last: int | None) -> bool:
+        """Is the evaluated year from `first` to `last` (None: no limit)?"""
+        return (first is None or first <= self.year) and (last is None or self.year <= last)
+
 
 class Kernel:
     """A program's figures over a backend.  Per figure it memoises indicator values and lets."""
@@ -371,6 +375,9 @@ class _Ctx:
         b = self.b
         names = [m for m in group.include if m not in group.exclude]
         masks = [b.not_(b.is_own(m)) if group.exclude_own else True for m in names]
+        if group.years:  # members in some years only: they count where the evaluated year is one of them
+            period = {m: (lo, hi) for m, lo, hi in group.years}
+            masks = [b.and_(mask, b.in_years(*period[m])) if m in period else mask for m, mask in zip(names, masks)]
         values = [self.at(name, m, span) for m in names]
         if group.include_own:  # `G + own`: the own municipality, unless it is in already
             inside = False

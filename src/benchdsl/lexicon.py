@@ -25,7 +25,7 @@ FIELDS = {
 }
 
 # Words inside a declaration or field that are not fields themselves.
-CONNECTIVES = ("by", "because", "under", "mapping", "reconcile")
+CONNECTIVES = ("by", "because", "under", "mapping", "reconcile", "from", "until")
 
 # Values of `better`, and `own` as a value (the municipality being evaluated).
 CONSTANTS = ("lower", "higher", "own")
@@ -35,7 +35,7 @@ NOT_COMPUTED = "not computed"
 
 # Functions an expression calls; comparison bases are written as calls too.
 FUNCTIONS = ("basis", "gap", "peer", "max", "min")
-BASES = ("mean", "wmean", "best", "year")
+BASES = ("mean", "wmean", "needmean", "best", "year")
 
 # Qualifiers of a published value, as the text writes them -> what the audit reads them as.
 QUALIFIERS = {

@@ -269,7 +269,20 @@ class _Build:
         return ast.Municipality(str(c[0]), str(c[1]) if len(c) > 1 else None, self._s(meta))
 
     def group(self, meta, c):
-        return ast.Group(str(c[0]), tuple(c[1:]), self._s(meta))
+        members = c[1:]
+        years = tuple((first, last) for _, first, last in members)
+        return ast.Group(str(c[0]), tuple(e for e, _, _ in members), self._s(meta),
+                         years if any(first or last for first, last in years) else ())
+
+    def member(self, meta, c):
+        limits = dict(c[1:])
+        return c[0], limits.get("from"), limits.get("until")
+
+    def member_from(self, meta, c):
+        return ("from", self._number(c[0]))
+
+    def member_until(self, meta, c):
+        return ("until", self._number(c[0]))
 
     def own(self, meta, c):
         return ast.Own(str(c[0]), self._number(c[1]), self._s(meta))

@@ -16,6 +16,7 @@ exports (a change list, or codes with their validity) to extend it.
     resolve(cell, year)           -> (Municipality | None, Problem | None)   a panel cell in a year
     code_in(municipality, year)   -> str | None
     breaks(municipality, y0, y1)  -> list[Event]              mergers and splits between two years
+    series_breaks(reads, declared) -> tuple[SeriesBreak, ...] those a figure's inputs cross
     declared(name, code)          -> (Municipality | None, Problem | None)   `municipality NAME CODE`
 
 These use the shipped register, read on first use (5-10 ms) and kept for the
@@ -465,6 +466,71 @@ def _canonical_code(text: str) -> str | None:
         return text
     code, rest = _split_code(text)
     return code if code and not rest else None
+
+
+# --- series breaks: comparisons across years ---------------------------------
+
+
+@attrs.frozen
+class SeriesBreak:
+    """A figure reads one municipality's values in two years with a merger or split between them
+    (or with years the register cannot vouch for): the series compares different territories."""
+
+    municipality: str  # as the rules (or the panel) name it
+    from_year: int
+    to_year: int
+    events: tuple[Event, ...]
+
+    @property
+    def certain(self) -> bool:
+        """False where the register only cannot rule a break out (its history starts later)."""
+        return any(e.kind is not Kind.UNKNOWN for e in self.events)
+
+    @property
+    def text(self) -> str:
+        what = ("across a series break" if self.certain
+                else "and the register cannot tell whether a merger or split lies between")
+        return (f"{self.municipality} {self.from_year} is compared with {self.to_year} {what}: "
+                + "; ".join(str(e) for e in self.events))
+
+    def as_dict(self) -> dict:
+        return {"municipality": self.municipality, "from_year": self.from_year, "to_year": self.to_year,
+                "certain": self.certain, "text": self.text,
+                "events": [{"year": e.year, "kind": e.kind.value, "text": str(e),
+                            "went_in": [str(c) for c in e.went_in], "came_out": [str(c) for c in e.came_out]}
+                           for e in self.events]}
+
+
+def series_breaks(reads: Iterable[tuple[str, int]], declared: dict[str, str | None] | None = None,
+                  register: Register | None = None) -> tuple[SeriesBreak, ...]:
+    """The breaks a figure crosses: `reads` are the (municipality, year) whose values it read,
+    `declared` the rules' `municipality NAME CODE` (name -> code).  Each municipality read in more
+    than one year is looked up (by its declared code, else by name) and asked for the mergers and
+    splits between its first and last year.  The register is loaded only then; a municipality it
+    does not know (made-up test names) has no breaks it could name."""
+    years: dict[str, set[int]] = {}
+    for muni, year in reads:
+        years.setdefault(muni, set()).add(year)
+    spans = [(m, min(ys), max(ys)) for m, ys in years.items() if len(ys) > 1]
+    if not spans:
+        return ()
+    reg = register or default()
+    declared = declared or {}
+    out = []
+    for name, lo, hi in spans:
+        if name in declared:
+            m, problem = reg.declared(name, declared[name])
+            m = None if problem is not None and problem.is_error else m
+        else:
+            m = reg.lookup(name)
+        if m is None:
+            continue
+        # An unknown history is worth saying where the comparison reaches from before the register's
+        # knowledge into it; where both years are before it, the register has nothing to say at all.
+        events = [e for e in reg.breaks(m, lo, hi) if e.year <= hi]
+        if events:
+            out.append(SeriesBreak(name, lo, hi, tuple(events)))
+    return tuple(out)
 
 
 # --- the shipped register ----------------------------------------------------

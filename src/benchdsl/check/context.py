@@ -20,6 +20,7 @@ class Context:
         self.kind_of: dict[str, str] = {}  # name -> the declaration's keyword: "indicator", "group", ...
         self.municipalities: dict[str, str | None] = {}  # name -> code
         self.groups: dict[str, tuple[str, ...]] = {}
+        self.group_years: dict[str, tuple[tuple[str, int | None, int | None], ...]] = {}  # members by year
         self.own_year: int | None = None
         self.ind_units: dict[str, object] = {}  # indicator -> its unit (a pint quantity)
         self.indicators: dict[str, ir.Indicator] = {}

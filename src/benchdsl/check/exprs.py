@@ -62,6 +62,10 @@ class Exprs:
     def is_municipality(self, name: str) -> bool:
         return self.c.is_municipality(name)
 
+    def indicator_unit(self, name: str):
+        """An indicator's unit (a pint quantity), or None where the indicator did not check (reported there)."""
+        return self.c.ind_units.get(name)
+
     def whole(self, q, what: str, low: int, high: int, example: str | None = None) -> int | None:
         return self.c.whole(q, what, low, high, example)
 

@@ -73,17 +73,41 @@ class Names:
         if name in stack:  # check_groups reports cycles first; this is only a guard
             return ()
         members: list[str] = []
-        for e in d.members:
+        periods: dict[str, tuple[int | None, int | None]] = {}
+        for i, e in enumerate(d.members):
             s = self.member_set(e, stack + (name,))
             if s is None:
                 continue
             if s.exclude_own or s.include_own:
                 c.err(d.span, "a group cannot mention `own`; use it in a basis: mean(ASSS - own)")
+            written = self.member_years(d, i)
+            inherited = {m: (lo, hi) for m, lo, hi in s.years}
             for m in s.members(""):
-                if m not in members:
-                    members.append(m)
+                period = _overlap(inherited.get(m, (None, None)), written)
+                if m in members:
+                    if period != (None, None) or m in periods:
+                        c.err(getattr(e, "span", None) or d.span, f"`{m}` is in group `{name}` twice, "
+                              "and in some years only", "give each member once, with its `from` and `until`")
+                    continue
+                members.append(m)
+                if period != (None, None):
+                    periods[m] = period
         c.groups[name] = tuple(members)
+        c.group_years[name] = tuple((m, lo, hi) for m, (lo, hi) in periods.items())
         return c.groups[name]
+
+    def member_years(self, d: ast.Group, i: int) -> tuple[int | None, int | None]:
+        """A member's `from YYYY until YYYY` (None where not given, or where it is wrong: reported)."""
+        if not d.years:
+            return None, None
+        first, last = d.years[i]
+        lo = self.c.whole(first, "the year in `from YYYY`", *YEARS, "Sandnes from 2008") if first else None
+        hi = self.c.whole(last, "the year in `until YYYY`", *YEARS, "Klæbu until 2019") if last else None
+        if lo is not None and hi is not None and hi < lo:
+            self.c.err(getattr(last, "span", None) or d.span, f"`from {lo} until {hi}`: the membership ends before it begins",
+                       "`until` is the last year the municipality is a member")
+            return None, None
+        return lo, hi
 
     def member_set(self, e, stack=()) -> ir.MemberSet | None:
         c = self.c
@@ -96,7 +120,7 @@ class Names:
             if c.kind_of.get(n) == "municipality":
                 return ir.MemberSet((n,), text=n)
             if c.kind_of.get(n) == "group":
-                return ir.MemberSet(self.resolve_group(n, stack), text=n)
+                return ir.MemberSet(self.resolve_group(n, stack), text=n, years=c.group_years.get(n, ()))
             c.err(e.span, f"`{n}` is not a municipality or group", did_you_mean(n, c.names_of("municipality", "group")))
             return None
         if isinstance(e, ast.BinOp) and e.op in "+-":
@@ -108,10 +132,13 @@ class Names:
             if e.op == "+":
                 inc = left.include + tuple(m for m in right.include if m not in left.include)
                 exc = tuple(m for m in left.exclude if m not in right.include)
+                # a member of both is a member when either side has it
+                years = _either(left, right)
                 return ir.MemberSet(inc, exc, left.exclude_own and not right.include_own,
-                                    left.include_own or right.include_own, text)
+                                    left.include_own or right.include_own, text, years)
             return ir.MemberSet(left.include, left.exclude + right.include,
-                                left.exclude_own or right.include_own, left.include_own and not right.include_own, text)
+                                left.exclude_own or right.include_own, left.include_own and not right.include_own, text,
+                                left.years)
         c.err(getattr(e, "span", None), "expected a group of municipalities, e.g. ASSS - own - Oslo")
         return None
 
@@ -152,6 +179,31 @@ class Names:
                 reconcile = (ind, muni, year)
             out[k.name] = ir.Known(k.name, k.reason, k.span, reconcile)
         return out
+
+
+def _overlap(a: tuple[int | None, int | None], b: tuple[int | None, int | None]) -> tuple[int | None, int | None]:
+    """The years in both periods (None: open)."""
+    lo = a[0] if b[0] is None else b[0] if a[0] is None else max(a[0], b[0])
+    hi = a[1] if b[1] is None else b[1] if a[1] is None else min(a[1], b[1])
+    return lo, hi
+
+
+def _either(left: ir.MemberSet, right: ir.MemberSet) -> tuple[tuple[str, int | None, int | None], ...]:
+    """`left + right`'s periods: a municipality in both counts in the years either side has it (as one
+    period, which holds for the periods the language writes: a member with one limit on one side and none
+    on the other is a member throughout)."""
+    lp = {m: (lo, hi) for m, lo, hi in left.years}
+    rp = {m: (lo, hi) for m, lo, hi in right.years}
+    out = []
+    for m in dict.fromkeys(left.include + right.include):
+        sides = [(lp.get(m, (None, None)) if m in left.include else None),
+                 (rp.get(m, (None, None)) if m in right.include else None)]
+        sides = [p for p in sides if p is not None]
+        lo = None if any(p[0] is None for p in sides) else min(p[0] for p in sides)
+        hi = None if any(p[1] is None for p in sides) else max(p[1] for p in sides)
+        if (lo, hi) != (None, None):
+            out.append((m, lo, hi))
+    return tuple(out)
 
 
 # --- order and cycles -----------------------------------------------------

@@ -8,6 +8,7 @@ from benchdsl import ir, published
 from benchdsl.audit import Item, ItemKind, Status
 from benchdsl.evaluate import Figure, Trace
 from benchdsl.published import round_half_up
+from benchdsl.report import breaks
 from benchdsl.report.numbers import as_percent, auto, fmt, unit_label
 from benchdsl.report.text import MARKS, computed_text, note_text, terminal_safe
 
@@ -128,7 +129,8 @@ def _trace(program: ir.Program, trace: Trace | None, norwegian: bool, indent: st
         for inp in mine:
             year = "" if inp.year == program.year else f" ({inp.year})"
             where = f"{inp.obs.span.path}:{inp.obs.span.line}" if inp.obs else _source(program, trace, inp)
-            lines.append(f"{indent}  {inp.indicator}{year} = {auto(inp.value, norwegian)} {unit_label(inp.unit, norwegian)}"
+            shown_unit = "" if inp.unit in ("1", "", "dimensionless") else f" {unit_label(inp.unit, norwegian)}"
+            lines.append(f"{indent}  {inp.indicator}{year} = {auto(inp.value, norwegian)}{shown_unit}"
                          f"{as_percent(inp.value, inp.unit, norwegian)}   {where}")
             if inp.obs and (inp.obs.provenance or inp.obs.note):
                 lines.append(f"{indent}      [{inp.obs.provenance}] {inp.obs.note}")
@@ -142,16 +144,25 @@ def _trace(program: ir.Program, trace: Trace | None, norwegian: bool, indent: st
             mark = "  ← basis" if use.peer and r.municipality == use.peer and r.rank else ""
             inp = trace.inputs.get((use.indicator, r.municipality, program.year))
             src = f"   {_source(program, trace, inp)}" if inp else ""
+            need = ""
+            if r.index is not None:  # needmean: the member's value over its need index
+                need = f" ÷ {use.index} {auto(r.index, norwegian)} = {auto(r.per_index, norwegian)}"
             lines.append(f"{indent}  {rank}{r.municipality}: {auto(r.value, norwegian)}"
-                         f"{as_percent(r.value, use.unit, norwegian)}{mark}{src}")
+                         f"{as_percent(r.value, use.unit, norwegian)}{need}{mark}{src}")
         if use.skipped:
             lines.append(f"{indent}  left out (no value): {', '.join(use.skipped)}")
+        if use.index is not None:
+            own_index = "?" if use.own_index is None else auto(use.own_index, norwegian)
+            mean = "?" if use.per_index is None else auto(use.per_index, norwegian)
+            lines.append(f"{indent}  mean of value ÷ {use.index} = {mean}; × {own}'s {use.index} {own_index}")
         lines.append(f"{indent}  = {auto(use.value, norwegian)} {unit_label(use.unit, norwegian)}"
                      f"{as_percent(use.value, use.unit, norwegian)}")
     for name, value, unit, node in trace.lets:
         lines.append(f"{indent}let {name} = {symbolic(node)}")
         shown_unit = "" if unit in ("1", "", "dimensionless") else f" {unit_label(unit, norwegian)}"
         lines.append(f"{indent}    = {numeric(node, trace, norwegian)} = {auto(value, norwegian)}{shown_unit}")
+    for br in breaks.of_trace(program, trace):
+        lines.append(f"{indent}series break: {br.text}")
     return lines
 
 

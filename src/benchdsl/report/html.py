@@ -8,6 +8,7 @@ from html import escape
 
 from benchdsl import ir, published
 from benchdsl.audit import Audit, Item, ItemKind, Status
+from benchdsl.report import breaks
 from benchdsl.report.explain import explain
 from benchdsl.report.numbers import fmt
 from benchdsl.report.text import LEGEND, MARKS, computed_text, note_text
@@ -60,6 +61,13 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False) -> str:
         + "</p>",
         f'<p class="legend">{escape(LEGEND).replace(chr(10), " · ")}</p>',
     ]
+    crossed = breaks.of_audit(program, audit)
+    if crossed:
+        out.append(f'<h2>{escape(breaks.HEADING)}</h2><ul id="series-breaks">')
+        out.extend(f'<li class="series-break">{escape(br.text)}<br><span class="pub">in '
+                   + ", ".join(f'<a href="#{_anchor(n)}">{escape(n)}</a>' if n in items else escape(n) for n in names)
+                   + "</span></li>" for br, names in crossed)
+        out.append("</ul>")
     chart = _chart_table(program)
     if chart is not None:
         out.append(f"<h2>{escape(chart.title)}</h2>")

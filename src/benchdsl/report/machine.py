@@ -16,6 +16,7 @@ from benchdsl import ir, published
 from benchdsl.audit import Audit, Item, ItemKind, Status
 from benchdsl.evaluate import Status as FigureStatus
 from benchdsl.published import round_half_up
+from benchdsl.report import breaks
 from benchdsl.report.numbers import fmt
 from benchdsl.report.text import MARKS, computed_text, note_text
 
@@ -85,8 +86,12 @@ def _derivation(program: ir.Program, audit: Audit, i: Item) -> dict:
     ]
     out["bases"] = [
         {"indicator": b.indicator, "policy": b.policy, "unit": b.unit, "value": b.value, "peer": b.peer,
-         "members": [{"municipality": r.municipality, "value": r.value, "rank": r.rank} for r in b.rows],
-         "left_out": b.skipped}
+         "members": [{"municipality": r.municipality, "value": r.value, "rank": r.rank,
+                      **({"index": r.index, "per_index": r.per_index} if r.index is not None else {})}
+                     for r in b.rows],
+         "left_out": b.skipped,
+         **({"index": {"indicator": b.index, "own": b.own_index, "mean_per_index": b.per_index}}
+            if b.index is not None else {})}
         for b in tr.bases.values()
     ]
     out["steps"] = [{"let": name, "formula": symbolic(node), "value": value, "unit": unit}
@@ -102,7 +107,7 @@ def _column_index(t: ir.Table, column: str) -> int:
     return [c.name for c in t.columns].index(column)
 
 
-def _item(i: Item) -> dict:
+def _item(program: ir.Program, i: Item) -> dict:
     fig = i.figure
     out = {
         "name": i.name,
@@ -123,6 +128,9 @@ def _item(i: Item) -> dict:
         out["note"] = note_text(i)
     if i.causes:
         out["follows_from"] = list(i.causes)
+    crossed = breaks.of_figure(program, fig)
+    if crossed:
+        out["series_breaks"] = [br.as_dict() for br in crossed]
     if i.reconciled is not None:
         r = i.reconciled
         out["reconcile"] = {"indicator": r.indicator, "municipality": r.municipality, "year": r.year,
@@ -155,7 +163,7 @@ def to_json(program: ir.Program, audit: Audit, derivations: bool = True, norwegi
             for t in program.tables.values()
         ],
         "bases": {s.name: {"title": s.title, "policy": s.policy.text} for s in program.scenarios.values()},
-        "items": [_item(i) for i in audit.items],
+        "items": [_item(program, i) for i in audit.items],
         # Figures nothing was published for that could not be computed (published ones are items with status error).
         "not_computed": [{"name": f"{t}.{r}.{c}", "table": t, "row": r, "column": c, "reason": d.message,
                           "source": str(d.span) if d.span else None}
@@ -164,8 +172,12 @@ def to_json(program: ir.Program, audit: Audit, derivations: bool = True, norwegi
         # table), published or not: the figures of an analysis that has nothing to audit.
         "figures": [{"measure": m, "basis": b, "status": f.status.value,
                      "saving": f.value, "raw": f.raw, "unit": f.unit, "round": f.decimals,
-                     "reason": f.error.message if f.error is not None else None}
+                     "reason": f.error.message if f.error is not None else None,
+                     **({"series_breaks": [br.as_dict() for br in crossed]}
+                        if (crossed := breaks.of_figure(program, f)) else {})}
                     for (m, b), f in audit.figures.items()],
+        # Comparisons across a merger or split, each with the figures that make them.
+        "series_breaks": [{**br.as_dict(), "figures": names} for br, names in breaks.of_audit(program, audit)],
     }
     if derivations:
         for entry, i in zip(doc["items"], audit.items):

@@ -68,6 +68,16 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False, width: in
             out.extend(textwrap.wrap(f"? {table}.{row}.{column}: {why.message}" + (f" ({why.span})" if why.span else ""),
                                      78, initial_indent="  ", subsequent_indent="      "))
         out.append("")
+    from benchdsl.report import breaks
+
+    crossed = breaks.of_audit(program, audit)
+    if crossed:
+        out.append(breaks.HEADING)
+        for br, names in crossed:
+            out.extend(textwrap.wrap(f"! {br.text}", 78, initial_indent="  ", subsequent_indent="      "))
+            out.extend(textwrap.wrap("in " + ", ".join(names), 78, initial_indent="      ",
+                                     subsequent_indent="      "))
+        out.append("")
     out.append(LEGEND)
     if audit.breakdown():
         out.append(f"Of the figures not reproduced: {audit.breakdown()}.")

@@ -1,0 +1,149 @@
+"""Series breaks: a figure that compares a municipality's values across a merger says so.
+
+Trondheim merged with Klæbu on 2020-01-01, Kristiansand with Songdalen and Søgne the same day;
+Bergen only changed its code (1201 -> 4601), which is not a break (shared/realdata/README.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from benchdsl import registry
+from benchdsl.pipeline import run_paths
+from benchdsl.report import breaks
+
+BENCHDSL = str(Path(sys.executable).parent / "benchdsl")
+
+RULES = """\
+municipality Trondheim 1601
+municipality Kristiansand 1001
+municipality Bergen 1201
+own Trondheim 2020
+panel "p.csv"
+basis y2017 "2017-nivå" = year(2017)
+basis bergen "Bergen" = Bergen
+indicator cost {
+    unit NOK/user
+    better lower
+    source "cost"
+}
+indicator users {
+    unit user
+    source "users"
+}
+measure m "Cost" {
+    saving = gap(cost) * users
+    unit MNOK
+    round 1
+}
+table T "Savings" {
+    column y2017 "2017" = y2017
+    column bergen "Bergen" = bergen
+    row "Cost" = m: 10.0, 5.0
+}
+"""
+
+# Each municipality under the code it had that year.  Trondheim 2020: (110 000 - 100 000) × 1 000 users
+# = 10 MNOK against its own 2017 level; against Bergen 2020, (110 000 - 105 000) × 1 000 = 5 MNOK.
+PANEL = """\
+variable,municipality,year,value,unit
+cost,1601,2017,100000,NOK/user
+cost,5001,2020,110000,NOK/user
+users,5001,2020,1000,user
+cost,1201,2017,90000,NOK/user
+cost,4601,2020,105000,NOK/user
+users,4601,2020,1000,user
+cost,1001,2017,80000,NOK/user
+cost,4204,2020,95000,NOK/user
+users,4204,2020,2000,user
+"""
+
+KLAEBU = ("Trondheim 2017 is compared with 2020 across a series break: "
+          "2020: Trondheim (5001) and Klæbu (5030) merged into Trondheim (5001)")
+
+
+def folder(tmp_path: Path) -> Path:
+    (tmp_path / "r.bench").write_text(RULES, encoding="utf-8")
+    (tmp_path / "p.csv").write_text(PANEL, encoding="utf-8")
+    return tmp_path
+
+
+def cli(tmp_path: Path, *args: str):
+    env = dict(os.environ, BENCHDSL_CACHE_DIR=str(tmp_path / "cache"))
+    return subprocess.run([BENCHDSL, *args], capture_output=True, text=True, timeout=60, env=env)
+
+
+def test_a_year_basis_across_a_merger_warns_in_text_json_and_html(tmp_path):
+    d = folder(tmp_path)
+    r = cli(tmp_path, "run", str(d), "--html", str(tmp_path / "r.html"))
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stdout + r.stderr
+    assert "2 of 2 published figures reproduced" in r.stdout
+    text = " ".join(r.stdout.split())  # the text report wraps long lines
+    assert breaks.HEADING in text
+    assert f"! {KLAEBU} in T.m.y2017" in text
+    assert "T.m.bergen" not in text.split(breaks.HEADING)[1]  # Bergen 2020 against Trondheim 2020: one year
+
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert 'id="series-breaks"' in html and KLAEBU in html
+    assert f"series break: {KLAEBU}" in html  # in the figure's derivation too
+
+    r = cli(tmp_path, "run", str(d), "--format", "json")
+    doc = json.loads(r.stdout)
+    (top,) = doc["series_breaks"]
+    assert (top["municipality"], top["from_year"], top["to_year"], top["figures"]) == ("Trondheim", 2017, 2020,
+                                                                                       ["T.m.y2017"])
+    (event,) = top["events"]
+    assert (event["year"], event["kind"], event["came_out"]) == (2020, "merger", ["Trondheim (5001)"])
+    assert event["went_in"] == ["Trondheim (5001)", "Klæbu (5030)"]
+    items = {i["name"]: i for i in doc["items"]}
+    assert items["T.m.y2017"]["series_breaks"][0]["text"] == KLAEBU
+    assert "series_breaks" not in items["T.m.bergen"]
+
+    r = cli(tmp_path, "explain", "T.m.y2017", str(d))
+    assert f"series break: {KLAEBU}" in r.stdout
+
+
+def test_another_municipalitys_merger_and_a_code_change_that_is_none(tmp_path):
+    d = folder(tmp_path)
+    # Kristiansand 2020 against its 2017 level: (95 000 - 80 000) × 2 000 = 30 MNOK, across its merger
+    r = run_paths([str(d)], own="Kristiansand")
+    (br,) = breaks.of_figure(r.program, r.evaluator.measure("m", "y2017"))
+    assert br.text == ("Kristiansand 2017 is compared with 2020 across a series break: 2020: Kristiansand (1001), "
+                       "Songdalen (1017) and Søgne (1018) merged into Kristiansand (4204)")
+    assert r.evaluator.measure("m", "y2017").raw == 30.0
+    # Bergen 2017 -> 2020 is a new code for the same territory: no break
+    r = run_paths([str(d)], own="Bergen")
+    assert breaks.of_audit(r.program, r.audit) == []
+
+
+def test_breaks_of_the_municipalities_a_figure_reads():
+    declared = {"Trondheim": "1601", "Kristiansand": "1001", "A": "0001"}
+    reads = [("Trondheim", 2020), ("Kristiansand", 2019), ("Kristiansand", 2020), ("Trondheim", 2018),
+             ("A", 2000), ("A", 2020), ("Bergen", 2019), ("Bergen", 2020)]
+    got = registry.series_breaks(reads, declared)
+    # a peer read in 2019 and 2020 crosses its merger; Trondheim 2018-2020 crosses Klæbu's; a made-up
+    # municipality and a code change (Bergen) have none
+    assert [(b.municipality, b.from_year, b.to_year, [e.year for e in b.events]) for b in got] == [
+        ("Trondheim", 2018, 2020, [2020]), ("Kristiansand", 2019, 2020, [2020])]
+    assert registry.series_breaks([("Trondheim", 2018), ("Trondheim", 2019)], declared) == ()
+    assert registry.series_breaks([("Trondheim", 2020)], declared) == ()
+    # before any municipality's known history, the register has nothing to say
+    assert registry.series_breaks([("Eigersund", 2004), ("Eigersund", 2007)]) == ()
+
+
+def test_figures_before_the_first_event_need_no_register():
+    reg = registry.default()
+    events = [e.year for m in reg.municipalities for e in m.events if e.is_break]
+    known = [m.known_from for m in reg.municipalities if m.known_from is not None]
+    assert breaks.FIRST_EVENT == min(events + known)
+
+
+def test_a_municipality_known_only_from_2024_may_cross_one():
+    (b,) = registry.series_breaks([("Eigersund", 2019), ("Eigersund", 2025)])
+    assert not b.certain
+    assert b.text == ("Eigersund 2019 is compared with 2025 and the register cannot tell whether a merger or split "
+                      "lies between: 2024: the register does not know this municipality before 2024")
