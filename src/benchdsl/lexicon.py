@@ -29,7 +29,8 @@ CONNECTIVES = ("by", "because", "under", "mapping", "reconcile")
 CONSTANTS = ("lower", "higher", "own")
 
 # Functions an expression calls; comparison bases are written as calls too.
-FUNCTIONS = ("basis", "gap", "peer", "max", "min")
+# growth, compound, annual, points: over years (check/years.py); a value in a year is `x@2006`.
+FUNCTIONS = ("basis", "gap", "peer", "max", "min", "growth", "compound", "annual", "points")
 BASES = ("mean", "wmean", "best", "year")
 
 # Qualifiers of a published value, as the text writes them -> what the audit reads them as.
@@ -78,7 +79,7 @@ def textmate() -> dict:
             {"name": "keyword.operator.word.bench", "match": f"\\b{qualifier_pattern(chr(92) + 's+')}\\b"},
             {"name": "constant.numeric.bench", "match": "\\b[0-9]+(\\.[0-9]+)?([eE][+-]?[0-9]+)?"},
             {"name": "storage.type.unit.bench", "match": "\\[[^\\]]*\\]"},
-            {"name": "keyword.operator.bench", "match": "\\.\\.|±|\\+-|[-+*/=%]"},
+            {"name": "keyword.operator.bench", "match": "\\.\\.|±|\\+-|[-+*/=%@]"},
         ],
     }
 
