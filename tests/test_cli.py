@@ -20,7 +20,8 @@ def test_run_prints_the_tables_and_the_summary():
     code, out, err = cli("run", RULES)
     assert code == 0, err
     assert "Tabell 4: Innsparingsmuligheter grunnskole, millioner kroner" in out
-    assert out.rstrip().endswith("103 of 108 published figures reproduced; 2 report inconsistencies")
+    # section 2's 103 of 108, and section 1's 30 of 32 (two known: s1_investment_level, s1_debt_asss)
+    assert out.rstrip().endswith("133 of 140 published figures reproduced; 4 report inconsistencies")
     assert max(len(line) for line in out.splitlines()) <= 80
 
 
@@ -35,7 +36,7 @@ def test_json_has_a_stable_schema():
     code, out, _ = cli("run", RULES, "--format", "json")
     doc = json.loads(out)
     assert doc["schema"] == 1 and doc["own"] == "Trondheim" and doc["year"] == 2007
-    assert doc["summary"]["items"] == 108 and doc["summary"]["ok"] == 103
+    assert doc["summary"]["items"] == 140 and doc["summary"]["ok"] == 133
     item = next(i for i in doc["items"] if i["name"] == "T4.sfo_fee.best")
     assert item["status"] == "ok" and item["basis"] == "third_best" and item["shown"] == 16.8
     assert item["published"]["accept_below"] == 0.05
@@ -50,11 +51,11 @@ def test_json_is_strict_and_says_where_a_tolerance_is_unbounded():
     code, out, _ = cli("run", RULES, "--format", "json")
     doc = json.loads(out, parse_constant=_no_constants)  # Infinity or NaN would raise
     pubs = [i["published"] for i in doc["items"]]
-    # by hand (grep the rules): "mer enn"/"more than" 4 times -> no upper limit;
-    # "less than" once -> no lower limit
+    # by hand (grep the rules): "mer enn"/"more than" 4 times in section 2 and 6 in section 1 -> no
+    # upper limit; "less than" once in section 2 and "mindre enn" 3 times in section 1 -> no lower limit
     above = [p for p in pubs if p.get("accept_above_unbounded")]
     below = [p for p in pubs if p.get("accept_below_unbounded")]
-    assert len(above) == 4 and len(below) == 1
+    assert len(above) == 10 and len(below) == 4
     assert all(p["accept_above"] is None and p["accept_below"] == 0.0 for p in above)
     assert all(p["accept_below"] is None and p["accept_above"] == 0.0 for p in below)
     bounded = [p for p in pubs if "accept_above" in p and p not in above + below]
@@ -64,7 +65,7 @@ def test_json_is_strict_and_says_where_a_tolerance_is_unbounded():
 def test_csv_and_markdown():
     code, out, _ = cli("run", RULES, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert len(rows) == 108 and rows[0]["name"].startswith("T4.")
+    assert len(rows) == 140 and rows[0]["name"].startswith("T4.")
     code, out, _ = cli("run", RULES, "--format", "markdown")
     assert "| Sum |" not in out and "| **Sum** |" in out
 

@@ -154,6 +154,40 @@ BY_HAND = {
     "total_mean": A,  # T10.total.mean
     "total_best": A,
     "is_services": A,  # T10.total.best − T10.barnehage.best
+    # Section 1: every text number from the printed Tables 1-3, none fitted.  One printed cell
+    # read as it is, read back; two or more, cross-checked.
+    "s1_ndr_fall": X,  # 7,1 and 1,6
+    "s1_ndr_fall_asss": X,
+    "s1_ndr_rise_2006": X,
+    "s1_real_fall_2006": X,
+    "s1_lower_2006": X,
+    "s1_fall_2007": X,
+    "s1_negative_2007": R,  # -2,8
+    "s1_income_total": X,
+    "s1_income_annual": X,
+    "s1_income_real": X,
+    "s1_income_on_par": X,
+    "s1_expenditure_annual": X,
+    "s1_expenditure_real": X,
+    "s1_expenditure_asss": X,
+    "s1_expenditure_asss_real": X,
+    "s1_expenditure_higher": X,
+    "s1_asss_below_income": X,
+    "s1_trondheim_above_income": X,
+    "s1_high_2005": X,
+    "s1_high_2006": X,
+    "s1_debt_service_rose_more": X,
+    "s1_gap_halved": X,
+    "s1_debt_service_2007": R,  # 1,9
+    "s1_debt_service_2007_asss": R,  # 2,3
+    "s1_investment_annual": X,
+    "s1_investment_real": X,
+    "s1_investment_asss": X,
+    "s1_investment_asss_real": X,
+    "s1_investment_faster": X,
+    "s1_investment_level": X,  # known: 50,7 printed as 50
+    "s1_debt": R,  # 199,5
+    "s1_debt_asss": R,  # 150,9, known: printed as 150
 }
 
 
@@ -168,7 +202,7 @@ def classes(report):
 
 
 def test_the_hand_classification_covers_every_published_figure(report):
-    assert len(BY_HAND) == 108
+    assert len(BY_HAND) == 140
     assert set(BY_HAND) == {i.name for i in report.audit.items}
 
 
@@ -181,18 +215,19 @@ def test_every_figure_is_classified_as_by_hand(classes):
 def test_the_counts_match_the_hand_classification(classes, report):
     # By hand: 21 sums (Table 10's 14 cells, cw_total_mean/bergen, admin_mean/best, total_mean/best,
     # is_services), 6 read back (four group sizes, two institution shares), 6 cross-checked, and
-    # the 75 others fitted: 21 + 6 + 6 + 75 = 108.
-    assert Counter(BY_HAND.values()) == {A: 21, R: 6, X: 6, F: 75}
+    # the 75 others fitted: 21 + 6 + 6 + 75 = 108; section 1 adds 27 cross-checked and 5 read back: 140.
+    assert Counter(BY_HAND.values()) == {A: 21, R: 11, X: 33, F: 75}
     counts = classes.counts()
     assert {k: sum(c.values()) for k, c in counts.items()} == Counter(BY_HAND.values())
     # The audit's statuses (docs/audit.md): T4.music_scope.best and group_size.saving_2004 are
-    # known inconsistencies, T10.grunnskole.best, T10.total.best and is_services follow from one.
-    assert counts[X] == {"reproduced": 4, "inconsistent": 2, "mismatch": 0, "not computed": 0}
+    # known inconsistencies, T10.grunnskole.best, T10.total.best and is_services follow from one;
+    # in section 1 s1_investment_level (cross-checked) and s1_debt_asss (read back) are known.
+    assert counts[X] == {"reproduced": 30, "inconsistent": 3, "mismatch": 0, "not computed": 0}
     assert counts[A] == {"reproduced": 18, "inconsistent": 3, "mismatch": 0, "not computed": 0}
-    assert counts[F]["reproduced"] == 75 and counts[R]["reproduced"] == 6
+    assert counts[F]["reproduced"] == 75 and counts[R]["reproduced"] == 10 and counts[R]["inconsistent"] == 1
     assert evidence.summary_line(classes) == (
-        "108 published figures: 6 cross-checked (4 reproduced, 2 inconsistent), 75 used to build the panel, "
-        "6 read back, 21 sums (18 reproduced, 3 inconsistent)")
+        "140 published figures: 33 cross-checked (30 reproduced, 3 inconsistent), 75 used to build the panel, "
+        "11 read back (10 reproduced, 1 inconsistent), 21 sums (18 reproduced, 3 inconsistent)")
 
 
 def test_reasons_name_the_deciding_inputs(classes):
@@ -221,7 +256,7 @@ def test_without_the_evaluator_a_saving_read_under_an_untabled_basis_is_said_to_
 
 def test_json_form(classes):
     d = classes.as_dict()
-    assert d["counts"]["cross-checked"]["total"] == 6
+    assert d["counts"]["cross-checked"]["total"] == 33
     assert d["figures"]["T4.music_scope.best"]["class"] == "cross-checked"
     wages = d["figures"]["T4.group_size.best"]["inputs"][0]
     assert wages["provenance"] == "derived" and wages["fitted_to"] == ["T4.group_size.best"]

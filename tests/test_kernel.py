@@ -3,7 +3,7 @@
 The four cases where the two evaluators used to disagree are pinned with figures worked by
 hand; a differential property then runs rule sets over every basis kind, adjustments on
 volumes and on indicators that bases read, own inside groups, year() bases, max/min with
-missing values and weighted means, and requires every figure and every status to be the same
+missing values and weighted means, values in given years and growth over them, and requires every figure and every status to be the same
 from a figure-at-a-time evaluation of each municipality-year and from the array backend.
 """
 
@@ -207,6 +207,14 @@ measure cost_adjusted "adjust on an indicator the bases read" {{
     let g = gap(cost)
     saving = g * users
     unit kNOK
+}}
+measure yearly "years: x@Y, growth, compound, annual, points; the adjustment reaches 2007 only" {{
+    adjust cost by {adj_cost} NOK/user because "test"
+    let g = growth(cost, 2006, 2007)
+    let a = annual(growth(basis(cost, mean(G - own)), 2006, 2007, cost / (1000 NOK/user)))
+    let c = annual(compound(users / users@2006 - 1, 2005, 2007, cost@2006 / (1000 NOK/user)))
+    saving = (g - a + c) * spend@2006 + points(g, basis(cost, {peer})@2007 / cost - 1) * 1 NOK/pp
+    unit NOK
 }}
 measure extreme "max/min over gaps, one against a literal" {{
     saving = {op}(gap(cost), gap(cost, 150 NOK/user), gap(unit_cost, {peer})) * users

@@ -110,6 +110,13 @@ class Arrays:
         return np.where(np.isnan(v), NAN, np.where(np.greater(v, 0), v, 0.0))
 
     @staticmethod
+    def power(v, exponent: float, span):
+        """Element by element with Python's float power, as the scalar backend computes it: numpy's own
+        power may round differently in the last bit, and a figure must be the same alone and for all."""
+        one = lambda x: float(x) ** exponent if x > 0 else NAN  # noqa: E731  (NaN > 0 is false)
+        return np.vectorize(one, otypes=[float])(v)
+
+    @staticmethod
     def finite(v, span):
         return np.where(np.isfinite(v), v, NAN)
 

@@ -48,6 +48,9 @@ class OwnRef:
     span: Span | None = _span()
 
 
+AT_YEAR = "@"  # the name of the call `x@2006` is parsed into: no call written by hand has it
+
+
 @attrs.frozen
 class Call:
     name: str

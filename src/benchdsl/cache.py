@@ -274,7 +274,7 @@ def _program_codec():
         ir.Const, ir.OwnVal, ir.MemberSet, ir.Mean, ir.WMean, ir.Best, ir.Peer, ir.Year, ir.Literal,
         ir.NeedMean,
         ir.BasisVal, ir.PeerOf, ir.Gap, ir.LetRef, ir.SavingRef, ir.CellRef, ir.Arith, ir.Neg,
-        ir.Extreme, ir.Scaled, ir.Indicator, ir.Scenario, ir.Adjust, ir.Measure, ir.PubValue,
+        ir.Extreme, ir.AtYear, ir.Growth, ir.Scaled, ir.Indicator, ir.Scenario, ir.Adjust, ir.Measure, ir.PubValue,
         ir.Claim, ir.Column, ir.Row, ir.Table, ir.Known, ir.Program, Span, Diagnostic, ir.Form, ir.RowKind,
     ))
 

@@ -18,8 +18,8 @@ from lark import Lark, Token
 from benchdsl.diagnostics import split_lines
 
 INDENT = "    "
-_TIGHT_AFTER = {"(", "[", ".", ".."}
-_TIGHT_BEFORE = {",", ":", ")", "]", ".", "(", ".."}
+_TIGHT_AFTER = {"(", "[", ".", "..", "@"}
+_TIGHT_BEFORE = {",", ":", ")", "]", ".", "(", "..", "@"}
 _OPERATORS = {"+", "-", "*", "/", "=", ":", ",", "(", "±", "+-", "..", "under"}
 
 

@@ -39,7 +39,7 @@ class BenchLexer(RegexLexer):
             (r"\d+(\.\d+)?([eE][+-]?\d+)?", Number),
             (r"\[[^\]\n]*\]", Name.Decorator),  # a bracketed unit
             (r"(?<=\d )(%|[^\W\d]\w*([/*·][^\W\d]\w*)*)", Name.Decorator),  # a unit after a number
-            (r"(\.\.|±|\+-|[-+*/=%])", Operator),
+            (r"(\.\.|±|\+-|[-+*/=%@])", Operator),
             (r"[{}():,.\[\]]", Punctuation),
             (r"[^\W\d]\w*", Name),
             (r".", Text),

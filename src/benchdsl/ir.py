@@ -180,7 +180,42 @@ class Extreme:
     span: Span | None = None
 
 
-Expr = Const | OwnVal | BasisVal | PeerOf | Gap | LetRef | SavingRef | CellRef | Arith | Neg | Extreme
+@attrs.frozen
+class AtYear:
+    """An expression's value in a given year: `x@2006`, `basis(x, Bergen)@2006`."""
+
+    operand: Expr
+    year: int
+    unit: str
+    span: Span | None = None
+
+
+@attrs.frozen
+class Growth:
+    """Growth from year `start` to year `end`, as a fraction (dimensionless), minus nothing yet:
+
+    of levels (`rates` false): operand@end / operand@start; of annual rates: the product of
+    (1 + operand@y × factor) for y = start+1 … end, a rate written for year y being the growth from
+    y-1 to y (`factor` turns it into a fraction: 0.01 for %).  With a deflator (annual rates), that
+    ratio divided by the product of (1 + deflator@y × deflator_factor) over the same years;
+    `annual`: the ratio's geometric average per year, ratio^(1 / (end - start)).  The value is the
+    ratio minus 1.
+    """
+
+    rates: bool
+    operand: Expr
+    factor: float
+    start: int
+    end: int
+    deflator: Expr | None
+    deflator_factor: float
+    annual: bool
+    unit: str
+    text: str = ""
+    span: Span | None = None
+
+
+Expr = Const | OwnVal | BasisVal | PeerOf | Gap | LetRef | SavingRef | CellRef | Arith | Neg | Extreme | AtYear | Growth
 
 
 @attrs.frozen
@@ -355,3 +390,9 @@ def walk(*nodes):
             stack.extend(n.args)
         elif isinstance(n, Scaled):
             stack.append(n.expr)
+        elif isinstance(n, AtYear):
+            stack.append(n.operand)
+        elif isinstance(n, Growth):
+            stack.append(n.operand)
+            if n.deflator is not None:
+                stack.append(n.deflator)

@@ -121,6 +121,16 @@ class Scalar:
         return v if isinstance(v, Missing) or v > 0 else 0.0
 
     @staticmethod
+    def power(v, exponent: float, span):
+        """v ** exponent of a positive v (a growth ratio); Python's float power, as `Arrays.power` uses."""
+        if isinstance(v, Missing):
+            return v
+        if not v > 0:
+            return Missing(span, f"a fall of 100 % or more ({v - 1:.1%}) has no annual average",
+                           "check the values the growth is computed from")
+        return float(v) ** exponent
+
+    @staticmethod
     def finite(v, span):
         if isinstance(v, Missing) or math.isfinite(v):
             return v
@@ -328,6 +338,10 @@ class _Ctx:
             if b.scalar and b.is_missing(raw):
                 return b.missing(node.span, f"measure `{node.measure}` could not be computed", raw.message)
             return b.positive_part(raw)
+        if isinstance(node, ir.AtYear):
+            return self.in_year(node.year).eval(node.operand)
+        if isinstance(node, ir.Growth):
+            return self.growth(node)
         if isinstance(node, ir.CellRef):
             if self.cells is None:
                 return b.missing(node.span, "table cells are only known once the tables are computed")
@@ -336,6 +350,33 @@ class _Ctx:
                 return b.missing(node.span, f"cell {node.table}.{node.row}.{node.column} is not computed")
             return 0.0 if v is None else v
         raise AssertionError(f"cannot evaluate {node!r}")
+
+    # --- years ---------------------------------------------------------------------------
+    def in_year(self, year: int) -> "_Ctx":
+        """This figure's evaluation as if the evaluated year were `year` (`x@2006`)."""
+        return _InYear(self, year)
+
+    def growth(self, node: ir.Growth):
+        """ir.Growth: the ratio over the years, deflated, as an annual average if asked, minus 1."""
+        b, span = self.b, node.span
+
+        def rate_product(expr, factor):
+            out = 1.0
+            for y in range(node.start + 1, node.end + 1):  # in year order, on both backends
+                r = self.in_year(y).eval(expr)
+                out = b.arith("*", out, b.arith("+", 1.0, b.arith("*", r, factor, span), span), span)
+            return out
+
+        if node.rates:
+            ratio = rate_product(node.operand, node.factor)
+        else:
+            ratio = b.arith("/", self.in_year(node.end).eval(node.operand),
+                            self.in_year(node.start).eval(node.operand), span)
+        if node.deflator is not None:
+            ratio = b.arith("/", ratio, rate_product(node.deflator, node.deflator_factor), span)
+        if node.annual:
+            ratio = b.power(ratio, 1.0 / (node.end - node.start), span)
+        return b.finite(b.arith("-", ratio, 1.0, span), span)
 
     # --- bases -----------------------------------------------------------------------------
     def basis(self, name: str, policy: ir.Policy, span):
@@ -409,3 +450,50 @@ class _Ctx:
                 for i, (m, x, ok) in enumerate((m, x, ok) for m, x, ok in zip(names, values, valid) if ok)]
         self.tracer.basis(name, policy.text or type(policy).__name__, self.p.indicators[name].unit, rows, v,
                             self.b.name(peer) if peer else None, list(skipped))
+
+
+class _NoNodeValues:
+    """A tracer that records inputs and bases but not node values or lets: one node evaluated in
+    several years (the operand of a growth) would otherwise show only its last year's value."""
+
+    def __init__(self, tracer):
+        self.tracer = tracer
+
+    def value(self, node, v) -> None:
+        pass
+
+    def let(self, name, value, node) -> None:
+        pass
+
+    def __getattr__(self, name):
+        return getattr(self.tracer, name)
+
+
+class _InYear(_Ctx):
+    """A figure's evaluation with another evaluated year: the own municipality's and every named
+    one's values are read in `year`; the measure's adjustments apply only if `year` is the
+    evaluated year (as for `year(Y)`).  Lets are computed again for that year."""
+
+    def __init__(self, parent: _Ctx, year: int):
+        self.__dict__.update(parent.__dict__)
+        self.parent, self.year = parent, year
+        self.lets = {}
+        if parent.tracer is not None and not isinstance(parent.tracer, _NoNodeValues):
+            self.tracer = _NoNodeValues(parent.tracer)
+
+    def own(self, name: str, span):
+        return self.parent.own_in_year(name, self.year, span)
+
+    def own_in_year(self, name: str, year: int, span):
+        return self.parent.own_in_year(name, year, span)
+
+    def at(self, name: str, who: str, span):
+        b = self.b
+        plain = lambda: self.indicator(name, who, self.year, False, span)  # noqa: E731
+        if not self.k.affected(name, self.adjust):
+            return plain()
+        return b.select(b.and_(b.is_own(who), b.is_year(self.year)), lambda: self.parent.own(name, span), plain)
+
+    def basis(self, name: str, policy: ir.Policy, span):
+        # never from the shared memo of bases, which holds the evaluated year's
+        return BY_NODE[type(policy)].value(self, name, policy, span)

@@ -34,7 +34,8 @@ CONSTANTS = ("lower", "higher", "own")
 NOT_COMPUTED = "not computed"
 
 # Functions an expression calls; comparison bases are written as calls too.
-FUNCTIONS = ("basis", "gap", "peer", "max", "min")
+# growth, compound, annual, points: over years (check/years.py); a value in a year is `x@2006`.
+FUNCTIONS = ("basis", "gap", "peer", "max", "min", "growth", "compound", "annual", "points")
 BASES = ("mean", "wmean", "needmean", "best", "year")
 
 # Qualifiers of a published value, as the text writes them -> what the audit reads them as.
@@ -84,7 +85,7 @@ def textmate() -> dict:
             {"name": "keyword.operator.word.bench", "match": f"\\b{qualifier_pattern(chr(92) + 's+')}\\b"},
             {"name": "constant.numeric.bench", "match": "\\b[0-9]+(\\.[0-9]+)?([eE][+-]?[0-9]+)?"},
             {"name": "storage.type.unit.bench", "match": "\\[[^\\]]*\\]"},
-            {"name": "keyword.operator.bench", "match": "\\.\\.|±|\\+-|[-+*/=%]"},
+            {"name": "keyword.operator.bench", "match": "\\.\\.|±|\\+-|[-+*/=%@]"},
         ],
     }
 

@@ -236,6 +236,12 @@ class _Build:
     def neg(self, meta, c):
         return ast.Neg(c[0], self._s(meta))
 
+    def at_year(self, meta, c):
+        # `x@2006` is the call `@(x, 2006)`: every pass that walks calls (names, depth, the
+        # language server) sees its operand; `check.years` gives it its meaning.
+        year = ast.Quantity(float(c[1]), str(c[1]), None, self._s(meta))
+        return ast.Call(ast.AT_YEAR, (c[0], year), self._s(meta))
+
     # --- published values
     def pub_none(self, meta, c):
         return ast.PubNone(self._s(meta))

@@ -35,6 +35,7 @@ import re
 GENERAL = """
 percent = 0.01 = %
 permille = 0.001 = ‰
+pp = [percentage_point] = prosentpoeng = percentage_point
 second = [time] = s
 minute = 60 * second = min
 hour = 60 * minute = h
@@ -368,6 +369,8 @@ def mismatch_hint(src, dst) -> str | None:
     dims = (src / dst).dimensionality
     if not dims:
         return None
+    if "[percentage_point]" in dims:
+        return "percentage points (pp) are a difference of two percentages, and never convert to %"
     num = [d.strip("[]") for d, p in dims.items() if p > 0]
     den = [d.strip("[]") for d, p in dims.items() if p < 0]
     left = "*".join(num) or "1"

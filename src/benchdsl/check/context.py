@@ -75,6 +75,8 @@ def source_text(e) -> str:
         return f"-{source_text(e.operand)}"
     if isinstance(e, ast.BinOp):
         return f"{source_text(e.left)} {e.op} {source_text(e.right)}"
+    if isinstance(e, ast.Call) and e.name == ast.AT_YEAR:
+        return f"{source_text(e.args[0])}@{source_text(e.args[1])}"
     if isinstance(e, ast.Call):
         return f"{e.name}({', '.join(source_text(a) for a in e.args)})"
     return "?"

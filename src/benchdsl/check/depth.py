@@ -132,6 +132,10 @@ def children(node) -> tuple:
         return (node.operand,)
     if isinstance(node, ir.Extreme):
         return node.args
+    if isinstance(node, ir.AtYear):
+        return (node.operand,)
+    if isinstance(node, ir.Growth):
+        return (node.operand,) if node.deflator is None else (node.operand, node.deflator)
     return ()
 
 

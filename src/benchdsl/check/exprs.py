@@ -13,6 +13,7 @@ import enum
 import math
 
 from benchdsl import ast, bases, ir, lexicon, published, units
+from benchdsl.check import years
 from benchdsl.check.context import Context, article, source_text
 from benchdsl.check.names import Names
 from benchdsl.diagnostics import did_you_mean
@@ -251,6 +252,8 @@ class Exprs:
 
     def call(self, e: ast.Call, scope: Scope):
         name = e.name
+        if years.handles(name):
+            return years.call(self, e, scope)
         if name in lexicon.BASES:
             self.err(e.span, f"{name}() is a comparison basis, not a value",
                      f"use it inside basis(INDICATOR, {name}(...)) or in a `basis` declaration")

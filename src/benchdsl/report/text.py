@@ -117,7 +117,7 @@ def _table(t: ir.Table, by_name: dict[str, Item], cells: dict, norwegian: bool) 
 
 
 def _claim_line(i: Item, program: ir.Program, norwegian: bool, width: int) -> str:
-    pct = " %" if i.unit == "%" else ""
+    pct = {"%": " %", "pp": " pp"}.get(i.unit, "")
     label = i.label
     scenario = i.figure.scenario if i.figure else None
     if scenario and i.name.endswith("." + scenario):  # one claim audited under several bases
