@@ -115,6 +115,12 @@ def driver_tables(lark) -> dict:
         raise ValueError("the driver runs without placeholders, on the re module")
     table = frontend.parser.parser.parse_table
     rules, rule_index = [], {}
+    nullable: set[str] = set()
+    while True:  # the rules that may cover no text
+        more = {r.origin.name for r in lark.rules if all(not s.is_term and s.name in nullable for s in r.expansion)}
+        if more <= nullable:
+            break
+        nullable |= more
     for rule in lark.rules:
         opts = rule.options
         if opts.empty_indices and lark.options.maybe_placeholders:
@@ -124,7 +130,10 @@ def driver_tables(lark) -> dict:
         keep = [[i, not s.is_term and s.name.startswith("_")] for i, s in enumerate(rule.expansion)
                 if opts.keep_all_tokens or not (s.is_term and s.filter_out)]
         rule_index[rule] = len(rules)
-        rules.append([str(rule.origin.name), name, len(rule.expansion), kind, keep])
+        # whether a child may be a rule of no text (its position is none): else the rule's text
+        # runs from its first child's to its last's
+        gaps = any(not s.is_term and s.name in nullable for s in rule.expansion)
+        rules.append([str(rule.origin.name), name, len(rule.expansion), kind, keep, gaps])
     kept = sorted({str(s.name) for r in lark.rules for s in r.expansion
                    if s.is_term and (r.options.keep_all_tokens or not s.filter_out)})
     lexers, lexer_index, states = [], {}, []
@@ -143,8 +152,15 @@ def driver_tables(lark) -> dict:
                     raise ValueError(f"lexer callback for {t} is not supported")
                 unless[t] = {k.pattern.value: k.name for k in cb.scanner.terminals}
             mre = scanner._mres[0]
+            pattern, blanks = mre.pattern, False
+            skipped = [t for t in scanner.terminals if t.name in basic.ignore_types - basic.newline_types]
+            if [t.pattern.to_regexp() for t in skipped] == [_BLANKS] and not any(
+                    _may_start_with_blank(t.pattern.to_regexp()) for t in scanner.terminals if t not in skipped):
+                # Blanks between tokens are skipped by the token's own match: where no other
+                # terminal can start with a blank, lark matches the blanks alone, then the token.
+                pattern, blanks = f"(?:{_BLANKS})?+(?:{pattern})", True
             lexer_index[id(basic)] = len(lexers)
-            lexers.append([mre.pattern, mre.flags & ~re.UNICODE, sorted(basic.ignore_types),
+            lexers.append([pattern, mre.flags & ~re.UNICODE, blanks, sorted(basic.ignore_types),
                            sorted(basic.newline_types), unless])
         shifts, reduces = {}, {}
         for sym, (action, arg) in table.states[state].items():
@@ -155,6 +171,67 @@ def driver_tables(lark) -> dict:
         states.append([lexer_index[id(basic)], shifts, reduces])
     return {"start": table.start_states["start"], "end": table.end_states["start"], "kept": kept,
             "rules": rules, "lexers": lexers, "states": states}
+
+
+_BLANKS = "[\t \x0c]+"  # grammar.lark's %ignore /[\t \f]+/, as lark writes it (a tab and a form feed in it)
+
+
+def _may_start_with_blank(pattern: str) -> bool:
+    """Whether a text `pattern` matches may start with a blank (space, tab, form feed); True when unsure."""
+    try:
+        from re import _constants as c, _parser as sre
+    except ImportError:  # Python < 3.11
+        import sre_constants as c
+        import sre_parse as sre
+
+    categories = {c.CATEGORY_DIGIT: r"\d", c.CATEGORY_NOT_DIGIT: r"\D", c.CATEGORY_SPACE: r"\s",
+                  c.CATEGORY_NOT_SPACE: r"\S", c.CATEGORY_WORD: r"\w", c.CATEGORY_NOT_WORD: r"\W"}
+
+    def in_set(items, ch) -> bool:
+        hit, negate = False, False
+        for op, av in items:
+            if op is c.NEGATE:
+                negate = True
+            elif op is c.LITERAL:
+                hit |= ord(ch) == av
+            elif op is c.RANGE:
+                hit |= av[0] <= ord(ch) <= av[1]
+            elif op is c.CATEGORY and av in categories:
+                hit |= re.match(categories[av], ch) is not None
+            else:
+                return True
+        return hit != negate
+
+    def seq(items, ch) -> tuple[bool, bool]:  # (may start with ch, may match nothing)
+        for op, av in items:
+            if op is c.LITERAL:
+                may, empty = ord(ch) == av, False
+            elif op is c.NOT_LITERAL:
+                may, empty = ord(ch) != av, False
+            elif op is c.IN:
+                may, empty = in_set(av, ch), False
+            elif op is c.BRANCH:
+                got = [seq(b, ch) for b in av[1]]
+                may, empty = any(g[0] for g in got), any(g[1] for g in got)
+            elif op is c.SUBPATTERN and not av[1] and not av[2]:
+                may, empty = seq(av[3], ch)
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", c.MAX_REPEAT)):
+                may, empty = seq(av[2], ch)
+                empty = empty or av[0] == 0
+            elif op in (c.AT, c.ASSERT, c.ASSERT_NOT):  # consume nothing
+                may, empty = False, True
+            else:
+                return True, True
+            if may:
+                return True, empty
+            if not empty:
+                return False, False
+        return False, True
+
+    parsed = sre.parse(pattern)
+    if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
+        return True
+    return any(seq(list(parsed), ch)[0] for ch in " \t\x0c")
 
 
 @functools.cache
@@ -180,25 +257,32 @@ class Driver:
     position of the text it covers as `propagate_positions` computes it — from the
     first to the last token under the rule, dropped ones included, so parentheses
     around a passed-through child count for its parent — and the children kept.
-    A kept token is a `Tok`.  On a syntax error `parse` returns None.
+    A position is (line, column, end line, end column); a kept token is a plain
+    tuple (terminal, text, line, column, end line, end column), and the builder's
+    methods return no plain tuples and no lists.  On a syntax error `parse`
+    returns None.
     """
 
     def __init__(self, tables: dict):
         self.start, self.end = tables["start"], tables["end"]
         kept = frozenset(tables["kept"])
         lexers = []
-        for pattern, flags, ignore, newline, unless in tables["lexers"]:
-            ignore, newline = frozenset(ignore), frozenset(newline)
-            # An ignored terminal without a line end in it (blanks, a comment) is skipped
-            # with no position to keep; one with a line end moves the line.
-            lexers.append((re.compile(pattern, flags).match, ignore - newline, ignore, newline, unless, kept))
+        for pattern, flags, blanks, ignore, newline, unless in tables["lexers"]:
+            # What to do with a terminal besides shifting it, in one look-up: count its line
+            # ends, ignore it, read a keyword in it, keep it for the builder.
+            kinds = {}
+            for t in set(ignore) | set(newline) | set(unless) | kept:
+                kinds[t] = ((t in newline) * _LINES | (t in ignore) * _IGNORED | (t in unless) * _KEYWORDS
+                            | (t in kept) * _KEPT)
+            lexers.append((re.compile(pattern, flags).match, blanks, kinds, unless))
         reductions = []
-        for origin, name, size, kind, keep in tables["rules"]:
+        for origin, name, size, kind, keep, gaps in tables["rules"]:
             keep = tuple((i, bool(inline)) for i, inline in keep)
             if kind != BUILD and size == 1 and keep == ((0, False),):
                 reductions.append(origin)  # the child's value and position stand for the rule's: a new state only
             else:
-                reductions.append((size, origin, keep, kind, name, len(keep) == size and not any(x for _, x in keep)))
+                whole = len(keep) == size and not any(x for _, x in keep)
+                reductions.append((size, origin, keep, kind, name, whole, gaps))
         self.states = []
         for lexer, shifts, reduces in tables["states"]:
             actions = dict(shifts)
@@ -213,12 +297,11 @@ class Driver:
         handlers = {name: getattr(build, name, None) for name in self.names}
         states, end_state = self.states, self.end
         # (state, value, position) triples in one flat list: a reduction takes its
-        # children with one slice.  A position is (line, column, end line, end column)
-        # of the text under the value, or None for a rule of no text.
+        # children with one slice.
         stack: list = [self.start, None, None]
         pos, line_start, n = 0, 0, len(text)
         while True:
-            (match, skip, ignore, newline, unless, kept), actions = states[stack[-3]]
+            (match, blanks, kinds, unless), actions = states[stack[-3]]
             while True:  # the next token that is not ignored
                 if pos >= n:
                     typ = "$END"
@@ -227,51 +310,51 @@ class Driver:
                 if m is None:
                     return None
                 typ = m.lastgroup
-                if typ in skip:
-                    pos = m.end()
-                    continue
-                start, start_line, column = pos, line, pos - line_start + 1
+                start = m.start(typ) if blanks else pos  # the blanks before it matched with it
                 pos = m.end()
-                if typ in newline:
-                    count = text.count("\n", start, pos)
-                    if count:
-                        line += count
-                        line_start = text.rindex("\n", start, pos) + 1
-                if typ in ignore:
-                    continue
-                if typ in unless:  # a keyword, where a keyword may stand
-                    typ = unless[typ].get(m.group(), typ)
+                start_line, column = line, start - line_start + 1
+                kind = kinds.get(typ, 0)
+                if kind:
+                    if kind & _LINES:
+                        count = text.count("\n", start, pos)
+                        if count:
+                            line += count
+                            line_start = text.rindex("\n", start, pos) + 1
+                    if kind & _IGNORED:
+                        continue
+                    if kind & _KEYWORDS:  # a keyword, where a keyword may stand
+                        typ = unless[typ].get(text[start:pos], typ)
+                        kind = kinds.get(typ, 0)
                 break
             while True:
                 a = actions.get(typ)
                 if a is None:
                     return None
-                kind = a.__class__
-                if kind is int:  # shift
+                cls = a.__class__
+                if cls is int:  # shift
                     if typ == "$END":
                         return None
                     break
-                if kind is str:  # a passed-through rule of one child: a new state only
+                if cls is str:  # a passed-through rule of one child: a new state only
                     goto = states[stack[-6]][1][a]
                     stack[-3] = goto
                     actions = states[goto][1]
                     continue
-                size, origin, keep, kind, name, whole = a
+                size, origin, keep, how, name, whole, gaps = a
                 if size:
                     first = -3 * size
                     kids = stack[first + 1 :: 3]
-                    where = stack[first + 2 :: 3]
+                    if gaps:
+                        head = tail = None
+                        for p in stack[first + 2 :: 3]:
+                            if p is not None:
+                                head = head or p
+                                tail = p
+                        span = None if head is None else (head[0], head[1], tail[2], tail[3])
+                    else:
+                        head, tail = stack[first + 2], stack[-1]
+                        span = (head[0], head[1], tail[2], tail[3])
                     del stack[first:]
-                    head = tail = None
-                    for p in where:
-                        if p is not None:
-                            head = p
-                            break
-                    for p in reversed(where):
-                        if p is not None:
-                            tail = p
-                            break
-                    span = None if head is None else (head[0], head[1], tail[2], tail[3])
                 else:
                     kids, span = [], None
                 if whole:
@@ -280,18 +363,18 @@ class Driver:
                     children = []
                     for i, inline in keep:
                         kid = kids[i]
-                        if inline and kid.__class__ is list:  # a `_rule`'s children (builders make no lists)
+                        if inline and kid.__class__ is list:  # a `_rule`'s children
                             children += kid
                         else:
                             children.append(kid)
-                if kind == BUILD:
+                if how == BUILD:
                     value = handlers[name](span, children)
-                elif kind == INLINE:
+                elif how == INLINE:
                     value = children
                 elif len(children) == 1:
                     value = children[0]
-                    if value.__class__ is Tok:  # lark's position of a token passed through is its own
-                        span = (value.line, value.column, value.end_line, value.end_column)
+                    if value.__class__ is tuple:  # lark's position of a token passed through is its own
+                        span = value[2:]
                 else:
                     value = handlers[name](span, children)
                 goto = states[stack[-3]][1][origin]
@@ -299,27 +382,11 @@ class Driver:
                     return value
                 stack += (goto, value, span)
                 actions = states[goto][1]
-            end = (start_line, column, line, pos - line_start + 1)
-            stack += (a, Tok(typ, m.group(), *end) if typ in kept else None, end)
+            where = (start_line, column, line, pos - line_start + 1)
+            stack += (a, (typ, text[start:pos], *where) if kind & _KEPT else None, where)
 
 
-class Tok(tuple):
-    """A token the grammar keeps (a name, a number, a text, a unit): its terminal, text and position."""
-
-    __slots__ = ()
-
-    def __new__(cls, type: str, text: str, line: int, column: int, end_line: int, end_column: int):
-        return tuple.__new__(cls, (type, text, line, column, end_line, end_column))
-
-    type = property(lambda self: self[0])
-    text = property(lambda self: self[1])
-    line = property(lambda self: self[2])
-    column = property(lambda self: self[3])
-    end_line = property(lambda self: self[4])
-    end_column = property(lambda self: self[5])
-
-    def __str__(self) -> str:
-        return self[1]
+_LINES, _IGNORED, _KEYWORDS, _KEPT = 1, 2, 4, 8
 
 
 def module_text() -> str:

@@ -21,7 +21,7 @@ import re
 
 from benchdsl import ast, lexicon
 from benchdsl.diagnostics import Diagnostic, split_lines
-from benchdsl.lalr import Tok, driver
+from benchdsl.lalr import driver
 
 DECL_KEYWORDS = lexicon.DECLARATIONS
 _DECL_START = re.compile(r"^(%s)\b" % "|".join(DECL_KEYWORDS))
@@ -133,8 +133,8 @@ def walk(tree, build: _Build, line0: int = 0):
     for node in reversed(order):
         children = [
             built.pop(id(c)) if isinstance(c, Tree)
-            else Tok(c.type, str(c), c.line + line0, c.column, (c.end_line or c.line) + line0,
-                     c.end_column or c.column + len(c)) if isinstance(c, Token)
+            else (c.type, str(c), c.line + line0, c.column, (c.end_line or c.line) + line0,
+                  c.end_column or c.column + len(c)) if isinstance(c, Token)
             else c
             for c in node.children
         ]
@@ -184,7 +184,7 @@ def _parse_repaired(exc, text: str, path: str, line0: int) -> tuple[ast.File | N
     return (repaired, got[1]) if repaired is not None else (None, [])
 
 
-def _string(tok: Tok) -> str:
+def _string(tok: tuple) -> str:
     text = tok[1][1:-1]
     return re.sub(r"\\(.)", r"\1", text) if "\\" in text else text
 
@@ -199,8 +199,10 @@ class _Build:
 
     One method per grammar rule, called as the rule is read with the position of
     its text (line, column, end line, end column: lines of the file) and its
-    children: the tokens kept (`lalr.Tok`) and what this class built of the rules
-    under it.
+    children: the tokens kept, as plain tuples (terminal, text, line, column, end
+    line, end column), and what this class built of the rules under it (never a
+    plain tuple or a list, which the driver would take for a token or a `_rule`'s
+    children).
     """
 
     def __init__(self, path: str):
@@ -209,7 +211,7 @@ class _Build:
     def _s(self, pos) -> ast.Span | None:
         return None if pos is None else ast.Span(self.path, *pos)
 
-    def _number(self, tok: Tok) -> ast.Quantity:
+    def _number(self, tok: tuple) -> ast.Quantity:
         """A whole number as written (a year, a rank, decimals); `check` says whether it is one."""
         return ast.Quantity(float(tok[1]), tok[1], None, ast.Span(self.path, *tok[2:]))
 
@@ -221,10 +223,10 @@ class _Build:
         return ast.UnitSpec(c[0][1].strip(), self._s(pos))
 
     def dotted(self, pos, c):
-        return tuple(t[1] for t in c), self._s(pos)
+        return _Dotted(tuple(t[1] for t in c), self._s(pos))
 
     def under(self, pos, c):
-        return tuple(t[1] for t in c)
+        return _Under(t[1] for t in c)
 
     def tolerance(self, pos, c):
         return float(c[-1][1])
@@ -261,7 +263,7 @@ class _Build:
     def pub_number(self, pos, c):
         qualifier, unit, tol = None, None, None
         rest = list(c)
-        if rest[0].__class__ is Tok and rest[0].type == "QUALIFIER":
+        if rest[0].__class__ is tuple and rest[0][0] == "QUALIFIER":
             qualifier = _QUALIFIERS[" ".join(rest.pop(0)[1].split())]
         num = rest.pop(0)[1]
         for x in rest:
@@ -356,7 +358,7 @@ class _Build:
 
     def claim(self, pos, c):
         name, label = c[0][1], _string(c[1])
-        under = c[2] if c[2].__class__ is tuple else ()
+        under = tuple(c[2]) if c[2].__class__ is _Under else ()
         expr, pub = c[-2], c[-1]
         return ast.Claim(name, label, under, expr, pub, self._s(pos))
 
@@ -369,15 +371,15 @@ class _Build:
 
     def row(self, pos, c):
         c = list(c)
-        name = c.pop(0)[1] if c[0].type == "NAME" else None
+        name = c.pop(0)[1] if c[0][0] == "NAME" else None
         label = _string(c.pop(0))
         source = c.pop(0)[1]
         return ast.Row(name or source, label, source, tuple(c), self._s(pos))
 
     def total(self, pos, c):
         c = list(c)
-        name = c.pop(0)[1] if c and c[0].__class__ is Tok and c[0].type == "NAME" else "total"
-        label = _string(c.pop(0)) if c and c[0].__class__ is Tok and c[0].type == "STRING" else "Sum"
+        name = c.pop(0)[1] if c and c[0].__class__ is tuple and c[0][0] == "NAME" else "total"
+        label = _string(c.pop(0)) if c and c[0].__class__ is tuple and c[0][0] == "STRING" else "Sum"
         return ast.Total(name, label, tuple(c), self._s(pos))
 
     def table(self, pos, c):
@@ -398,6 +400,21 @@ class _Build:
         return ast.Known(path, _string(c[1]), reconcile, self._s(pos))
 
 
+class _Dotted(tuple):
+    """`a.b.c` as read: (names, span)."""
+
+    __slots__ = ()
+
+    def __new__(cls, path: tuple, span):
+        return tuple.__new__(cls, (path, span))
+
+
+class _Under(tuple):
+    """`under a, b`: the names."""
+
+    __slots__ = ()
+
+
 class _Field(tuple):
     """A block's one-line field as read: (word, value, position)."""
 
@@ -412,7 +429,7 @@ _QUALIFIERS = lexicon.QUALIFIERS
 
 def _head(c):
     name = c[0][1]
-    if len(c) > 1 and c[1].__class__ is Tok and c[1].type == "STRING":
+    if len(c) > 1 and c[1].__class__ is tuple and c[1][0] == "STRING":
         return name, _string(c[1]), c[2:]
     return name, None, c[1:]
 
