@@ -249,32 +249,30 @@ def driver() -> Driver:
 class Driver:
     """Reads a text as lark's LALR parser with its contextual lexer does, building as it goes.
 
-    The same regex for each parser state, the same keywords, the same line
-    counting (only "\\n" ends a line) and the same parse table.  It shapes what it
-    reads as lark's tree builder would (anonymous tokens dropped, `_rule`s spliced
-    in, a `?rule` with one child passed through), but makes no trees: the
-    builder's method for a rule is called as the rule is reduced, with the
-    position of the text it covers as `propagate_positions` computes it — from the
-    first to the last token under the rule, dropped ones included, so parentheses
-    around a passed-through child count for its parent — and the children kept.
-    A position is (line, column, end line, end column); a kept token is a plain
-    tuple (terminal, text, line, column, end line, end column), and the builder's
-    methods return no plain tuples and no lists.  On a syntax error `parse`
-    returns None.
+    The same regex for each parser state, the same keywords and the same parse
+    table.  It shapes what it reads as lark's tree builder would (anonymous
+    tokens dropped, `_rule`s spliced in, a `?rule` with one child passed
+    through), but makes no trees: the builder's method for a rule is called as
+    the rule is reduced, with the position of the text it covers as lark's
+    `propagate_positions` computes it — from the first to the last token under
+    the rule, dropped ones included, so parentheses around a passed-through child
+    count for its parent — and the children kept.  A position is (start, end),
+    offsets in the text (lines and columns follow from them: lark counts only
+    "\\n" as a line end); a kept token is a plain tuple (terminal, text, start,
+    end).  The builder's methods return no plain tuples and no lists, which are
+    tokens and `_rule`s' children here.  On a syntax error `parse` returns None.
     """
 
     def __init__(self, tables: dict):
         self.start, self.end = tables["start"], tables["end"]
         kept = frozenset(tables["kept"])
         lexers = []
-        for pattern, flags, blanks, ignore, newline, unless in tables["lexers"]:
-            # What to do with a terminal besides shifting it, in one look-up: count its line
-            # ends, ignore it, read a keyword in it, keep it for the builder.
-            kinds = {}
-            for t in set(ignore) | set(newline) | set(unless) | kept:
-                kinds[t] = ((t in newline) * _LINES | (t in ignore) * _IGNORED | (t in unless) * _KEYWORDS
-                            | (t in kept) * _KEPT)
-            lexers.append((re.compile(pattern, flags).match, blanks, kinds, unless))
+        for pattern, flags, _blanks, ignore, _newline, unless in tables["lexers"]:
+            # What to do with a terminal besides shifting it, in one look-up: ignore it,
+            # read a keyword in it, keep it for the builder.
+            kinds = {t: (t in ignore) * _IGNORED | (t in unless) * _KEYWORDS | (t in kept) * _KEPT
+                     for t in set(ignore) | set(unless) | kept}
+            lexers.append((re.compile(pattern, flags).match, kinds, unless))
         reductions = []
         for origin, name, size, kind, keep, gaps in tables["rules"]:
             keep = tuple((i, bool(inline)) for i, inline in keep)
@@ -287,44 +285,36 @@ class Driver:
         for lexer, shifts, reduces in tables["states"]:
             actions = dict(shifts)
             actions.update({t: reductions[r] for t, r in reduces.items()})
-            self.states.append((lexers[lexer], actions))
+            self.states.append((*lexers[lexer], actions))
         self.names = sorted({r[4] for r in reductions if type(r) is tuple and r[3] != INLINE})
 
-    def parse(self, text: str, build, line: int = 1):
-        """What `build`'s method for the start rule returned, or None when `text` does not parse.
-
-        Lines are numbered from `line`."""
+    def parse(self, text: str, build):
+        """What `build`'s method for the start rule returned, or None when `text` does not parse."""
         handlers = {name: getattr(build, name, None) for name in self.names}
         states, end_state = self.states, self.end
-        # (state, value, position) triples in one flat list: a reduction takes its
-        # children with one slice.
-        stack: list = [self.start, None, None]
-        pos, line_start, n = 0, 0, len(text)
+        # (state, value, start, end) in one flat list: a reduction takes its children
+        # with one slice.  A rule of no text has no start and end (None).
+        stack: list = [self.start, None, None, None]
+        state = self.start
+        pos, n = 0, len(text)
         while True:
-            (match, blanks, kinds, unless), actions = states[stack[-3]]
+            match, kinds, unless, actions = states[state]
             while True:  # the next token that is not ignored
-                if pos >= n:
-                    typ = "$END"
-                    break
                 m = match(text, pos)
                 if m is None:
-                    return None
+                    if pos < n:
+                        return None
+                    typ = "$END"
+                    break
                 typ = m.lastgroup
-                start = m.start(typ) if blanks else pos  # the blanks before it matched with it
-                pos = m.end()
-                start_line, column = line, start - line_start + 1
-                kind = kinds.get(typ, 0)
+                start, pos = m.span(typ)  # blanks before it may have matched with it
+                kind = kinds.get(typ)
                 if kind:
-                    if kind & _LINES:
-                        count = text.count("\n", start, pos)
-                        if count:
-                            line += count
-                            line_start = text.rindex("\n", start, pos) + 1
                     if kind & _IGNORED:
                         continue
                     if kind & _KEYWORDS:  # a keyword, where a keyword may stand
                         typ = unless[typ].get(text[start:pos], typ)
-                        kind = kinds.get(typ, 0)
+                        kind = kinds.get(typ)
                 break
             while True:
                 a = actions.get(typ)
@@ -336,24 +326,19 @@ class Driver:
                         return None
                     break
                 if cls is str:  # a passed-through rule of one child: a new state only
-                    goto = states[stack[-6]][1][a]
-                    stack[-3] = goto
-                    actions = states[goto][1]
+                    state = stack[-4] = states[stack[-8]][3][a]
+                    actions = states[state][3]
                     continue
                 size, origin, keep, how, name, whole, gaps = a
                 if size:
-                    first = -3 * size
-                    kids = stack[first + 1 :: 3]
+                    first = -4 * size
+                    kids = stack[first + 1 :: 4]
                     if gaps:
-                        head = tail = None
-                        for p in stack[first + 2 :: 3]:
-                            if p is not None:
-                                head = head or p
-                                tail = p
-                        span = None if head is None else (head[0], head[1], tail[2], tail[3])
+                        starts = [x for x in stack[first + 2 :: 4] if x is not None]
+                        ends = [x for x in stack[first + 3 :: 4] if x is not None]
+                        span = (starts[0], ends[-1]) if starts else None
                     else:
-                        head, tail = stack[first + 2], stack[-1]
-                        span = (head[0], head[1], tail[2], tail[3])
+                        span = (stack[first + 2], stack[-1])
                     del stack[first:]
                 else:
                     kids, span = [], None
@@ -377,16 +362,19 @@ class Driver:
                         span = value[2:]
                 else:
                     value = handlers[name](span, children)
-                goto = states[stack[-3]][1][origin]
-                if goto == end_state and typ == "$END":
+                state = states[stack[-4]][3][origin]
+                if state == end_state and typ == "$END":
                     return value
-                stack += (goto, value, span)
-                actions = states[goto][1]
-            where = (start_line, column, line, pos - line_start + 1)
-            stack += (a, (typ, text[start:pos], *where) if kind & _KEPT else None, where)
+                if span is None:
+                    stack += (state, value, None, None)
+                else:
+                    stack += (state, value, *span)
+                actions = states[state][3]
+            state = a
+            stack += (a, (typ, text[start:pos], start, pos) if kind and kind & _KEPT else None, start, pos)
 
 
-_LINES, _IGNORED, _KEYWORDS, _KEPT = 1, 2, 4, 8
+_IGNORED, _KEYWORDS, _KEPT = 2, 4, 8
 
 
 def module_text() -> str:

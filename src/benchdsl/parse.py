@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_left
 
 from benchdsl import ast, lexicon
 from benchdsl.diagnostics import Diagnostic, split_lines
@@ -62,7 +63,7 @@ _BATCH = 50
 
 def read(text: str, path: str, line0: int = 0) -> ast.File | None:
     """The declarations of `text`, which starts after line `line0` of the file; None for a syntax error."""
-    return driver().parse(text, _Build(path), line0 + 1)
+    return driver().parse(text, _Build(path, text, line0))
 
 
 def _parse_batch(batch, path: str) -> tuple[ast.Decl, ...] | None:
@@ -99,7 +100,7 @@ def _parse_each(batch, path: str, decls: list, diags: list, broken: list) -> Non
         try:
             # lark says what is wrong.  Were lark to read what the driver did not (a bug),
             # lark's reading is used.
-            got = walk(parser().parse(chunk), _Build(path), start)
+            got = walk(parser().parse(chunk), path, start)
         except UnexpectedInput as exc:
             diags.append(syntax_errors.syntax_error(exc, chunk, path, start))
             repaired, lost = _parse_repaired(exc, chunk, path, start)
@@ -115,15 +116,17 @@ def _parse_each(batch, path: str, decls: list, diags: list, broken: list) -> Non
         decls.extend(got.decls)
 
 
-def walk(tree, build: _Build, line0: int = 0):
-    """What `build` makes of lark's tree (from a parser with `propagate_positions`) of a
-    text that starts after line `line0`: what the driver makes of the text.
+def walk(tree, path: str, line0: int = 0):
+    """What `_Build` makes of lark's tree (from a parser with `propagate_positions`) of a
+    text that starts after line `line0`: what the driver makes of the text, with lark's
+    lines and columns.
 
     Bottom up, without recursion (an expression may be any length), as lark's
     Transformer_NonRecursive does.
     """
     from lark import Token, Tree
 
+    build = _BuildFromLark(path)
     order, todo = [], [tree]
     while todo:
         node = todo.pop()
@@ -198,22 +201,35 @@ class _Build:
     """Grammar rules -> AST nodes.  Builds only; all checking happens in `check`.
 
     One method per grammar rule, called as the rule is read with the position of
-    its text (line, column, end line, end column: lines of the file) and its
-    children: the tokens kept, as plain tuples (terminal, text, line, column, end
-    line, end column), and what this class built of the rules under it (never a
+    its text (start and end offsets in `text`, which starts after line `line0`
+    of the file) and its children: the tokens kept, as plain tuples (terminal,
+    text, start, end), and what this class built of the rules under it (never a
     plain tuple or a list, which the driver would take for a token or a `_rule`'s
     children).
     """
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, text: str = "", line0: int = 0):
         self.path = path
+        self.line0 = line0
+        # Where each line starts: lark counts only "\n" as a line end.
+        self.newlines = [-1, *(m.start() for m in _NEWLINE.finditer(text))]
 
     def _s(self, pos) -> ast.Span | None:
-        return None if pos is None else ast.Span(self.path, *pos)
+        """The span of the text from offset `start` to `end`, as lark's lines and columns."""
+        if pos is None:
+            return None
+        start, end = pos
+        nl = self.newlines
+        i = bisect_left(nl, start)  # 1 + how many line ends come before it
+        j = bisect_left(nl, end, i)
+        return ast.Span(self.path, self.line0 + i, start - nl[i - 1], self.line0 + j, end - nl[j - 1])
+
+    def _tspan(self, tok: tuple) -> ast.Span:
+        return self._s(tok[2:])
 
     def _number(self, tok: tuple) -> ast.Quantity:
         """A whole number as written (a year, a rank, decimals); `check` says whether it is one."""
-        return ast.Quantity(float(tok[1]), tok[1], None, ast.Span(self.path, *tok[2:]))
+        return ast.Quantity(float(tok[1]), tok[1], None, self._tspan(tok))
 
     def start(self, pos, items):
         return ast.File(self.path, tuple(items))
@@ -398,6 +414,19 @@ class _Build:
         if len(c) > 2:
             reconcile = (c[2][1], c[3][1], self._number(c[4]) if len(c) > 4 else None)
         return ast.Known(path, _string(c[1]), reconcile, self._s(pos))
+
+
+class _BuildFromLark(_Build):
+    """`_Build` of lark's tree: positions and tokens carry lark's lines and columns."""
+
+    def _s(self, pos) -> ast.Span | None:
+        return None if pos is None else ast.Span(self.path, *pos)
+
+    def _tspan(self, tok: tuple) -> ast.Span:
+        return ast.Span(self.path, *tok[2:])
+
+
+_NEWLINE = re.compile("\n")
 
 
 class _Dotted(tuple):
