@@ -287,11 +287,23 @@ class Driver:
             actions.update({t: reductions[r] for t, r in reduces.items()})
             self.states.append((*lexers[lexer], actions))
         self.names = sorted({r[4] for r in reductions if type(r) is tuple and r[3] != INLINE})
+        self.gotos: dict = {}  # (state, rule, next terminal) -> state: see `_goto`
+
+    def _goto(self, below: int, origin: str, typ: str) -> int:
+        """The state after a rule is reduced over `below`, and after every passed-through rule of
+        one child the next terminal then reduces (`?expr: sum`, `?sum: product`, ...): those change
+        only the state, and `below` stays under it, so the chain is followed once and remembered."""
+        state = self.states[below][3][origin]
+        while True:
+            a = self.states[state][3].get(typ)
+            if a.__class__ is not str:
+                return state
+            state = self.states[below][3][a]
 
     def parse(self, text: str, build):
         """What `build`'s method for the start rule returned, or None when `text` does not parse."""
         handlers = {name: getattr(build, name, None) for name in self.names}
-        states, end_state = self.states, self.end
+        states, end_state, gotos = self.states, self.end, self.gotos
         # (state, value, start, end) in one flat list: a reduction takes its children
         # with one slice.  A rule of no text has no start and end (None).
         stack: list = [self.start, None, None, None]
@@ -362,7 +374,10 @@ class Driver:
                         span = value[2:]
                 else:
                     value = handlers[name](span, children)
-                state = states[stack[-4]][3][origin]
+                below = stack[-4]
+                state = gotos.get((below, origin, typ))
+                if state is None:
+                    state = gotos[(below, origin, typ)] = self._goto(below, origin, typ)
                 if state == end_state and typ == "$END":
                     return value
                 if span is None:
