@@ -323,7 +323,7 @@ class _Classifier:
         self.claims = {c.name: c for c in program.claims}
         self.rows = {(t.name, r.name): r for t in program.tables.values() for r in t.rows if r.kind != "section"}
         self._seen: dict = {}  # one Source per observation (`_sources`)
-        self._mixes: dict = {}  # the reason of a cross-check, by the sources it read
+        self._unique: dict = {}  # ids of the sources a figure read -> (those sources once each, any fitted?, reason)
 
     def sources(self, figure) -> list[Source]:
         return _sources(figure, self.fitted, self._seen)
@@ -388,9 +388,17 @@ class _Classifier:
         return found
 
     def by_inputs(self, item, sources: list[Source]) -> Finding:
-        unique = list({(s.indicator, s.municipality, s.year): s for s in sources}.values())
+        # Many figures read the same observations (`_seen` keeps one Source for each): what
+        # does not depend on the figure is worked out once per set of sources.
+        key = tuple(map(id, sources))
+        got = self._unique.get(key)
+        if got is None:
+            unique = tuple({(s.indicator, s.municipality, s.year): s for s in sources}.values())
+            got = self._unique[key] = (unique, any(s.fitted_to for s in unique), [])
+        unique, any_fitted, reason = got
         # a value solved from the figure says more than one of many placed around a mean: derived first
-        fitted = sorted((s for s in unique if item.name in s.fitted_to), key=lambda s: s.provenance != "derived")
+        fitted = sorted((s for s in unique if item.name in s.fitted_to),
+                        key=lambda s: s.provenance != "derived") if any_fitted else ()
         if fitted:
             said = "; ".join(s.where() for s in fitted[:2])
             if len(fitted) > 2:
@@ -400,12 +408,10 @@ class _Classifier:
                            tuple(fitted))
         if len(unique) == 1 and unique[0].provenance == "stated":
             return Finding(item.name, Kind.READ_BACK, item.status,
-                           f"reads back a value the report states: {unique[0].where()}", tuple(unique))
-        key = tuple(map(id, unique))  # Sources live as long as the classifier (`_seen`): ids are theirs
-        reason = self._mixes.get(key)
-        if reason is None:
-            reason = self._mixes[key] = _mix(unique)
-        return Finding(item.name, Kind.CROSS_CHECKED, item.status, reason, tuple(unique))
+                           f"reads back a value the report states: {unique[0].where()}", unique)
+        if not reason:
+            reason.append(_mix(list(unique)))
+        return Finding(item.name, Kind.CROSS_CHECKED, item.status, reason[0], unique)
 
 
 def _mix(sources: list[Source]) -> str:
