@@ -205,3 +205,16 @@ def test_a_file_that_parses_is_read_without_lark(monkeypatch):
     # (the counting works: lark's own parser makes trees)
     parse.parser().parse("own A 2007\n")
     assert made
+
+
+def test_a_file_that_parses_does_not_import_lark():
+    # lark is imported for a syntax error only (to say what is wrong), not for every check
+    import subprocess
+
+    code = ("import sys; from pathlib import Path; from benchdsl.parse import parse; "
+            "f, d = parse(Path(sys.argv[1]).read_text(encoding='utf-8'), 'x.bench'); "
+            "assert not d and f.decls; print('lark' in sys.modules)")
+    path = sorted(ROOT.glob("rules/*.bench"))[0]
+    r = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "False"
