@@ -70,7 +70,9 @@ class Trace:
     values: dict = attrs.Factory(dict)  # id(node) -> value, to render the arithmetic
 
     def input(self, name, muni, year, value, unit, obs, delta, reason) -> None:
-        self.inputs.setdefault((name, muni, year), Input(name, muni, year, value, unit, obs, delta, reason))
+        key = (name, muni, year)
+        if key not in self.inputs:  # the first reading stands; an Input is made only for it
+            self.inputs[key] = Input(name, muni, year, value, unit, obs, delta, reason)
 
     def value(self, node, v) -> None:
         self.values[id(node)] = v

@@ -194,6 +194,20 @@ def read_fitted(paths: Iterable[str]) -> dict[tuple[str, int], frozenset[str]]:
     return fitted
 
 
+class _FittedByPath:
+    """`read_fitted` of each panel file an observation names, read when first asked about."""
+
+    def __init__(self):
+        self.read: set[str] = set()
+        self.fitted: dict[tuple[str, int], frozenset[str]] = {}
+
+    def get(self, at: tuple[str, int], default=None):
+        if at[0] not in self.read:
+            self.read.add(at[0])
+            self.fitted.update(read_fitted([at[0]]))
+        return self.fitted.get(at, default)
+
+
 def _with_column(path: str) -> bytes | None:
     """The file's bytes if its header names `fitted_to`; None for anything else.
 
@@ -276,19 +290,27 @@ def _reads(claim: ir.Claim, program: ir.Program) -> dict:
     return found
 
 
-def _sources(figure, fitted: Mapping) -> list[Source]:
-    """The panel observations a figure's derivation recorded (formula indicators show through theirs)."""
+def _sources(figure, fitted: Mapping, memo: dict | None = None) -> list[Source]:
+    """The panel observations a figure's derivation recorded (formula indicators show through theirs).
+
+    `memo` keeps one `Source` per observation across figures: a 10 000-row table reads the
+    same few observations again and again."""
     trace = getattr(figure, "trace", None)
     if trace is None:
         return []
+    memo = {} if memo is None else memo
     out = []
-    for i in trace.inputs.values():
+    for key, i in trace.inputs.items():
         obs = i.obs
         if obs is None:
             continue
         span = obs.span
-        names = fitted.get((span.path, span.line), frozenset()) if span is not None else frozenset()
-        out.append(Source(i.indicator, i.municipality, i.year, obs.provenance, span, names))
+        got = memo.get((key, span, obs.provenance))
+        if got is None:
+            names = fitted.get((span.path, span.line), frozenset()) if span is not None else frozenset()
+            got = memo[(key, span, obs.provenance)] = Source(i.indicator, i.municipality, i.year, obs.provenance,
+                                                             span, names)
+        out.append(got)
     return out
 
 
@@ -300,6 +322,11 @@ class _Classifier:
         self.measure = measure or (lambda name, scenario: figures.get((name, scenario)))
         self.claims = {c.name: c for c in program.claims}
         self.rows = {(t.name, r.name): r for t in program.tables.values() for r in t.rows if r.kind != "section"}
+        self._seen: dict = {}  # one Source per observation (`_sources`)
+        self._unique: dict = {}  # ids of the sources a figure read -> (those sources once each, any fitted?, reason)
+
+    def sources(self, figure) -> list[Source]:
+        return _sources(figure, self.fitted, self._seen)
 
     # a cell: a measure row's figure, or the cells a total adds
     def _row(self, table: str, row: str):
@@ -327,7 +354,7 @@ class _Classifier:
             item = self.items.get(name)
             fig = item.figure if item is not None and item.figure is not None else self.measure(
                 r.source, next(c for c in t.columns if c.name == column).scenario)
-            return _sources(fig, self.fitted)
+            return self.sources(fig)
         return [s for part in self.cell_parts(table, row, column) for s in self.cell_sources(part, depth + 1)]
 
     def classify(self, item) -> Finding:
@@ -337,18 +364,18 @@ class _Classifier:
                 parts = self.cell_parts(item.table, item.row, item.column)
                 return Finding(item.name, Kind.ARITHMETIC, item.status,
                                "the sum of " + ", ".join(parts), reads=tuple(parts))
-            return self.by_inputs(item, _sources(item.figure, self.fitted))
+            return self.by_inputs(item, self.sources(item.figure))
         claim = self.claims.get(item.name)
         if claim is None:  # an item the rules do not declare: classify by what its derivation shows
-            return self.by_inputs(item, _sources(item.figure, self.fitted))
+            return self.by_inputs(item, self.sources(item.figure))
         reads = _reads(claim, self.p)
-        sources = _sources(item.figure, self.fitted)
+        sources = self.sources(item.figure)
         unknown = []
         for m in dict.fromkeys(reads["savings"]):
             fig = self.measure(m, claim.scenario)
             if fig is None:
                 unknown.append(f"measure `{m}` under {claim.scenario or 'no basis'}")
-            sources += _sources(fig, self.fitted)
+            sources += self.sources(fig)
         if not reads["indicators"] and not reads["savings"] and not sources:
             cells = tuple(dict.fromkeys(reads["cells"]))
             what = ", ".join(cells) if cells else "constants"
@@ -361,9 +388,17 @@ class _Classifier:
         return found
 
     def by_inputs(self, item, sources: list[Source]) -> Finding:
-        unique = list({(s.indicator, s.municipality, s.year): s for s in sources}.values())
+        # Many figures read the same observations (`_seen` keeps one Source for each): what
+        # does not depend on the figure is worked out once per set of sources.
+        key = tuple(map(id, sources))
+        got = self._unique.get(key)
+        if got is None:
+            unique = tuple({(s.indicator, s.municipality, s.year): s for s in sources}.values())
+            got = self._unique[key] = (unique, any(s.fitted_to for s in unique), [])
+        unique, any_fitted, reason = got
         # a value solved from the figure says more than one of many placed around a mean: derived first
-        fitted = sorted((s for s in unique if item.name in s.fitted_to), key=lambda s: s.provenance != "derived")
+        fitted = sorted((s for s in unique if item.name in s.fitted_to),
+                        key=lambda s: s.provenance != "derived") if any_fitted else ()
         if fitted:
             said = "; ".join(s.where() for s in fitted[:2])
             if len(fitted) > 2:
@@ -373,8 +408,10 @@ class _Classifier:
                            tuple(fitted))
         if len(unique) == 1 and unique[0].provenance == "stated":
             return Finding(item.name, Kind.READ_BACK, item.status,
-                           f"reads back a value the report states: {unique[0].where()}", tuple(unique))
-        return Finding(item.name, Kind.CROSS_CHECKED, item.status, _mix(unique), tuple(unique))
+                           f"reads back a value the report states: {unique[0].where()}", unique)
+        if not reason:
+            reason.append(_mix(list(unique)))
+        return Finding(item.name, Kind.CROSS_CHECKED, item.status, reason[0], unique)
 
 
 def _mix(sources: list[Source]) -> str:
@@ -406,17 +443,6 @@ def classify(program: ir.Program, audit, measure: Callable | None = None,
     Pure: it reads the panel files' `fitted_to` column only when `fitted` is not given.
     """
     if fitted is None:
-        paths = []
-        for item in audit.items:
-            trace = getattr(item.figure, "trace", None)
-            for i in (trace.inputs.values() if trace is not None else ()):
-                if i.obs is not None and i.obs.span is not None:
-                    paths.append(i.obs.span.path)
-        for fig in (getattr(audit, "figures", {}) or {}).values():
-            trace = getattr(fig, "trace", None)
-            for i in (trace.inputs.values() if trace is not None else ()):
-                if i.obs is not None and i.obs.span is not None:
-                    paths.append(i.obs.span.path)
-        fitted = read_fitted(paths)
+        fitted = _FittedByPath()
     c = _Classifier(program, audit, measure, fitted)
     return Evidence(tuple(c.classify(item) for item in audit.items))

@@ -1,33 +1,38 @@
-"""Text -> AST.  Lark parses; syntax errors become located diagnostics.
+"""Text -> AST.  The LALR driver parses; syntax errors become located diagnostics.
 
 A file is cut into top-level declarations (a declaration starts on an
 unindented line with a declaration keyword).  They are parsed a few dozen at a
 time; where such a batch has a syntax error, its declarations are parsed one at
 a time, so one broken declaration does not hide the errors in the next: all
 syntax errors of a file are reported in one run.  Either way each parse starts
-at a known line, and positions are shifted by it: parsing is linear in the
+at a known line, from which the driver numbers lines: parsing is linear in the
 file's size.
+
+`lalr.Driver` reads a text with grammar.lark's LALR tables and calls `_Build`
+as each rule is reduced (no parse tree is made).  lark itself reads only a
+declaration that does not parse, to say what is wrong with it; `walk` builds
+from lark's tree the same AST, spans included (tests/test_parse_driver.py).
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_left
 
 import attrs
 
-from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedInput
-
-from benchdsl import ast, lexicon, syntax_errors
+from benchdsl import ast, lexicon
 from benchdsl.diagnostics import Diagnostic, split_lines
+from benchdsl.lalr import driver
 
 DECL_KEYWORDS = lexicon.DECLARATIONS
 _DECL_START = re.compile(r"^(%s)\b" % "|".join(DECL_KEYWORDS))
 
 
 @functools.cache
-def parser() -> Lark:
+def parser():
+    """lark's parser for grammar.lark: it reads a declaration that does not parse, to say why."""
     # The LALR tables ship inside the package, made from grammar.lark (benchdsl.lalr);
     # nothing is read from or written to the cache folder.
     from benchdsl import lalr
@@ -52,10 +57,15 @@ def parse(text: str, path: str) -> tuple[ast.File, list[Diagnostic]]:
     return ast.File(path, tuple(decls), ast.Span(path, 1, 1), tuple(broken)), diags
 
 
-# Declarations parsed in one lark call: a call costs about as much as a short
-# declaration, and a much larger tree only gives Python's garbage collector more
-# to go through.
+# Declarations parsed in one call.  A call costs little (building is done as the
+# text is read); a batch with a syntax error is read again one declaration at a
+# time, which small batches keep short.
 _BATCH = 50
+
+
+def read(text: str, path: str, line0: int = 0) -> ast.File | None:
+    """The declarations of `text`, which starts after line `line0` of the file; None for a syntax error."""
+    return driver().parse(text, _Build(path, text, line0))
 
 
 def _parse_batch(batch, path: str) -> tuple[ast.Decl, ...] | None:
@@ -66,12 +76,10 @@ def _parse_batch(batch, path: str) -> tuple[ast.Decl, ...] | None:
     splits; the result is used only when its declarations start where the chunks
     do, so both ways read a file alike.
     """
-    start = batch[0][0]
-    try:
-        tree = parser().parse(_ended("".join(text for _, _, text in batch)))
-    except UnexpectedInput:
+    got = read(_ended("".join(text for _, _, text in batch)), path, batch[0][0])
+    if got is None:
         return None
-    decls = _Build(path, start).transform(tree).decls
+    decls = got.decls
     if [d.span.line for d in decls] != [first + 1 for _, first, _ in batch]:
         return None
     return decls
@@ -79,15 +87,27 @@ def _parse_batch(batch, path: str) -> tuple[ast.Decl, ...] | None:
 
 def _parse_each(batch, path: str, decls: list, diags: list, broken: list) -> None:
     """One declaration at a time, so one broken declaration does not hide the errors in the next."""
+    from lark.exceptions import UnexpectedInput
+
+    from benchdsl import syntax_errors
+
     for start, _, chunk in batch:
         chunk = _ended(chunk)
+        got = read(chunk, path, start)
+        if got is not None:
+            # Not recursive: an expression of any length or depth builds; `check` bounds
+            # how deep an expression may be, where it can say why.
+            decls.extend(got.decls)
+            continue
         try:
-            tree = parser().parse(chunk)
+            # lark says what is wrong.  Were lark to read what the driver did not (a bug),
+            # lark's reading is used.
+            got = walk(parser().parse(chunk), path, start)
         except UnexpectedInput as exc:
             diags.append(syntax_errors.syntax_error(exc, chunk, path, start))
-            tree, lost = _parse_repaired(exc, chunk)
-            if tree is not None:  # reported, and read as meant: its uses are not errors too
-                decls.extend(_Build(path, start).transform(tree).decls)
+            repaired, lost = _parse_repaired(exc, chunk, path, start)
+            if repaired is not None:  # reported, and read as meant: its uses are not errors too
+                decls.extend(repaired.decls)
                 broken.extend(lost)
                 continue
             # Remember the name, so that uses of it elsewhere are not reported again.
@@ -95,9 +115,39 @@ def _parse_each(batch, path: str, decls: list, diags: list, broken: list) -> Non
             if m:
                 broken.append(m.group(1))
             continue
-        # Not recursive: an expression of any length or depth builds; `check` bounds
-        # how deep an expression may be, where it can say why.
-        decls.extend(_Build(path, start).transform(tree).decls)
+        decls.extend(got.decls)
+
+
+def walk(tree, path: str, line0: int = 0):
+    """What `_Build` makes of lark's tree (from a parser with `propagate_positions`) of a
+    text that starts after line `line0`: what the driver makes of the text, with lark's
+    lines and columns.
+
+    Bottom up, without recursion (an expression may be any length), as lark's
+    Transformer_NonRecursive does.
+    """
+    from lark import Token, Tree
+
+    build = _BuildFromLark(path)
+    order, todo = [], [tree]
+    while todo:
+        node = todo.pop()
+        order.append(node)
+        todo.extend(c for c in node.children if isinstance(c, Tree))
+    built: dict[int, object] = {}
+    for node in reversed(order):
+        children = [
+            built.pop(id(c)) if isinstance(c, Tree)
+            else (c.type, str(c), c.line + line0, c.column, (c.end_line or c.line) + line0,
+                  c.end_column or c.column + len(c)) if isinstance(c, Token)
+            else c
+            for c in node.children
+        ]
+        meta = node.meta
+        pos = None if getattr(meta, "empty", True) else (
+            meta.line + line0, meta.column, meta.end_line + line0, meta.end_column)
+        built[id(node)] = getattr(build, node.data)(pos, children)
+    return built[id(tree)]
 
 
 def _ended(text: str) -> str:
@@ -127,32 +177,21 @@ def _blank(line: str) -> bool:
     return not s or s.startswith("#")
 
 
-def _parse_repaired(exc: UnexpectedInput, text: str) -> tuple[Tree | None, list[str]]:
+def _parse_repaired(exc, text: str, path: str, line0: int) -> tuple[ast.File | None, list[str]]:
     """The declaration parsed as its author evidently meant it (see `syntax_errors.repair`), and
     the names it then lacks: its name is known to the checker, so its uses are no errors too."""
+    from benchdsl import syntax_errors
+
     got = syntax_errors.repair(exc, text)
     if got is None:
         return None, []
-    try:
-        return parser().parse(got[0]), got[1]
-    except UnexpectedInput:
-        return None, []
+    repaired = read(got[0], path, line0)
+    return (repaired, got[1]) if repaired is not None else (None, [])
 
 
-def _span(path: str, meta, line0: int) -> ast.Span | None:
-    if getattr(meta, "empty", True):
-        return None
-    return ast.Span(path, meta.line + line0, meta.column, meta.end_line + line0, meta.end_column)
-
-
-def _tspan(path: str, tok: Token, line0: int) -> ast.Span:
-    line = tok.line + line0
-    end_line = (tok.end_line or tok.line) + line0
-    return ast.Span(path, line, tok.column, end_line, tok.end_column or tok.column + len(tok))
-
-
-def _string(tok: Token) -> str:
-    return re.sub(r"\\(.)", r"\1", str(tok)[1:-1])
+def _string(tok: tuple) -> str:
+    text = tok[1][1:-1]
+    return re.sub(r"\\(.)", r"\1", text) if "\\" in text else text
 
 
 def _decimals(text: str) -> int:
@@ -161,265 +200,324 @@ def _decimals(text: str) -> int:
 
 
 class _Build:
-    """Tree -> AST nodes.  Builds only; all checking happens in `check`.
+    """Grammar rules -> AST nodes.  Builds only; all checking happens in `check`.
 
-    The tree is of declarations that start after line `line0` of the file;
-    every span is shifted by it.  One method per grammar rule, called with the
-    rule's position and its children already built.
+    One method per grammar rule, called as the rule is read with the position of
+    its text (start and end offsets in `text`, which starts after line `line0`
+    of the file) and its children: the tokens kept, as plain tuples (terminal,
+    text, start, end), and what this class built of the rules under it (never a
+    plain tuple or a list, which the driver would take for a token or a `_rule`'s
+    children).
     """
 
-    def __init__(self, path: str, line0: int = 0):
+    def __init__(self, path: str, text: str = "", line0: int = 0):
         self.path = path
         self.line0 = line0
+        # Where each line starts: lark counts only "\n" as a line end.
+        self.newlines = [-1, *(m.start() for m in _NEWLINE.finditer(text))]
 
-    def transform(self, tree: Tree):
-        """Bottom up, without recursion (an expression may be any length), as lark's
-        Transformer_NonRecursive does; called directly, which is several times faster
-        than through lark's `v_args` wrappers (they are made anew for every node)."""
-        order, todo = [], [tree]
-        while todo:
-            node = todo.pop()
-            order.append(node)
-            todo.extend(c for c in node.children if isinstance(c, Tree))
-        built: dict[int, object] = {}
-        for node in reversed(order):
-            children = [built.pop(id(c)) if isinstance(c, Tree) else c for c in node.children]
-            built[id(node)] = getattr(self, node.data)(node.meta, children)
-        return built[id(tree)]
+    def _s(self, pos) -> ast.Span | None:
+        """The span of the text from offset `start` to `end`, as lark's lines and columns."""
+        if pos is None:
+            return None
+        start, end = pos
+        nl = self.newlines
+        i = bisect_left(nl, start)  # 1 + how many line ends come before it
+        j = bisect_left(nl, end, i)
+        return ast.Span(self.path, self.line0 + i, start - nl[i - 1], self.line0 + j, end - nl[j - 1])
 
-    def _s(self, meta):
-        return _span(self.path, meta, self.line0)
+    def _tspan(self, tok: tuple) -> ast.Span:
+        return self._s(tok[2:])
 
-    def _number(self, tok: Token) -> ast.Quantity:
+    def _number(self, tok: tuple) -> ast.Quantity:
         """A whole number as written (a year, a rank, decimals); `check` says whether it is one."""
-        return ast.Quantity(float(tok), str(tok), None, _tspan(self.path, tok, self.line0))
+        return ast.Quantity(float(tok[1]), tok[1], None, self._tspan(tok))
 
-    def start(self, meta, items):
+    def start(self, pos, items):
         return ast.File(self.path, tuple(items))
 
     # --- small pieces
-    def unit(self, meta, c):
-        return ast.UnitSpec(str(c[0]).strip(), self._s(meta))
+    def unit(self, pos, c):
+        return ast.UnitSpec(c[0][1].strip(), self._s(pos))
 
-    def dotted(self, meta, c):
-        return tuple(str(t) for t in c), self._s(meta)
+    def dotted(self, pos, c):
+        return _Dotted(tuple(t[1] for t in c), self._s(pos))
 
-    def under(self, meta, c):
-        return tuple(str(t) for t in c)
+    def under(self, pos, c):
+        return _Under(t[1] for t in c)
 
-    def tolerance(self, meta, c):
-        return float(c[-1])
+    def tolerance(self, pos, c):
+        return float(c[-1][1])
 
     # --- expressions
-    def quantity(self, meta, c):
+    def quantity(self, pos, c):
         unit = c[1] if len(c) > 1 else None
-        return ast.Quantity(float(c[0]), str(c[0]), unit, self._s(meta))
+        return ast.Quantity(float(c[0][1]), c[0][1], unit, self._s(pos))
 
-    def ref(self, meta, c):
+    def ref(self, pos, c):
         path, span = c[0]
         return ast.Ref(path, span)
 
-    def own_ref(self, meta, c):
-        return ast.OwnRef(self._s(meta))
+    def own_ref(self, pos, c):
+        return ast.OwnRef(self._s(pos))
 
-    def call(self, meta, c):
-        name = c[0]
-        return ast.Call(str(name), tuple(c[1:]), self._s(meta))
+    def call(self, pos, c):
+        return ast.Call(c[0][1], tuple(c[1:]), self._s(pos))
 
     def _bin(op):
-        def build(self, meta, c):
-            return ast.BinOp(op, c[0], c[1], self._s(meta))
+        def build(self, pos, c):
+            return ast.BinOp(op, c[0], c[1], self._s(pos))
         return build
 
     add, sub, mul, div = _bin("+"), _bin("-"), _bin("*"), _bin("/")
 
-    def neg(self, meta, c):
-        return ast.Neg(c[0], self._s(meta))
+    def neg(self, pos, c):
+        return ast.Neg(c[0], self._s(pos))
 
-    def at_year(self, meta, c):
+    def at_year(self, pos, c):
         # `x@2006` is the call `@(x, 2006)`: every pass that walks calls (names, depth, the
         # language server) sees its operand; `check.years` gives it its meaning.
-        year = ast.Quantity(float(c[1]), str(c[1]), None, self._s(meta))
-        return ast.Call(ast.AT_YEAR, (c[0], year), self._s(meta))
+        return ast.Call(ast.AT_YEAR, (c[0], self._number(c[1])), self._s(pos))
 
     # --- published values
-    def pub_none(self, meta, c):
-        return ast.PubNone(self._s(meta))
+    def pub_none(self, pos, c):
+        return ast.PubNone(self._s(pos))
 
-    def pub_number(self, meta, c):
+    def pub_number(self, pos, c):
         qualifier, unit, tol = None, None, None
         rest = list(c)
-        if isinstance(rest[0], Token) and rest[0].type == "QUALIFIER":
-            qualifier = _QUALIFIERS[" ".join(str(rest.pop(0)).split())]
-        num = rest.pop(0)
+        if rest[0].__class__ is tuple and rest[0][0] == "QUALIFIER":
+            qualifier = _QUALIFIERS[" ".join(rest.pop(0)[1].split())]
+        num = rest.pop(0)[1]
         for x in rest:
             if isinstance(x, ast.UnitSpec):
                 unit = x
             else:
                 tol = x
-        text = str(num) + (f" {unit.text}" if unit else "")
-        return ast.PubNumber(float(num), _decimals(str(num)), qualifier, unit, tol, text, self._s(meta))
+        text = num + (f" {unit.text}" if unit else "")
+        return ast.PubNumber(float(num), _decimals(num), qualifier, unit, tol, text, self._s(pos))
 
-    def pub_range(self, meta, c):
-        lo, hi = c[0], c[1]
+    def pub_range(self, pos, c):
+        lo, hi = c[0][1], c[1][1]
         unit = c[2] if len(c) > 2 else None
-        decimals = max(_decimals(str(lo)), _decimals(str(hi)))
+        decimals = max(_decimals(lo), _decimals(hi))
         text = f"{lo}..{hi}" + (f" {unit.text}" if unit else "")
-        return ast.PubRange(float(lo), float(hi), decimals, unit, text, self._s(meta))
+        return ast.PubRange(float(lo), float(hi), decimals, unit, text, self._s(pos))
 
-    def pub_name(self, meta, c):
-        return ast.PubName(str(c[0]), self._s(meta))
+    def pub_name(self, pos, c):
+        return ast.PubName(c[0][1], self._s(pos))
 
     # --- declarations
-    def municipality(self, meta, c):
-        return ast.Municipality(str(c[0]), str(c[1]) if len(c) > 1 else None, self._s(meta))
+    def municipality(self, pos, c):
+        return ast.Municipality(c[0][1], c[1][1] if len(c) > 1 else None, self._s(pos))
 
-    def group(self, meta, c):
+    def group(self, pos, c):
         members = c[1:]
         years = tuple((first, last) for _, first, last in members)
-        return ast.Group(str(c[0]), tuple(e for e, _, _ in members), self._s(meta),
+        return ast.Group(c[0][1], tuple(e for e, _, _ in members), self._s(pos),
                          years if any(first or last for first, last in years) else ())
 
-    def member(self, meta, c):
+    def member(self, pos, c):
         limits = dict(c[1:])
-        return c[0], limits.get("from"), limits.get("until")
+        return _Member((c[0], limits.get("from"), limits.get("until")))
 
-    def member_from(self, meta, c):
-        return ("from", self._number(c[0]))
+    def member_from(self, pos, c):
+        return _Limit(("from", self._number(c[0])))
 
-    def member_until(self, meta, c):
-        return ("until", self._number(c[0]))
+    def member_until(self, pos, c):
+        return _Limit(("until", self._number(c[0])))
 
-    def own(self, meta, c):
-        return ast.Own(str(c[0]), self._number(c[1]), self._s(meta))
+    def own(self, pos, c):
+        return ast.Own(c[0][1], self._number(c[1]), self._s(pos))
 
-    def panel(self, meta, c):
-        return ast.Panel(_string(c[0]), _string(c[1]) if len(c) > 1 else None, self._s(meta))
+    def panel(self, pos, c):
+        return ast.Panel(_string(c[0]), _string(c[1]) if len(c) > 1 else None, self._s(pos))
 
-    def basis(self, meta, c):
+    def basis(self, pos, c):
         title = _string(c[1]) if len(c) == 3 else None
-        return ast.Basis(str(c[0]), title, c[-1], self._s(meta))
+        return ast.Basis(c[0][1], title, c[-1], self._s(pos))
 
-    def better(self, meta, c):
-        return ("better", str(c[0]), self._s(meta))
+    # A block's one-line fields: (word, value, position); the position becomes a span
+    # only where the field is given twice (`_fields`).
+    def better(self, pos, c):
+        return _Field("better", c[0][1], pos)
 
-    def source(self, meta, c):
-        return ("source", _string(c[0]), self._s(meta))
+    def source(self, pos, c):
+        return _Field("source", _string(c[0]), pos)
 
-    def formula(self, meta, c):
-        return ("formula", c[0], self._s(meta))
+    def formula(self, pos, c):
+        return _Field("formula", c[0], pos)
 
-    def note(self, meta, c):
-        return ("note", _string(c[0]), self._s(meta))
+    def note(self, pos, c):
+        return _Field("note", _string(c[0]), pos)
 
-    def unit_field(self, meta, c):
-        return ("unit", c[0], self._s(meta))
+    def unit_field(self, pos, c):
+        return _Field("unit", c[0], pos)
 
-    def round(self, meta, c):
-        return ("round", self._number(c[0]), self._s(meta))
+    def round(self, pos, c):
+        return _Field("round", self._number(c[0]), pos)
 
-    def saving(self, meta, c):
-        return ("saving", c[0], self._s(meta))
+    def saving(self, pos, c):
+        return _Field("saving", c[0], pos)
 
-    def let(self, meta, c):
-        return ast.Let(str(c[0]), c[1], self._s(meta))
+    def let(self, pos, c):
+        return ast.Let(c[0][1], c[1], self._s(pos))
 
-    def adjust(self, meta, c):
-        return ast.Adjust(str(c[0]), c[1], _string(c[2]), self._s(meta))
+    def adjust(self, pos, c):
+        return ast.Adjust(c[0][1], c[1], _string(c[2]), self._s(pos))
 
-    def indicator(self, meta, c):
+    def indicator(self, pos, c):
         name, title, fields = _head(c)
-        f, repeated = _fields(fields)
+        f, repeated = _fields(fields, self._s)
         return ast.Indicator(
             name, title, f.get("unit"), f.get("better"), f.get("source"), f.get("formula"),
-            tuple(f.get("notes", ())), self._s(meta), repeated,
+            tuple(f.get("notes", ())), self._s(pos), repeated,
         )
 
-    def measure(self, meta, c):
+    def measure(self, pos, c):
         name, title, fields = _head(c)
-        f, repeated = _fields(fields)
+        f, repeated = _fields(fields, self._s)
+        lets, adjusts, claims = [], [], []
+        for x in fields:
+            kind = x.__class__
+            if kind is ast.Let:
+                lets.append(x)
+            elif kind is ast.Adjust:
+                adjusts.append(x)
+            elif kind is ast.Claim:
+                claims.append(x)
         return ast.Measure(
-            name, title,
-            tuple(x for x in fields if isinstance(x, ast.Let)),
-            tuple(x for x in fields if isinstance(x, ast.Adjust)),
-            f.get("saving"), f.get("unit"), f.get("round"), tuple(f.get("notes", ())),
-            tuple(x for x in fields if isinstance(x, ast.Claim)),
-            self._s(meta), repeated,
+            name, title, tuple(lets), tuple(adjusts),
+            f.get("saving"), f.get("unit"), f.get("round"), tuple(f.get("notes", ())), tuple(claims),
+            self._s(pos), repeated,
         )
 
-    def claim(self, meta, c):
-        name, label = str(c[0]), _string(c[1])
-        under = c[2] if isinstance(c[2], tuple) else ()
+    def claim(self, pos, c):
+        name, label = c[0][1], _string(c[1])
+        under = tuple(c[2]) if c[2].__class__ is _Under else ()
         expr, pub = c[-2], c[-1]
-        return ast.Claim(name, label, under, expr, pub, self._s(meta))
+        return ast.Claim(name, label, under, expr, pub, self._s(pos))
 
-    def column(self, meta, c):
-        basis = str(c[2]) if len(c) > 2 else None
-        return ast.Column(str(c[0]), _string(c[1]), basis, self._s(meta))
+    def column(self, pos, c):
+        basis = c[2][1] if len(c) > 2 else None
+        return ast.Column(c[0][1], _string(c[1]), basis, self._s(pos))
 
-    def section(self, meta, c):
-        return ast.Section(_string(c[0]), self._s(meta))
+    def section(self, pos, c):
+        return ast.Section(_string(c[0]), self._s(pos))
 
-    def row(self, meta, c):
+    def row(self, pos, c):
         c = list(c)
-        name = str(c.pop(0)) if c[0].type == "NAME" else None
+        name = c.pop(0)[1] if c[0][0] == "NAME" else None
         label = _string(c.pop(0))
-        source = str(c.pop(0))
-        return ast.Row(name or source, label, source, tuple(c), self._s(meta))
+        source = c.pop(0)[1]
+        return ast.Row(name or source, label, source, tuple(c), self._s(pos))
 
-    def total(self, meta, c):
+    def total(self, pos, c):
         c = list(c)
-        name = str(c.pop(0)) if c and isinstance(c[0], Token) and c[0].type == "NAME" else "total"
-        label = _string(c.pop(0)) if c and isinstance(c[0], Token) and c[0].type == "STRING" else "Sum"
-        return ast.Total(name, label, tuple(c), self._s(meta))
+        name = c.pop(0)[1] if c and c[0].__class__ is tuple and c[0][0] == "NAME" else "total"
+        label = _string(c.pop(0)) if c and c[0].__class__ is tuple and c[0][0] == "STRING" else "Sum"
+        return ast.Total(name, label, tuple(c), self._s(pos))
 
-    def table(self, meta, c):
+    def table(self, pos, c):
         name, title, fields = _head(c)
-        f, _ = _fields(fields)  # a table's only such field is `note`, which may repeat
+        f, _ = _fields(fields, self._s)  # a table's only such field is `note`, which may repeat
         return ast.Table(
             name, title,
             tuple(x for x in fields if isinstance(x, ast.Column)),
             tuple(x for x in fields if isinstance(x, (ast.Section, ast.Row, ast.Total))),
-            tuple(f.get("notes", ())), self._s(meta),
+            tuple(f.get("notes", ())), self._s(pos),
         )
 
-    def known(self, meta, c):
+    def known(self, pos, c):
         path, span = c[0]
         reconcile = None
         if len(c) > 2:
-            reconcile = (str(c[2]), str(c[3]), self._number(c[4]) if len(c) > 4 else None)
-        return ast.Known(path, _string(c[1]), reconcile, self._s(meta))
+            reconcile = (c[2][1], c[3][1], self._number(c[4]) if len(c) > 4 else None)
+        return ast.Known(path, _string(c[1]), reconcile, self._s(pos))
 
     # --- tests (`test "…" { … }`, checked by check/tests.py, run by testing.py)
-    def test(self, meta, c):
+    def test(self, pos, c):
         parts = c[1:]
         return ast.Test(_string(c[0]), tuple(x for x in parts if isinstance(x, ast.Own)),
                         tuple(x for x in parts if isinstance(x, (ast.Panel, ast.InlinePanel))),
                         tuple(x for x in parts if isinstance(x, ast.Expect)),
-                        tuple(x[1] for x in parts if isinstance(x, tuple)), self._s(meta))
+                        tuple(x[1] for x in parts if x.__class__ is _Field), self._s(pos))
 
-    def inline_panel(self, meta, c):
-        return ast.InlinePanel(tuple(ast.PanelRow(str(t).rstrip(" \t\f"), t.line + self.line0, t.column) for t in c),
-                               self._s(meta))
+    def inline_panel(self, pos, c):
+        rows = []
+        for t in c:
+            span = self._tspan(t)
+            rows.append(ast.PanelRow(t[1].rstrip(" \t\f"), span.line, span.column))
+        return ast.InlinePanel(tuple(rows), self._s(pos))
 
-    def expect(self, meta, c):
-        under = str(c[1]) if len(c) == 3 else None
-        return ast.Expect(c[0], under, c[-1], self._s(meta))
+    def expect(self, pos, c):
+        under = c[1][1] if len(c) == 3 else None
+        return ast.Expect(c[0], under, c[-1], self._s(pos))
 
-    def negative(self, meta, c):  # `= -2.5`: a value below zero, which a test may expect
-        p = self.pub_number(meta, c)
+    def negative(self, pos, c):  # `= -2.5`: a value below zero, which a test may expect
+        p = self.pub_number(pos, c)
         return attrs.evolve(p, value=-p.value, text="-" + p.text)
 
-    def not_computed(self, meta, c):
-        return ast.NotComputed(self._s(meta))
+    def not_computed(self, pos, c):
+        return ast.NotComputed(self._s(pos))
+
+
+class _BuildFromLark(_Build):
+    """`_Build` of lark's tree: positions and tokens carry lark's lines and columns."""
+
+    def _s(self, pos) -> ast.Span | None:
+        return None if pos is None else ast.Span(self.path, *pos)
+
+    def _tspan(self, tok: tuple) -> ast.Span:
+        return ast.Span(self.path, *tok[2:])
+
+
+_NEWLINE = re.compile("\n")
+
+
+class _Dotted(tuple):
+    """`a.b.c` as read: (names, span)."""
+
+    __slots__ = ()
+
+    def __new__(cls, path: tuple, span):
+        return tuple.__new__(cls, (path, span))
+
+
+class _Under(tuple):
+    """`under a, b`: the names."""
+
+    __slots__ = ()
+
+
+class _Member(tuple):
+    """A group member as read: (expression, from year, until year)."""
+
+    __slots__ = ()
+
+
+class _Limit(tuple):
+    """`from 2008` or `until 2019`: (word, year)."""
+
+    __slots__ = ()
+
+
+class _Field(tuple):
+    """A block's one-line field as read: (word, value, position)."""
+
+    __slots__ = ()
+
+    def __new__(cls, word: str, value, pos):
+        return tuple.__new__(cls, (word, value, pos))
+
 
 
 _QUALIFIERS = lexicon.QUALIFIERS
 
 
 def _head(c):
-    name = str(c[0])
-    if len(c) > 1 and isinstance(c[1], Token) and c[1].type == "STRING":
+    name = c[0][1]
+    if len(c) > 1 and c[1].__class__ is tuple and c[1][0] == "STRING":
         return name, _string(c[1]), c[2:]
     return name, None, c[1:]
 
@@ -427,18 +525,18 @@ def _head(c):
 _FIELD_WORDS = {"formula": "="}
 
 
-def _fields(fields) -> tuple[dict, tuple[ast.Repeated, ...]]:
+def _fields(fields, span) -> tuple[dict, tuple[ast.Repeated, ...]]:
     """A block's one-line fields by name; a field given again is kept aside for `check` to report."""
     out: dict = {}
     where: dict = {}
     repeated = []
     for x in fields:
-        if isinstance(x, tuple) and len(x) == 3 and isinstance(x[0], str):
-            key, value, span = x
+        if x.__class__ is _Field:
+            key, value, pos = x
             if key == "note":
                 out.setdefault("notes", []).append(value)
             elif key in out:
-                repeated.append(ast.Repeated(_FIELD_WORDS.get(key, key), where[key], span))
+                repeated.append(ast.Repeated(_FIELD_WORDS.get(key, key), span(where[key]), span(pos)))
             else:
-                out[key], where[key] = value, span
+                out[key], where[key] = value, pos
     return out, tuple(repeated)
