@@ -313,8 +313,11 @@ files.os.fsync = fsync_then_die
 def test_a_kill_while_writing_leaves_no_temporary_file_and_the_original_whole(tmp_path, signame, call):
     target = tmp_path / "a.bench"
     target.write_text("old\n", encoding="utf-8")
+    # A shell that starts the suite in the background ignores SIGINT, and the child would inherit
+    # that: give it the default disposition, as an interactive run has.
     p = subprocess.run([sys.executable, "-c", KILL_DURING_WRITE.format(call=call), str(target), signame],
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=60,
+                       preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     if signame == "SIGINT":  # Python's own handler: KeyboardInterrupt after the clean-up
         assert "KeyboardInterrupt" in p.stderr
     else:  # the process ends by the signal, as it would have without us
