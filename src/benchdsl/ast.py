@@ -151,6 +151,15 @@ class Own:
 
 
 @attrs.frozen
+class UnitDecl:
+    """`unit loan "utlån", "lån"`: a counted unit of the rules' own (or more names for a known one)."""
+
+    name: str
+    aliases: tuple[str, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class Panel:
     path: str
     mapping: str | None = None
@@ -315,7 +324,7 @@ class Test:
     span: Span | None = _span()
 
 
-Decl = Municipality | Group | Own | Panel | Basis | Indicator | Measure | Table | Claim | Known | Test
+Decl = Municipality | Group | Own | Panel | Basis | Indicator | Measure | Table | Claim | Known | Test | UnitDecl
 
 
 @attrs.frozen

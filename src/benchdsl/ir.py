@@ -370,6 +370,9 @@ class Program:
     claims: tuple[Claim, ...]
     known: dict[str, Known]
     files: tuple[str, ...] = ()
+    # The rules' own units, ((name, (alias, ...)), ...): in effect (units.declare) whenever a unit
+    # text is read for this program, also when it comes from the cache and only data is read
+    units: tuple = ()
 
 
 def walk(*nodes):

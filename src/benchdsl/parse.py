@@ -160,7 +160,7 @@ def _chunks(lines: list[str]):
     declaration, the comments before it included."""
     start, first, buf = 0, None, []
     for i, line in enumerate(lines):
-        if first is not None and _DECL_START.match(line):
+        if first is not None and _DECL_START.match(line) and not (line.startswith("unit") and _open(buf)):
             yield start, first, "".join(buf)
             start, first, buf = i, None, []
         elif not buf:
@@ -170,6 +170,19 @@ def _chunks(lines: list[str]):
             first = i
     if first is not None:
         yield start, first, "".join(buf)
+
+
+_BRACES = re.compile(r'"(?:\\.|[^"\\\n])*"|#[^\n]*|([{}])')
+
+
+def _open(buf: list[str]) -> bool:
+    """Is a block still open at the end of these lines?  `unit` starts a declaration, and is also a
+    block's field: written without indentation inside a block, it is the field."""
+    depth = 0
+    for m in _BRACES.finditer("".join(buf)):
+        if m.group(1):
+            depth += 1 if m.group(1) == "{" else -1
+    return depth > 0
 
 
 def _blank(line: str) -> bool:
@@ -326,6 +339,9 @@ class _Build:
 
     def member_until(self, pos, c):
         return _Limit(("until", self._number(c[0])))
+
+    def unit_decl(self, pos, c):
+        return ast.UnitDecl(c[0][1], tuple(_string(t) for t in c[1:]), self._s(pos))
 
     def own(self, pos, c):
         return ast.Own(c[0][1], self._number(c[1]), self._s(pos))

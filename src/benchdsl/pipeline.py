@@ -150,6 +150,7 @@ def load_data(program: ir.Program, sources: Sources, panels: list[tuple[str, str
     from benchdsl.data import Municipalities, bind, read_panel
     from benchdsl.sourcecheck import check_sources
 
+    units.declare(program.units)  # the rules' own units, also when the checked rules came from the cache
     kept = cache.load_units()
     units.KNOWN.update(kept)
     declared = [(os.path.normpath(os.path.join(os.path.dirname(span.path) if span else ".", path)), span,

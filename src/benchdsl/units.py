@@ -73,6 +73,48 @@ for _line in (GENERAL + DEFINITIONS).strip().splitlines():
     _parts = [p.strip() for p in _line.split("=")]
     _NAMES.update({alias: _parts[0] for alias in (_parts[0], *_parts[2:])})
 del _line, _parts
+_BUILTIN_NAMES = dict(_NAMES)
+_BUILTIN_COUNTED = COUNTED
+
+# The rules' own units (`unit loan "utlån"`): ((name, (alias, ...)), ...) in effect now.  A run
+# checks one program, so they are module state, set by `declare` before any unit text is read.
+DECLARED: tuple = ()
+_SIGNATURE = ""  # "" without declarations; part of every remembered fact's key otherwise
+
+
+def declare(declared: tuple) -> None:
+    """Make the rules' unit declarations the ones in effect (and forget any earlier program's).
+
+    A new name is a counted unit of its own, a dimension like user or inhabitant; a known name
+    gets more names.  Facts remembered between runs (KNOWN) carry the declarations in their key,
+    so a fact learnt under one program's units is never used under another's.
+    """
+    global DECLARED, _SIGNATURE, COUNTED
+    declared = tuple((name, tuple(aliases)) for name, aliases in declared)
+    if declared == DECLARED:
+        return
+    DECLARED = declared
+    _SIGNATURE = ";".join(f"{n}={','.join(a)}" for n, a in declared)
+    _NAMES.clear()
+    _NAMES.update(_BUILTIN_NAMES)
+    counted = set(_BUILTIN_COUNTED)
+    for name, aliases in declared:
+        target = _NAMES.get(name, name) or name
+        if name not in _BUILTIN_NAMES:
+            counted.add(f"[{name}]")
+        _NAMES.update({alias: target for alias in (name, *aliases)})
+    COUNTED = frozenset(counted)
+    for cached in (registry, parse, _unit):
+        cached.cache_clear()
+
+
+def new_units() -> list[str]:
+    """The declared names that are units of their own (not more names for a known one)."""
+    return [name for name, _ in DECLARED if name not in _BUILTIN_NAMES]
+
+
+def is_builtin(name: str) -> bool:
+    return name in _BUILTIN_NAMES or (name.endswith("s") and name[:-1] in _BUILTIN_NAMES)
 
 MAX_LENGTH = 200   # characters in one unit text
 MAX_DEPTH = 8      # parentheses inside parentheses
@@ -98,6 +140,8 @@ def registry():
     ureg = pint.UnitRegistry(None, autoconvert_offset_to_baseunit=True, on_redefinition="raise")
     for line in (GENERAL + DEFINITIONS).strip().splitlines():
         ureg.define(line)
+    for name in new_units():  # checked by check/units.py: a name as the unit grammar reads one
+        ureg.define(f"{name} = [{name}]")
     return ureg
 
 
@@ -314,7 +358,7 @@ def share_base(q):
 
 def is_count(text: str) -> bool:
     """Is this a unit of counted things (user, inhabitant, benefit_month), which cannot be negative?"""
-    k = ("count", text)
+    k = ("count", text if not _SIGNATURE else f"{text}\x00{_SIGNATURE}")
     if k not in KNOWN:
         dims = dict(parse(text).dimensionality)
         KNOWN[k] = len(dims) == 1 and next(iter(dims)) in COUNTED and next(iter(dims.values())) == 1
@@ -336,7 +380,7 @@ KNOWN: dict[tuple, object] = {}
 
 def text_factor(src: str, dst: str) -> float:
     """factor() for unit texts: data loading converts each unit pair once."""
-    k = ("factor", src, dst)
+    k = ("factor", src, dst) if not _SIGNATURE else ("factor", f"{src}\x00{_SIGNATURE}", dst)
     if k not in KNOWN:
         KNOWN[k] = factor(parse(src), parse(dst))  # a UnitError is not remembered
     return KNOWN[k]

@@ -12,6 +12,7 @@ The parts, each a class given the shared `Context`:
   measures  indicators, bases, measures and claims
   tables    tables, rows, totals, tables that take each other's totals
   tests     `test` blocks: checked here, kept aside for `benchdsl test` (not part of the program)
+  units     `unit` declarations, put in effect before any unit text is read
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from benchdsl.check.measures import Measures
 from benchdsl.check.names import Names
 from benchdsl.check.tables import Tables
 from benchdsl.check.tests import Test, Tests
+from benchdsl.check.units import Units
 from benchdsl.diagnostics import Diagnostic
 
 __all__ = ["check", "check_tests"]
@@ -44,6 +46,7 @@ def check_tests(files: Iterable[ast.File]) -> tuple[ir.Program | None, list[Test
 
 
 def _check(c: Context) -> ir.Program | None:
+    declared = Units(c).check([d for f in c.files for d in f.decls if isinstance(d, ast.UnitDecl)])
     names, depth = Names(c), Depth(c)
     exprs = Exprs(c, names)
     measures, tables = Measures(c, exprs, depth), Tables(c, exprs, depth)
@@ -63,6 +66,8 @@ def _check(c: Context) -> ir.Program | None:
                 claims.append(d)
             elif isinstance(d, ast.Test):
                 tests.append(d)
+            elif isinstance(d, ast.UnitDecl):
+                pass  # checked above
             else:
                 names.declare(d)
     c.municipalities.update((n, d.code) for n, d in c.decls.items() if isinstance(d, ast.Municipality))
@@ -96,6 +101,7 @@ def _check(c: Context) -> ir.Program | None:
         claims=tuple(all_claims),
         known=known,
         files=tuple(f.path for f in c.files),
+        units=declared,
     )
 
 
