@@ -225,6 +225,7 @@ class Measure:
     claims: tuple[Claim, ...]
     span: Span | None = _span()
     repeated: tuple[Repeated, ...] = ()
+    signed: bool = False  # `signed`: a value below the basis is shown (negative), not "no saving"
 
 
 @attrs.frozen

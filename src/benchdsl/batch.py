@@ -105,6 +105,7 @@ def rows(batch: Batch):
 
     status: "saving"; "no saving" (at or better than the basis); "not computed" (with the reason).
     """
+    signed = {n for n, x in batch.program.measures.items() if x.signed} if batch.program else set()
     for (measure, basis), values in batch.figures.items():
         for i, m in enumerate(batch.municipalities):
             for j, y in enumerate(batch.years):
@@ -114,5 +115,5 @@ def rows(batch: Batch):
                         reason(batch, measure, basis, m, y)
                 elif v > 0:
                     yield m, y, measure, basis, v, batch.units[measure], "saving", ""
-                else:
-                    yield m, y, measure, basis, None, batch.units[measure], "no saving", ""
+                else:  # a signed measure shows how far below the basis
+                    yield m, y, measure, basis, v if measure in signed else None, batch.units[measure], "no saving", ""

@@ -104,7 +104,9 @@ class Figure:
     def status(self) -> Status:
         if self.error is not None:
             return Status.NOT_COMPUTED
-        return Status.SAVING if self.value is not None else Status.NO_SAVING
+        # a signed measure's value at or below the basis is shown, and is still no saving
+        below = self.raw is not None and not self.raw > 0
+        return Status.SAVING if self.value is not None and not below else Status.NO_SAVING
 
 
 class Evaluator:
@@ -172,7 +174,7 @@ class Evaluator:
             fig = Figure(name, scenario, None, m.saving.unit, m.round, error=error(raw.span, raw.message, raw.hint),
                          trace=trace)
         else:  # at or better than the basis: no saving
-            fig = Figure(name, scenario, raw if raw > 0 else None, m.saving.unit, m.round, raw, trace=trace)
+            fig = Figure(name, scenario, raw if raw > 0 or m.signed else None, m.saving.unit, m.round, raw, trace=trace)
         self._figures[key] = fig
         return fig
 

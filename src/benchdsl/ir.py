@@ -269,6 +269,7 @@ class Measure:
     notes: tuple[str, ...]
     indicators: tuple[str, ...]  # every indicator it reads, for explain
     span: Span | None = None
+    signed: bool = False  # a value at or below the basis is kept (0 or negative), not "no saving"
 
     @property
     def let_nodes(self) -> dict:

@@ -337,7 +337,7 @@ class _Ctx:
             raw = self.saving_of(node.measure, self.scenario)
             if b.scalar and b.is_missing(raw):
                 return b.missing(node.span, f"measure `{node.measure}` could not be computed", raw.message)
-            return b.positive_part(raw)
+            return raw if self.p.measures[node.measure].signed else b.positive_part(raw)
         if isinstance(node, ir.AtYear):
             return self.in_year(node.year).eval(node.operand)
         if isinstance(node, ir.Growth):

@@ -19,7 +19,7 @@ DECLARATIONS = ("municipality", "group", "own", "panel", "basis", "indicator", "
 # The fields of each block, in the order `fmt` and the docs present them.
 FIELDS = {
     "indicator": ("unit", "better", "source", "=", "note"),
-    "measure": ("let", "adjust", "saving", "unit", "round", "note", "claim"),
+    "measure": ("let", "adjust", "saving", "unit", "round", "signed", "note", "claim"),
     "table": ("column", "section", "row", "total", "note"),
     "test": ("own", "panel", "expect", "note"),
 }

@@ -370,6 +370,9 @@ class _Build:
     def unit_field(self, pos, c):
         return _Field("unit", c[0], pos)
 
+    def signed(self, pos, c):
+        return _Field("signed", True, pos)
+
     def round(self, pos, c):
         return _Field("round", self._number(c[0]), pos)
 
@@ -405,7 +408,7 @@ class _Build:
         return ast.Measure(
             name, title, tuple(lets), tuple(adjusts),
             f.get("saving"), f.get("unit"), f.get("round"), tuple(f.get("notes", ())), tuple(claims),
-            self._s(pos), repeated,
+            self._s(pos), repeated, f.get("signed", False),
         )
 
     def claim(self, pos, c):

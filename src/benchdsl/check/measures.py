@@ -188,7 +188,7 @@ class Measures:
         self.depth.measure_depth[d.name] = depth + adjust_depth
         self.c.measure_units[d.name] = out
         m = ir.Measure(d.name, d.title or d.name, tuple(lets), tuple(adjusts), saving,
-                       decimals, d.notes, tuple(sorted(reads)), d.span)
+                       decimals, d.notes, tuple(sorted(reads)), d.span, d.signed)
         claims = []
         for cl in d.claims:
             claims.extend(self.claim(cl, d.name, scope.lets, costs, adjust_depth))

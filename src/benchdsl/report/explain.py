@@ -114,6 +114,8 @@ def _measure(program: ir.Program, fig: Figure, norwegian: bool, indent: str = ""
             lines.append(f"{indent}the basis is at or better than the own level: no saving (–)")
         else:
             lines.append(f"{indent}rounded to {m.round} decimal(s): {fmt(fig.value, m.round, norwegian)} {unit_label(m.saving.unit, norwegian)}")
+            if not fig.raw > 0:
+                lines.append(f"{indent}the basis is at or better than the own level: no saving; shown with its sign (`signed`)")
     return lines
 
 
@@ -157,6 +159,7 @@ def _trace(program: ir.Program, trace: Trace | None, norwegian: bool, indent: st
             lines.append(f"{indent}  mean of value ÷ {use.index} = {mean}; × {own}'s {use.index} {own_index}")
         lines.append(f"{indent}  = {auto(use.value, norwegian)} {unit_label(use.unit, norwegian)}"
                      f"{as_percent(use.value, use.unit, norwegian)}")
+        lines.extend(_against(use, mine, own, indent, norwegian))
     for name, value, unit, node in trace.lets:
         lines.append(f"{indent}let {name} = {symbolic(node)}")
         shown_unit = "" if unit in ("1", "", "dimensionless") else f" {unit_label(unit, norwegian)}"
@@ -164,6 +167,20 @@ def _trace(program: ir.Program, trace: Trace | None, norwegian: bool, indent: st
     for br in breaks.of_trace(program, trace):
         lines.append(f"{indent}series break: {br.text}")
     return lines
+
+
+def _against(use, mine, own: str, indent: str, norwegian: bool) -> list[str]:
+    """The own value against the basis, with its sign: how far above or below, and in %."""
+    inp = next((i for i in mine if i.indicator == use.indicator), None)
+    if inp is None or not math.isfinite(use.value):
+        return []
+    value = inp.value + inp.adjusted
+    diff = value - use.value
+    side = "above" if diff > 0 else "below" if diff < 0 else "equal to"
+    rel = f" ({fmt(abs(diff / use.value) * 100, 1, norwegian)} %)" if use.value and diff else ""
+    sign = "+" if diff > 0 else ""
+    return [f"{indent}  {own}: {auto(value, norwegian)}, {sign}{auto(diff, norwegian)} "
+            f"{unit_label(use.unit, norwegian)}{rel} {side} the basis"]
 
 
 def _source(program: ir.Program, trace: Trace, inp) -> str:
