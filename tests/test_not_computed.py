@@ -88,7 +88,8 @@ def test_json_and_csv_say_not_computed_with_the_reason(folder):
     r = cli(folder, "run", ".", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     assert {x["name"]: (x["status"], x["shown"]) for x in rows} == {
-        "T.s.m": ("not computed", "?"), "T.total.m": ("not computed", "?")}
+        "T.s.m": ("not computed", "?"), "T.total.m": ("not computed", "?"),
+        "m.c": ("computed", "8")}  # the basis is there: the mean of the others is B's 8 alone
 
 
 def test_a_missing_peer_value_in_the_what_if_example_is_not_a_smaller_sum(tmp_path):
@@ -125,9 +126,17 @@ def test_explain_a_measure_with_nothing_published(tmp_path):
 def test_an_analysis_with_nothing_published_exports_every_figure(tmp_path):
     """CSV gave only a header and JSON `"items": []` for rules whose tables publish nothing (issue 11)."""
     r = cli(tmp_path, "run", str(ROOT / "examples" / "what_if_bases"), "--format", "csv", cwd=ROOT)
-    rows = {x["name"]: x for x in csv.DictReader(io.StringIO(r.stdout))}
+    everything = {x["name"]: x for x in csv.DictReader(io.StringIO(r.stdout))}
+    rows = {k: x for k, x in everything.items() if x["kind"] == "cell"}
     # the example's table W: 3 measure rows and a total under 6 bases, every cell computed
     assert len(rows) == 4 * 6 and {x["status"] for x in rows.values()} == {"computed"}
+    # and every basis value compared with: 3 indicators under 6 bases, none of them published
+    bases = {k: x for k, x in everything.items() if x["kind"] == "basis"}
+    assert len(bases) == 3 * 6
+    # the others' SFO costs (data/trondheim2007.csv): without Oslo's 23 100, (193 041 - 23 100) / 8 = 21 242.625;
+    # the 3rd lowest of 19 950 (Fredrikstad), 20 400 (Sandnes), 20 826 (Bergen), ... is 20 826
+    assert float(bases["mean_no_oslo.sfo_gross_per_user"]["computed"]) == 21242.625
+    assert float(bases["best3.sfo_gross_per_user"]["computed"]) == 20826
     # Trondheim's SFO unit cost 22 200 against the others' mean 21 449 (see the explain test above):
     # 751 NOK/user × 5 985 users = 4 494 735 NOK = 4.5 MNOK
     cell = rows["W.sfo_unit_cost.mean"]
@@ -137,3 +146,47 @@ def test_an_analysis_with_nothing_published_exports_every_figure(tmp_path):
     assert doc["items"] == [] and len(doc["figures"]) == 3 * 6  # every measure under every basis
     f = next(x for x in doc["figures"] if (x["measure"], x["basis"]) == ("sfo_unit_cost", "mean_others"))
     assert f["status"] == "saving" and f["saving"] == pytest.approx(4.494735, abs=1e-9)
+    b = next(x for x in doc["basis_values"] if x["name"] == "best3.sfo_gross_per_user")
+    assert b["value"] == 20826 and b["peer"] == "Bergen" and len(b["members"]) == 9
+    assert [(m["municipality"], m["rank"]) for m in b["members"][:3]] == [("Fredrikstad", 1), ("Sandnes", 2), ("Bergen", 3)]
+
+
+def test_explain_a_basis_value_and_a_let(tmp_path):
+    r = cli(tmp_path, "explain", "best3.sfo_gross_per_user", str(ROOT / "examples" / "what_if_bases"), cwd=ROOT)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert "#3 Bergen: 20 826  ← basis" in r.stdout
+    # Trondheim's 22 200 against 20 826: +1 374 NOK/user, 1 374 / 20 826 = 6.6 % above
+    assert "Trondheim: 22 200, +1 374 NOK/user (6.6 %) above the basis" in r.stdout
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "r.bench").write_text(LET_RULES)
+    (tmp_path / "r" / "p.csv").write_text(LET_PANEL)
+    r = cli(tmp_path, "explain", "s.m.g", str(tmp_path / "r"))
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert "`let g` of measure `s` under basis `m`" in r.stdout
+    assert "let g = gap(c)" in r.stdout and "= 2 NOK/user" in r.stdout  # 12 - (11 + 9) / 2
+    doc = json.loads(cli(tmp_path, "run", str(tmp_path / "r"), "--format", "json").stdout)
+    assert doc["lets"] == [{"name": "s.m.g", "measure": "s", "basis": "m", "let": "g", "value": 2.0,
+                            "unit": "NOK/user"}]
+
+
+LET_RULES = """\
+municipality A 0001
+municipality B 0002
+municipality C 0003
+group G = A, B, C
+own A 2007
+panel "p.csv"
+basis m = mean(G - own)
+indicator c {
+    unit NOK/user
+    better lower
+    source "c"
+}
+measure s "S" {
+    let g = gap(c)
+    saving = g * 10 user
+    unit NOK
+}
+"""
+
+LET_PANEL = "variable,municipality,year,value,unit\nc,A,2007,12,NOK/user\nc,B,2007,11,NOK/user\nc,C,2007,9,NOK/user\n"

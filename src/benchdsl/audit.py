@@ -41,6 +41,9 @@ class Status(enum.StrEnum):
 class ItemKind(enum.StrEnum):
     CELL = "cell"  # a table cell: TABLE.ROW.COLUMN
     CLAIM = "claim"  # a number stated in the text: MEASURE.CLAIM or CLAIM
+    # Figures that are never audited, only exported and explained:
+    BASIS = "basis"  # a basis value of an indicator: BASIS.INDICATOR
+    LET = "let"  # a measure's `let` under a basis: MEASURE.BASIS.LET
 
 
 @attrs.frozen
@@ -121,6 +124,28 @@ class Audit:
         if self.count(Status.ERROR):
             parts.append(f"{self.count(Status.ERROR)} not computed")
         return "; ".join(parts)
+
+    def basis_values(self, program: ir.Program) -> dict:
+        """(basis, indicator) -> (evaluate.BasisUse, the Trace it is in): every basis value the figures compared with, with
+        its members, ranks and peer, as the figures' derivations recorded it.  A measure whose
+        `adjust` reaches a basis sees it adjusted: the value is taken from a measure without one."""
+        out: dict = {}
+        for (measure, basis), fig in sorted(self.figures.items(),
+                                            key=lambda kv: bool(program.measures[kv[0][0]].adjusts)):
+            if fig.trace is None or basis is None:
+                continue
+            for use in fig.trace.bases.values():
+                out.setdefault((basis, use.indicator), (use, fig.trace))
+        return dict(sorted(out.items()))
+
+    def lets(self) -> dict:
+        """(measure, basis, let) -> (value, unit): every `let` of every figure (NaN: not computed)."""
+        out: dict = {}
+        for (measure, basis), fig in self.figures.items():
+            if fig.trace is not None:
+                for name, value, unit, _ in fig.trace.lets:
+                    out[(measure, basis, name)] = (value, unit)
+        return out
 
     def unpublished_not_computed(self) -> dict:
         """Cells not computed that nothing was published for (those are audit items with status error)."""

@@ -23,8 +23,11 @@ _STATUS = {
 
 def names(program: ir.Program, audit) -> list[str]:
     """Every name explain answers to: audited figures, measures, every measure cell of a table
-    (`T4.sfo_fee.best`, as the CSV names it, published or not), and `MEASURE.BASIS`."""
-    return [i.name for i in audit.items] + list(program.measures) + list(_unpublished(program, audit))
+    (`T4.sfo_fee.best`, as the CSV names it, published or not), `MEASURE.BASIS`, basis values
+    (`BASIS.INDICATOR`) and lets (`MEASURE.BASIS.LET`)."""
+    return [i.name for i in audit.items] + list(program.measures) + list(_unpublished(program, audit)) + [
+        f"{b}.{ind}" for b, ind in audit.basis_values(program)] + [
+        f"{m}.{b}.{let}" for m, b, let in audit.lets()]
 
 
 def _unpublished(program: ir.Program, audit) -> dict:
@@ -46,6 +49,18 @@ def explain(program: ir.Program, audit, name: str, norwegian: bool = False) -> s
         fig = audit.figures.get(key)
         if fig is not None:
             return terminal_safe("\n".join([f"{name}: not published, so not audited", *_measure(program, fig, norwegian)]) + "\n")
+    if not items:
+        for (b, ind), (use, trace) in audit.basis_values(program).items():
+            if name == f"{b}.{ind}":
+                sc = program.scenarios[b]
+                head = [f"{name}: basis `{b}` ({sc.title}) of indicator `{ind}` ({program.indicators[ind].title})"]
+                mine = [i for i in trace.inputs.values() if i.municipality == program.own]
+                return terminal_safe("\n".join(head + _basis(program, trace, use, program.own, mine, "", norwegian)) + "\n")
+        for (m, b, let), _ in audit.lets().items():
+            if name == f"{m}.{b}.{let}":
+                fig = audit.figures[(m, b)]
+                return terminal_safe("\n".join([f"{name}: `let {let}` of measure `{m}` under basis `{b}`",
+                                                 *_measure(program, fig, norwegian)]) + "\n")
     if not items and name in program.measures:
         items = [i for i in audit.items if i.kind == ItemKind.CELL and i.table and _row_source(program, i) == name]
         if not items:
@@ -140,32 +155,40 @@ def _trace(program: ir.Program, trace: Trace | None, norwegian: bool, indent: st
                 lines.append(f"{indent}    adjusted by {auto(inp.adjusted, norwegian)} {unit_label(inp.unit, norwegian)} "
                              f"→ {auto(inp.value + inp.adjusted, norwegian)}: {inp.reason}")
     for use in trace.bases.values():
-        lines.append(f"{indent}basis {use.policy} of {use.indicator} ({unit_label(use.unit, norwegian)}):")
-        for r in use.rows:
-            rank = f"#{r.rank} " if r.rank else ""
-            mark = "  ← basis" if use.peer and r.municipality == use.peer and r.rank else ""
-            inp = trace.inputs.get((use.indicator, r.municipality, program.year))
-            src = f"   {_source(program, trace, inp)}" if inp else ""
-            need = ""
-            if r.index is not None:  # needmean: the member's value over its need index
-                need = f" ÷ {use.index} {auto(r.index, norwegian)} = {auto(r.per_index, norwegian)}"
-            lines.append(f"{indent}  {rank}{r.municipality}: {auto(r.value, norwegian)}"
-                         f"{as_percent(r.value, use.unit, norwegian)}{need}{mark}{src}")
-        if use.skipped:
-            lines.append(f"{indent}  left out (no value): {', '.join(use.skipped)}")
-        if use.index is not None:
-            own_index = "?" if use.own_index is None else auto(use.own_index, norwegian)
-            mean = "?" if use.per_index is None else auto(use.per_index, norwegian)
-            lines.append(f"{indent}  mean of value ÷ {use.index} = {mean}; × {own}'s {use.index} {own_index}")
-        lines.append(f"{indent}  = {auto(use.value, norwegian)} {unit_label(use.unit, norwegian)}"
-                     f"{as_percent(use.value, use.unit, norwegian)}")
-        lines.extend(_against(use, mine, own, indent, norwegian))
+        lines.extend(_basis(program, trace, use, own, mine, indent, norwegian))
     for name, value, unit, node in trace.lets:
         lines.append(f"{indent}let {name} = {symbolic(node)}")
         shown_unit = "" if unit in ("1", "", "dimensionless") else f" {unit_label(unit, norwegian)}"
         lines.append(f"{indent}    = {numeric(node, trace, norwegian)} = {auto(value, norwegian)}{shown_unit}")
     for br in breaks.of_trace(program, trace):
         lines.append(f"{indent}series break: {br.text}")
+    return lines
+
+
+def _basis(program: ir.Program, trace: Trace, use, own: str, mine: list, indent: str, norwegian: bool) -> list[str]:
+    """A basis value: its members (ranked for a k-th best) with where each value came from, the
+    value, and the own municipality against it with its sign."""
+    lines = []
+    lines.append(f"{indent}basis {use.policy} of {use.indicator} ({unit_label(use.unit, norwegian)}):")
+    for r in use.rows:
+        rank = f"#{r.rank} " if r.rank else ""
+        mark = "  ← basis" if use.peer and r.municipality == use.peer and r.rank else ""
+        inp = trace.inputs.get((use.indicator, r.municipality, program.year))
+        src = f"   {_source(program, trace, inp)}" if inp else ""
+        need = ""
+        if r.index is not None:  # needmean: the member's value over its need index
+            need = f" ÷ {use.index} {auto(r.index, norwegian)} = {auto(r.per_index, norwegian)}"
+        lines.append(f"{indent}  {rank}{r.municipality}: {auto(r.value, norwegian)}"
+                     f"{as_percent(r.value, use.unit, norwegian)}{need}{mark}{src}")
+    if use.skipped:
+        lines.append(f"{indent}  left out (no value): {', '.join(use.skipped)}")
+    if use.index is not None:
+        own_index = "?" if use.own_index is None else auto(use.own_index, norwegian)
+        mean = "?" if use.per_index is None else auto(use.per_index, norwegian)
+        lines.append(f"{indent}  mean of value ÷ {use.index} = {mean}; × {own}'s {use.index} {own_index}")
+    lines.append(f"{indent}  = {auto(use.value, norwegian)} {unit_label(use.unit, norwegian)}"
+                 f"{as_percent(use.value, use.unit, norwegian)}")
+    lines.extend(_against(use, mine, own, indent, norwegian))
     return lines
 
 

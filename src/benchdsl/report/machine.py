@@ -17,7 +17,7 @@ from benchdsl.audit import Audit, Item, ItemKind, Status
 from benchdsl.evaluate import Status as FigureStatus
 from benchdsl.published import round_half_up
 from benchdsl.report import breaks
-from benchdsl.report.numbers import fmt
+from benchdsl.report.numbers import auto, fmt
 from benchdsl.report.text import MARKS, computed_text, note_text
 
 SCHEMA = 1
@@ -138,6 +138,11 @@ def _item(program: ir.Program, i: Item) -> dict:
     return out
 
 
+def _num(v: float | None) -> float | None:
+    """A JSON number, or null for a value not computed (strict JSON has no NaN)."""
+    return v if v is not None and math.isfinite(v) else None
+
+
 def to_json(program: ir.Program, audit: Audit, derivations: bool = True, norwegian: bool = False) -> str:
     """The JSON report; `norwegian` changes nothing: JSON numbers carry no locale."""
     doc = {
@@ -176,6 +181,14 @@ def to_json(program: ir.Program, audit: Audit, derivations: bool = True, norwegi
                      **({"series_breaks": [br.as_dict() for br in crossed]}
                         if (crossed := breaks.of_figure(program, f)) else {})}
                     for (m, b), f in audit.figures.items()],
+        # Every basis value compared with, with its members (ranked for a k-th best) and peer; every `let`.
+        "basis_values": [{"name": f"{b}.{ind}", "basis": b, "indicator": ind, "value": _num(use.value),
+                          "unit": use.unit, "peer": use.peer, "left_out": list(use.skipped),
+                          "members": [{"municipality": r.municipality, "value": _num(r.value), "rank": r.rank}
+                                      for r in use.rows]}
+                         for (b, ind), (use, _) in audit.basis_values(program).items()],
+        "lets": [{"name": f"{m}.{b}.{name}", "measure": m, "basis": b, "let": name, "value": _num(v), "unit": u}
+                 for (m, b, name), (v, u) in audit.lets().items()],
         # Comparisons across a merger or split, each with the figures that make them.
         "series_breaks": [{**br.as_dict(), "figures": names} for br, names in breaks.of_audit(program, audit)],
     }
@@ -240,6 +253,16 @@ def to_csv(program: ir.Program, audit: Audit, norwegian: bool = False) -> str:
                 w.writerow([".".join(key), ItemKind.CELL, *key, r.label,
                             "" if v is None else repr(v) if not norwegian else repr(v).replace(".", ","),
                             fmt(v, t.decimals, norwegian, dash="-"), t.unit, "", "computed", ""])
+    # Basis values and lets: figures of their own, never audited.
+    figures = [(f"{b}.{ind}", ItemKind.BASIS, use.policy, use.value, use.unit)
+               for (b, ind), (use, _) in audit.basis_values(program).items()]
+    figures += [(f"{m}.{b}.{name}", ItemKind.LET, name, v, u) for (m, b, name), (v, u) in audit.lets().items()]
+    for name, kind, label, v, unit in figures:
+        ok = v is not None and math.isfinite(v)
+        w.writerow([name, kind, "", "", "", label,
+                    (repr(v) if not norwegian else repr(v).replace(".", ",")) if ok else "",
+                    auto(v, norwegian) if ok else "?", "" if unit in ("1", "dimensionless") else unit, "",
+                    "computed" if ok else FigureStatus.NOT_COMPUTED.value, ""])
     return buf.getvalue()
 
 
