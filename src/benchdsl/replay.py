@@ -26,7 +26,8 @@ reading, its path as opened, its resolved path, size and the sha256 of its
 bytes (or that it did not exist); for each folder it listed, its resolved path
 and the names and kinds of its entries.  Files and folders of benchdsl's
 package are in the code key instead; those of Python's installation (the
-standard library, site-packages) only when they are not modules.
+standard library, site-packages) only when they are neither modules nor
+packages' metadata.
 
 Hashed when the run opens the file, before it reads it: if the file changes
 after that, the stored hash is of the old bytes and the next run is a miss.
@@ -51,6 +52,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 import sys
 import time
@@ -80,7 +82,9 @@ SPOILERS = {
     "os.truncate": "it truncated a file", "os.chmod": "it changed a file's mode",
     "os.chown": "it changed a file's owner", "os.utime": "it changed a file's times",
 }
-_MODULE_SUFFIXES = (".py", ".pyc", ".pyo", ".so", ".pyd", ".pth")
+_MODULE_SUFFIXES = (".py", ".pyc", ".pyo", ".so", ".pyd", ".pth", ".zip")
+# Inside Python's installation, what importing and importlib.metadata read besides modules.
+_INSTALLED = re.compile(r"/(?:__pycache__|[^/]+\.(?:dist|egg)-info)/")
 
 
 def eligible(argv: list[str]) -> bool:
@@ -342,7 +346,7 @@ class Recorder:
         if writing:
             self.spoil("it wrote a file")
             return
-        if self._ours(full, full.endswith(_MODULE_SUFFIXES) or os.sep + "__pycache__" + os.sep in full):
+        if self._ours(full, full.endswith(_MODULE_SUFFIXES) or _INSTALLED.search(full) is not None):
             return
         if full.startswith(("/proc/", "/sys/", "/dev/")):
             self.spoil(f"it read `{path}`, which is not a file")

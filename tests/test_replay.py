@@ -1,0 +1,303 @@
+"""Replaying `benchdsl run` (replay.py): an unchanged run prints, byte for byte, what a fresh run
+prints, and anything a run's output could depend on that changed makes it a real run.
+
+Every test drives the CLI as a subprocess with a cache folder of its own.  Whether a run was
+replayed is seen from the outside: a replay reads no cache entry but its own and writes nothing,
+so the checked rules' entry, once removed, comes back only after a real run.  `-v` also says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import HEADER, panel, source_units
+
+BENCHDSL = str(Path(sys.executable).parent / "benchdsl")
+
+# Hand-computed: cost is 110 NOK/user in A, 100 in B, C and D, so A's gap to the mean of the others
+# is 10 NOK/user; times 100 000 users, a = 1 000 000 NOK = 1.0 MNOK and b (twice that) 2.0 MNOK.
+# The report printed b as 9.9, so b, the total (3.0 against 10.9) and the claim are mismatches:
+# exit 1.  `unused` reads a variable no panel has: a warning on stderr.
+RULES = HEADER + """
+indicator cost {
+    unit NOK/user
+    better lower
+    source "cost"
+}
+indicator users {
+    unit user
+    source "users"
+}
+indicator unused {
+    unit NOK
+    source "nope"
+}
+measure a {
+    saving = gap(cost) * users
+    unit MNOK
+}
+measure b {
+    saving = gap(cost) * users * 2
+    unit MNOK
+}
+table T "T" {
+    column mean "Mean" = mean_others
+    row "a" = a: 1.0
+    row "b" = b: 9.9
+    total: 10.9
+}
+claim both "a and b": T.a.mean + T.b.mean = 10.9
+"""
+ROWS = [("cost", "A", 2007, 110), ("cost", "B", 2007, 100), ("cost", "C", 2007, 100), ("cost", "D", 2007, 100),
+        ("users", "A", 2007, 100_000)]
+
+
+class Case:
+    """A folder with the rules above (`an/rules.bench`, `an/panel.csv`) and a cache folder of its own."""
+
+    def __init__(self, root: Path):
+        self.root, self.rules, self.cache = root, root / "an", root / "cache"
+        self.rules.mkdir()
+        (self.rules / "rules.bench").write_text(RULES, encoding="utf-8")
+        (self.rules / "panel.csv").write_text(panel(ROWS, source_units(RULES)), encoding="utf-8")
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k != "BENCHDSL_CACHE"}
+        return {**env, "BENCHDSL_CACHE_DIR": str(self.cache), **extra}
+
+    def run(self, *args: str, cwd: Path | None = None, combined: bool = False, **env: str):
+        """(exit code, stdout, stderr) -- or (exit code, stdout and stderr as one stream) if combined."""
+        p = subprocess.run([BENCHDSL, "run", *args], cwd=cwd or self.root, env=self.env(**env),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT if combined else subprocess.PIPE,
+                           timeout=60)
+        out, err = p.stdout.decode("utf-8"), (p.stderr or b"").decode("utf-8")
+        assert "Traceback" not in out + err, out + err
+        return (p.returncode, out) if combined else (p.returncode, out, err)
+
+    def fresh(self, *args: str, cwd: Path | None = None, combined: bool = False, **env: str):
+        """What the run prints with no cache at all: the reference every replay must match."""
+        return self.run(*args, cwd=cwd, combined=combined, BENCHDSL_CACHE="off", **env)
+
+    def forget_rules(self) -> None:
+        """Remove the checked rules and unit facts: only a real run writes them again."""
+        for p in self.cache.iterdir():
+            if p.name.startswith("rules-") or p.name == "units.json":
+                p.unlink()
+
+    def replayed(self) -> bool:
+        """Whether the runs since `forget_rules` were all replays."""
+        return not any(p.name.startswith("rules-") for p in self.cache.iterdir())
+
+    def entries(self) -> list[Path]:
+        return sorted(self.cache.glob("run-*.json"))
+
+
+@pytest.fixture
+def case(tmp_path) -> Case:
+    return Case(tmp_path)
+
+
+def test_a_replay_prints_byte_for_byte_what_a_fresh_run_prints(case):
+    want = case.fresh("an")
+    assert want[0] == 1 and "warning: no panel has the variable `nope`" in want[2]
+    assert "b                                      2.0      9.9 ✗" in want[1]
+    assert case.run("an") == want  # the real run, kept
+    assert len(case.entries()) == 1
+    case.forget_rules()
+    assert case.run("an") == want
+    assert case.replayed()
+    # stdout and stderr in one stream: the same interleaving as a fresh run
+    want = case.fresh("an", combined=True)
+    assert case.run("an", combined=True) == want
+    case.forget_rules()
+    assert case.run("an", combined=True) == want
+    assert case.replayed()
+
+
+def test_verbose_says_the_run_was_replayed(case):
+    first = case.run("an", "-v")
+    assert "evaluate+audit:" in first[2] and "kept for replay: 2 files and 1 folders read" in first[2]
+    second = case.run("an", "-v")
+    assert second[:2] == first[:2]
+    assert "evaluate+audit:" not in second[2]
+    assert second[2].startswith(case.fresh("an")[2])  # the run's own stderr first, then:
+    assert "replayed: the output of an earlier run" in second[2] and "2 files and 1 folders are unchanged" in second[2]
+
+
+def _kept(case, *args: str, **env: str):
+    """Record a run, forget the checked rules, and run again: (the second run, was it replayed?)."""
+    case.run(*args, **env)
+    case.forget_rules()
+    out = case.run(*args, **env)
+    return out, case.replayed()
+
+
+def _changed_then(case, change, *args: str, cwd: Path | None = None, **env: str) -> None:
+    """After a kept run and `change`, the run is real and prints what a fresh run prints."""
+    assert _kept(case, "an")[1]
+    change()
+    case.forget_rules()
+    got = case.run(*args, cwd=cwd, **env)
+    assert not case.replayed()
+    assert got == case.fresh(*args, cwd=cwd, **env)
+
+
+def test_one_byte_of_the_panel_changed_is_a_real_run(case):
+    def change():  # A's cost 110 -> 120: a gap of 20 NOK/user, so a = 2.0 and b = 4.0 MNOK
+        p = case.rules / "panel.csv"
+        st = p.stat()
+        p.write_bytes(p.read_bytes().replace(b"cost,A,2007,110,", b"cost,A,2007,120,"))
+        os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))  # same size and mtime: only the bytes tell
+    _changed_then(case, change, "an")
+    assert "b                                      4.0      9.9 ✗" in case.run("an")[1]
+
+
+def test_one_byte_of_a_rule_changed_is_a_real_run(case):
+    def change():  # b's published value 9.9 -> 2.0: reproduced now
+        p = case.rules / "rules.bench"
+        p.write_bytes(p.read_bytes().replace(b'row "b" = b: 9.9', b'row "b" = b: 2.0'))
+    _changed_then(case, change, "an")
+    assert "b                                      2.0      2.0 ✓" in case.run("an")[1]
+
+
+def test_a_new_rule_file_in_the_folder_is_a_real_run(case):
+    _changed_then(case, lambda: (case.rules / "more.bench").write_text("basis extra = mean(G)\n", encoding="utf-8"),
+                  "an")
+
+
+def test_a_missing_panel_is_a_real_run_and_its_error(case):
+    _changed_then(case, lambda: (case.rules / "panel.csv").unlink(), "an")
+    code, _, err = case.run("an")
+    assert code == 2 and "error: cannot read panel" in err and "Traceback" not in err
+
+
+def test_the_same_files_from_another_working_directory_are_a_real_run(case):
+    other = case.root / "elsewhere"
+    other.mkdir()
+    absolute = str(case.rules)
+    assert _kept(case, absolute)[1]
+    case.forget_rules()
+    assert case.run(absolute, cwd=other) == case.fresh(absolute, cwd=other)
+    assert not case.replayed()
+
+
+@pytest.mark.parametrize("args", [("an", "--format", "csv"), ("an/",), ("./an",), ("an", "--norwegian")])
+def test_other_arguments_are_a_real_run(case, args):
+    _changed_then(case, lambda: None, *args)
+
+
+@pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {"LANG": "nb_NO.UTF-8"}, {"LC_ALL": "C"},
+                                 {"PYTHONIOENCODING": "utf-8:replace"}, {"BENCHDSL_OTHER": "x"}, {"COLUMNS": "40"}])
+def test_another_environment_is_a_real_run(case, env):
+    _changed_then(case, lambda: None, "an", **env)
+
+
+def _reseal(path: Path, body: bytes, key: str) -> None:
+    """Write `body` under `key` with a matching header, as only the folder's owner could."""
+    header = {"format": 2, "key": key, "sha256": hashlib.sha256(body).hexdigest()}
+    path.write_bytes(json.dumps(header).encode() + b"\n" + body)
+
+
+def test_a_planted_entry_from_another_run_is_not_replayed(case):
+    case.run("an", "--format", "csv")
+    [csv_entry] = case.entries()
+    case.run("an")
+    [text_entry] = [e for e in case.entries() if e != csv_entry]
+    header = json.loads(text_entry.read_bytes().partition(b"\n")[0])
+    body = json.loads(csv_entry.read_bytes().partition(b"\n")[2])
+    # the csv run's entry, its figures made up, under the text run's name and key: its key material
+    # (the arguments) is not the text run's, so it is not replayed
+    body["output"] = [[1, "benchdsl: A 2007\n\nT\na 99.9 made up\n"]]
+    body["exit"] = 0
+    _reseal(text_entry, json.dumps(body).encode(), header["key"])
+    case.forget_rules()
+    assert case.run("an") == case.fresh("an")
+    assert not case.replayed()
+    # and the text run's own entry, its output made up but its file list emptied, is refused too:
+    # the rules file's hash is what ties an entry to the bytes it was made from
+    body = json.loads(text_entry.read_bytes().partition(b"\n")[2])
+    body["files"] = [[p, r, s, "0" * 64] for p, r, s, _ in body["files"]]
+    body["output"] = [[1, "made up\n"]]
+    _reseal(text_entry, json.dumps(body).encode(), header["key"])
+    case.forget_rules()
+    assert case.run("an") == case.fresh("an")
+    assert not case.replayed()
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "wrong type", "header only", "symlink",
+                                    "resealed garbage", "resealed wrong shape"])
+def test_a_damaged_entry_is_a_miss_and_is_rewritten(case, damage, tmp_path):
+    want = case.fresh("an")
+    case.run("an")
+    [entry] = case.entries()
+    original = entry.read_bytes()
+    head, _, body = original.partition(b"\n")
+    key = json.loads(head)["key"]
+    if damage == "garbage":
+        entry.write_bytes(b"\x80\x04\x95garbage\n\x00\xff")
+    elif damage == "truncated":
+        entry.write_bytes(original[: len(original) // 2])
+    elif damage == "empty":
+        entry.write_bytes(b"")
+    elif damage == "wrong type":
+        entry.write_bytes(head + b"\n" + b"[1, 2, 3]")
+    elif damage == "header only":
+        entry.write_bytes(head + b"\n")
+    elif damage == "symlink":
+        victim = tmp_path / "victim"
+        victim.write_bytes(original)
+        entry.unlink()
+        entry.symlink_to(victim)
+    elif damage == "resealed garbage":
+        _reseal(entry, b"[" * 100_000, key)
+    else:  # well-formed JSON with the wrong shapes inside
+        e = json.loads(body)
+        e["output"] = [[3, "x"]]
+        _reseal(entry, json.dumps(e).encode(), key)
+    case.forget_rules()
+    assert case.run("an") == want
+    assert not case.replayed()
+    assert entry.read_bytes() == original  # rewritten, not written through a link
+    assert not entry.is_symlink()
+    if damage == "symlink":
+        assert victim.read_bytes() == original
+
+
+def test_runs_that_write_files_are_never_kept(case, tmp_path):
+    out = tmp_path / "report.txt"
+    for args, why in ((("-o", str(out)), "it writes a file (-o)"), (("--html", str(tmp_path / "r.html")), "--html")):
+        code, _, err = case.run("an", "-v", *args)
+        assert code == 1 and f"not kept for replay: " in err and why in err
+    assert case.entries() == []
+
+
+def test_an_unusable_input_is_never_kept(case):
+    (case.rules / "panel.csv").unlink()
+    code, _, err = case.run("an", "-v")
+    assert code == 2 and "not kept for replay: its input is unusable (exit 2)" in err
+    assert case.entries() == []
+
+
+def test_off_means_no_replay(case):
+    for _ in range(2):
+        assert case.run("an", BENCHDSL_CACHE="off") == case.fresh("an")
+    assert not case.cache.exists()
+
+
+def test_a_copied_cache_folder_replays_only_what_is_unchanged(case, tmp_path):
+    want = case.fresh("an")
+    case.run("an")
+    copy = tmp_path / "copy"
+    shutil.copytree(case.cache, copy)
+    case.cache = copy
+    case.forget_rules()
+    assert case.run("an") == want
+    assert case.replayed()
