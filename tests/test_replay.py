@@ -301,3 +301,27 @@ def test_a_copied_cache_folder_replays_only_what_is_unchanged(case, tmp_path):
     case.forget_rules()
     assert case.run("an") == want
     assert case.replayed()
+
+
+def test_a_replay_to_a_reader_that_went_away_exits_as_a_run_does(case):
+    case.run("an")
+    case.forget_rules()
+    for _ in range(2):  # replayed: the rules stay forgotten
+        p = subprocess.Popen([BENCHDSL, "run", "an"], cwd=case.root, env=case.env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        p.stdout.close()  # before the run writes anything
+        with p.stderr:
+            err = p.stderr.read().decode("utf-8")
+        assert p.wait(timeout=60) == 141 and "Traceback" not in err
+    assert case.replayed()
+
+
+def test_a_replay_to_a_full_device_is_a_located_write_error(case):
+    case.run("an")
+    case.forget_rules()
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([BENCHDSL, "run", "an"], cwd=case.root, env=case.env(), stdout=full,
+                           stderr=subprocess.PIPE, text=True, timeout=60)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "error: cannot write standard output: no space left on the device" in p.stderr
+    assert case.replayed()

@@ -183,9 +183,18 @@ def replay(argv: list[str]) -> int | None:
         if _folder_now(path) != [real, digest]:
             return None
     for fd, text in entry["output"]:
-        stream = sys.stdout if fd == 1 else sys.stderr
-        stream.write(text)
-        stream.flush()
+        if fd == 2:
+            sys.stderr.write(text)
+            sys.stderr.flush()
+            continue
+        try:  # as `files.write_output("-", ...)` writes a report, without importing it unless it fails
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except OSError as exc:
+            from benchdsl.files import stdout_failed
+
+            print(f"error: {stdout_failed(exc)}", file=sys.stderr)  # a broken pipe raises: exit 141
+            return 2
     if entry["verbose"]:
         print(f"replayed: the output of an earlier run with these arguments, environment and code; "
               f"its {len(entry['files'])} files and {len(entry['folders'])} folders are unchanged "
