@@ -55,7 +55,7 @@ import sys
 
 from benchdsl import __version__
 
-FORMAT = 2  # bump when the layout of an entry or of the kept classes changes
+FORMAT = 3  # bump when the layout of an entry or of the kept classes changes
 MAX_ENTRY = 64 << 20  # bytes; a bigger file is not ours
 UNITS = "units.json"
 
