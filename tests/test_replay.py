@@ -111,199 +111,174 @@ def test_a_replay_prints_byte_for_byte_what_a_fresh_run_prints(case):
     assert "b                                      2.0      9.9 ✗" in want[1]
     assert case.run("an") == want  # the real run, kept
     assert len(case.entries()) == 1
+    # -v: a run of its own (other arguments), which says what it did
+    first = case.run("an", "-v")
+    assert first[:2] == want[:2] and first[2].startswith(want[2])
+    assert "evaluate+audit:" in first[2] and "kept for replay: 2 files and 1 folders read" in first[2]
+    second = case.run("an", "-v")
+    assert second[:2] == want[:2] and second[2].startswith(want[2]) and "evaluate+audit:" not in second[2]
+    assert "replayed: the output of an earlier run" in second[2] and "2 files and 1 folders are unchanged" in second[2]
+    # without -v, nothing tells a replay from a run but the entries it leaves alone
     case.forget_rules()
     assert case.run("an") == want
     assert case.replayed()
     # stdout and stderr in one stream: the same interleaving as a fresh run
-    want = case.fresh("an", combined=True)
-    assert case.run("an", combined=True) == want
-    case.forget_rules()
-    assert case.run("an", combined=True) == want
+    assert case.run("an", combined=True) == case.fresh("an", combined=True)
     assert case.replayed()
 
 
-def test_verbose_says_the_run_was_replayed(case):
-    first = case.run("an", "-v")
-    assert "evaluate+audit:" in first[2] and "kept for replay: 2 files and 1 folders read" in first[2]
-    second = case.run("an", "-v")
-    assert second[:2] == first[:2]
-    assert "evaluate+audit:" not in second[2]
-    assert second[2].startswith(case.fresh("an")[2])  # the run's own stderr first, then:
-    assert "replayed: the output of an earlier run" in second[2] and "2 files and 1 folders are unchanged" in second[2]
+def _real(case, *args: str, cwd: Path | None = None, **env: str):
+    """(exit code, stdout) of a run with -v that must be a real run (and is kept, or says why not)."""
+    code, out, err = case.run(*args, "-v", cwd=cwd, **env)
+    assert "replayed:" not in err and "evaluate+audit:" in err, (args, env, err)
+    return code, out
 
 
-def _kept(case, *args: str, **env: str):
-    """Record a run, forget the checked rules, and run again: (the second run, was it replayed?)."""
-    case.run(*args, **env)
-    case.forget_rules()
-    out = case.run(*args, **env)
-    return out, case.replayed()
+def _replayed(case, *args: str, cwd: Path | None = None, **env: str):
+    code, out, err = case.run(*args, "-v", cwd=cwd, **env)
+    assert "replayed:" in err and "evaluate+audit:" not in err, (args, env, err)
+    return code, out
 
 
-def _changed_then(case, change, *args: str, cwd: Path | None = None, **env: str) -> None:
-    """After a kept run and `change`, the run is real and prints what a fresh run prints."""
-    assert _kept(case, "an")[1]
-    change()
-    case.forget_rules()
-    got = case.run(*args, cwd=cwd, **env)
-    assert not case.replayed()
-    assert got == case.fresh(*args, cwd=cwd, **env)
-
-
-def test_one_byte_of_the_panel_changed_is_a_real_run(case):
-    def change():  # A's cost 110 -> 120: a gap of 20 NOK/user, so a = 2.0 and b = 4.0 MNOK
-        p = case.rules / "panel.csv"
-        st = p.stat()
-        p.write_bytes(p.read_bytes().replace(b"cost,A,2007,110,", b"cost,A,2007,120,"))
-        os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))  # same size and mtime: only the bytes tell
-    _changed_then(case, change, "an")
-    assert "b                                      4.0      9.9 ✗" in case.run("an")[1]
-
-
-def test_one_byte_of_a_rule_changed_is_a_real_run(case):
-    def change():  # b's published value 9.9 -> 2.0: reproduced now
-        p = case.rules / "rules.bench"
-        p.write_bytes(p.read_bytes().replace(b'row "b" = b: 9.9', b'row "b" = b: 2.0'))
-    _changed_then(case, change, "an")
-    assert "b                                      2.0      2.0 ✓" in case.run("an")[1]
-
-
-def test_a_new_rule_file_in_the_folder_is_a_real_run(case):
-    _changed_then(case, lambda: (case.rules / "more.bench").write_text("basis extra = mean(G)\n", encoding="utf-8"),
-                  "an")
-
-
-def test_a_missing_panel_is_a_real_run_and_its_error(case):
-    _changed_then(case, lambda: (case.rules / "panel.csv").unlink(), "an")
-    code, _, err = case.run("an")
-    assert code == 2 and "error: cannot read panel" in err and "Traceback" not in err
-
-
-def test_the_same_files_from_another_working_directory_are_a_real_run(case):
+def test_any_other_argument_environment_or_folder_is_a_real_run(case):
+    want = case.fresh("an")[:2]
+    assert _real(case, "an") == want
+    assert _replayed(case, "an") == want
+    assert _real(case, "an/")[0] == 1  # the same files, named otherwise
+    assert _real(case, "an", "--format", "csv")[1].startswith("name,kind,")
+    for env in ({"NO_COLOR": "1"}, {"LANG": "nb_NO.UTF-8"}, {"PYTHONIOENCODING": "utf-8:replace"},
+                {"BENCHDSL_OTHER": "x"}):
+        assert _real(case, "an", **env) == want
+    assert _replayed(case, "an", NO_COLOR="1") == want  # each kept beside the others
+    assert _replayed(case, "an/")[0] == 1
+    assert _replayed(case, "an") == want
+    # the same files, named the same way, from another working directory
     other = case.root / "elsewhere"
     other.mkdir()
     absolute = str(case.rules)
-    assert _kept(case, absolute)[1]
-    case.forget_rules()
-    assert case.run(absolute, cwd=other) == case.fresh(absolute, cwd=other)
-    assert not case.replayed()
+    assert _real(case, absolute)[0] == 1
+    assert _real(case, absolute, cwd=other)[0] == 1
+    assert _replayed(case, absolute, cwd=other)[0] == 1
 
 
-@pytest.mark.parametrize("args", [("an", "--format", "csv"), ("an/",), ("./an",), ("an", "--norwegian")])
-def test_other_arguments_are_a_real_run(case, args):
-    _changed_then(case, lambda: None, *args)
-
-
-@pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {"LANG": "nb_NO.UTF-8"}, {"LC_ALL": "C"},
-                                 {"PYTHONIOENCODING": "utf-8:replace"}, {"BENCHDSL_OTHER": "x"}, {"COLUMNS": "40"}])
-def test_another_environment_is_a_real_run(case, env):
-    _changed_then(case, lambda: None, "an", **env)
+def test_any_change_of_an_input_is_a_real_run(case):
+    assert _real(case, "an")[0] == 1
+    assert _replayed(case, "an")[0] == 1
+    # one byte of the panel: A's cost 110 -> 120, a gap of 20 NOK/user, so a = 2.0 and b = 4.0 MNOK;
+    # with the file's size and mtime as they were, only its bytes tell
+    p = case.rules / "panel.csv"
+    st = p.stat()
+    p.write_bytes(p.read_bytes().replace(b"cost,A,2007,110,", b"cost,A,2007,120,"))
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert p.stat().st_size == st.st_size
+    code, out = _real(case, "an")
+    assert code == 1 and "b                                      4.0      9.9 ✗" in out
+    assert _replayed(case, "an") == (code, out)
+    # one byte of a rule: b's published value 9.9 -> 4.0, reproduced now; the claim still is not
+    r = case.rules / "rules.bench"
+    r.write_bytes(r.read_bytes().replace(b'row "b" = b: 9.9', b'row "b" = b: 4.0'))
+    code, out = _real(case, "an")
+    assert "b                                      4.0      4.0 ✓" in out
+    assert _replayed(case, "an") == (code, out)
+    # a new rule file in the folder, which the run would read
+    (case.rules / "more.bench").write_text("basis extra = mean(G)\n", encoding="utf-8")
+    assert _real(case, "an") == (code, out)
+    # the panel gone: unusable input, never kept
+    p.unlink()
+    code, _, err = case.run("an", "-v")
+    assert code == 2 and "error: cannot read panel" in err and "Traceback" not in err
+    assert "not kept for replay: its input is unusable (exit 2)" in err
+    assert "error: cannot read panel" in case.run("an", "-v")[2]
 
 
 def _reseal(path: Path, body: bytes, key: str) -> None:
     """Write `body` under `key` with a matching header, as only the folder's owner could."""
-    header = {"format": 2, "key": key, "sha256": hashlib.sha256(body).hexdigest()}
+    header = {"format": 3, "key": key, "sha256": hashlib.sha256(body).hexdigest()}
     path.write_bytes(json.dumps(header).encode() + b"\n" + body)
 
 
 def test_a_planted_entry_from_another_run_is_not_replayed(case):
-    case.run("an", "--format", "csv")
+    _real(case, "an", "--format", "csv")
     [csv_entry] = case.entries()
-    case.run("an")
+    want = _real(case, "an")
     [text_entry] = [e for e in case.entries() if e != csv_entry]
+    assert _replayed(case, "an") == want
     header = json.loads(text_entry.read_bytes().partition(b"\n")[0])
-    body = json.loads(csv_entry.read_bytes().partition(b"\n")[2])
     # the csv run's entry, its figures made up, under the text run's name and key: its key material
     # (the arguments) is not the text run's, so it is not replayed
+    body = json.loads(csv_entry.read_bytes().partition(b"\n")[2])
     body["output"] = [[1, "benchdsl: A 2007\n\nT\na 99.9 made up\n"]]
     body["exit"] = 0
     _reseal(text_entry, json.dumps(body).encode(), header["key"])
-    case.forget_rules()
-    assert case.run("an") == case.fresh("an")
-    assert not case.replayed()
-    # and the text run's own entry, its output made up but its file list emptied, is refused too:
-    # the rules file's hash is what ties an entry to the bytes it was made from
+    assert _real(case, "an") == want
+    # the text run's own entry with a made-up output and a rule file's hash that is not its bytes':
+    # the hashes tie an entry to the bytes it was made from
     body = json.loads(text_entry.read_bytes().partition(b"\n")[2])
     body["files"] = [[p, r, s, "0" * 64] for p, r, s, _ in body["files"]]
     body["output"] = [[1, "made up\n"]]
     _reseal(text_entry, json.dumps(body).encode(), header["key"])
-    case.forget_rules()
-    assert case.run("an") == case.fresh("an")
-    assert not case.replayed()
+    assert _real(case, "an") == want
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "wrong type", "header only", "symlink",
-                                    "resealed garbage", "resealed wrong shape"])
-def test_a_damaged_entry_is_a_miss_and_is_rewritten(case, damage, tmp_path):
-    want = case.fresh("an")
-    case.run("an")
+def test_a_damaged_entry_is_a_miss_and_is_rewritten(case, tmp_path):
+    want = _real(case, "an")
     [entry] = case.entries()
     original = entry.read_bytes()
     head, _, body = original.partition(b"\n")
     key = json.loads(head)["key"]
-    if damage == "garbage":
-        entry.write_bytes(b"\x80\x04\x95garbage\n\x00\xff")
-    elif damage == "truncated":
-        entry.write_bytes(original[: len(original) // 2])
-    elif damage == "empty":
-        entry.write_bytes(b"")
-    elif damage == "wrong type":
-        entry.write_bytes(head + b"\n" + b"[1, 2, 3]")
-    elif damage == "header only":
-        entry.write_bytes(head + b"\n")
-    elif damage == "symlink":
-        victim = tmp_path / "victim"
-        victim.write_bytes(original)
-        entry.unlink()
-        entry.symlink_to(victim)
-    elif damage == "resealed garbage":
-        _reseal(entry, b"[" * 100_000, key)
-    else:  # well-formed JSON with the wrong shapes inside
-        e = json.loads(body)
-        e["output"] = [[3, "x"]]
-        _reseal(entry, json.dumps(e).encode(), key)
-    case.forget_rules()
-    assert case.run("an") == want
-    assert not case.replayed()
-    assert entry.read_bytes() == original  # rewritten, not written through a link
-    assert not entry.is_symlink()
-    if damage == "symlink":
-        assert victim.read_bytes() == original
+    victim = tmp_path / "victim"
+    for damage in ("garbage", "truncated", "empty", "wrong type", "header only", "symlink", "resealed garbage",
+                   "resealed wrong shape", "resealed exit 2", "a folder"):
+        if damage == "garbage":
+            entry.write_bytes(b"\x80\x04\x95garbage\n\x00\xff")
+        elif damage == "truncated":
+            entry.write_bytes(original[: len(original) // 2])
+        elif damage == "empty":
+            entry.write_bytes(b"")
+        elif damage == "wrong type":
+            entry.write_bytes(head + b"\n" + b"[1, 2, 3]")
+        elif damage == "header only":
+            entry.write_bytes(head + b"\n")
+        elif damage == "symlink":
+            victim.write_bytes(original)
+            entry.unlink()
+            entry.symlink_to(victim)
+        elif damage == "resealed garbage":
+            _reseal(entry, b"[" * 100_000, key)
+        elif damage == "a folder":
+            entry.unlink()
+            entry.mkdir()
+        else:  # well-formed JSON with the wrong shapes inside
+            e = json.loads(body)
+            e.update({"output": [[3, "x"]]} if damage == "resealed wrong shape" else {"exit": 2})
+            _reseal(entry, json.dumps(e).encode(), key)
+        assert _real(case, "an") == want, damage
+        if damage == "a folder":  # not ours to remove: the run goes on without keeping
+            shutil.rmtree(entry)
+            assert _real(case, "an") == want
+        assert entry.read_bytes() == original and not entry.is_symlink(), damage  # rewritten, not through a link
+    assert victim.read_bytes() == original
 
 
 def test_runs_that_write_files_are_never_kept(case, tmp_path):
-    out = tmp_path / "report.txt"
-    for args, why in ((("-o", str(out)), "it writes a file (-o)"), (("--html", str(tmp_path / "r.html")), "--html")):
+    for args, why in ((("-o", str(tmp_path / "report.txt")), "it writes a file (-o)"),
+                      (("--html", str(tmp_path / "r.html")), "it writes an HTML file (--html)")):
         code, _, err = case.run("an", "-v", *args)
-        assert code == 1 and f"not kept for replay: " in err and why in err
+        assert code == 1 and f"not kept for replay: {why}" in err
     assert case.entries() == []
+    code, _, err = case.run("an", "-v", BENCHDSL_CACHE="off")  # nothing kept, nothing said
+    assert code == 1 and "replay" not in err and case.entries() == []
 
 
-def test_an_unusable_input_is_never_kept(case):
-    (case.rules / "panel.csv").unlink()
-    code, _, err = case.run("an", "-v")
-    assert code == 2 and "not kept for replay: its input is unusable (exit 2)" in err
-    assert case.entries() == []
-
-
-def test_off_means_no_replay(case):
-    for _ in range(2):
-        assert case.run("an", BENCHDSL_CACHE="off") == case.fresh("an")
-    assert not case.cache.exists()
-
-
-def test_a_copied_cache_folder_replays_only_what_is_unchanged(case, tmp_path):
-    want = case.fresh("an")
-    case.run("an")
+def test_a_copied_cache_folder_replays(case, tmp_path):
+    want = _real(case, "an")
     copy = tmp_path / "copy"
     shutil.copytree(case.cache, copy)
     case.cache = copy
-    case.forget_rules()
-    assert case.run("an") == want
-    assert case.replayed()
+    assert _replayed(case, "an") == want
 
 
-def test_a_replay_to_a_reader_that_went_away_exits_as_a_run_does(case):
+def test_a_replay_whose_reader_went_away_or_whose_device_is_full_exits_as_a_run_does(case):
     case.run("an")
     case.forget_rules()
     for _ in range(2):  # replayed: the rules stay forgotten
@@ -313,12 +288,6 @@ def test_a_replay_to_a_reader_that_went_away_exits_as_a_run_does(case):
         with p.stderr:
             err = p.stderr.read().decode("utf-8")
         assert p.wait(timeout=60) == 141 and "Traceback" not in err
-    assert case.replayed()
-
-
-def test_a_replay_to_a_full_device_is_a_located_write_error(case):
-    case.run("an")
-    case.forget_rules()
     with open("/dev/full", "w") as full:
         p = subprocess.run([BENCHDSL, "run", "an"], cwd=case.root, env=case.env(), stdout=full,
                            stderr=subprocess.PIPE, text=True, timeout=60)
