@@ -118,6 +118,13 @@ def test_a_replay_prints_byte_for_byte_what_a_fresh_run_prints(case):
     second = case.run("an", "-v")
     assert second[:2] == want[:2] and second[2].startswith(want[2]) and "evaluate+audit:" not in second[2]
     assert "replayed: the output of an earlier run" in second[2] and "2 files and 1 folders are unchanged" in second[2]
+    # a replay imports none of the libraries a run needs (importtime's lines go to fd 2 directly,
+    # so they are not part of what a run records)
+    case.run("an", PYTHONPROFILEIMPORTTIME="1")
+    code, out, err = case.run("an", PYTHONPROFILEIMPORTTIME="1")
+    imported = {line.rsplit("|", 1)[1].strip() for line in err.splitlines() if line.startswith("import time:")}
+    assert (code, out) == want[:2] and {"benchdsl.replay", "json", "hashlib"} <= imported
+    assert not {"attr", "attrs", "lark", "pint", "numpy", "argparse", "benchdsl.ir", "benchdsl.pipeline"} & imported
     # without -v, nothing tells a replay from a run but the entries it leaves alone
     case.forget_rules()
     assert case.run("an") == want

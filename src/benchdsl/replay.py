@@ -281,12 +281,16 @@ def _hook(event: str, args: tuple) -> None:
     recorder = _active[0]
     if recorder is None or recorder.busy or not cache.tracked():
         return
-    if event == "open":
-        recorder.opened(*args[:3])
-    elif event == "os.scandir" or event == "os.listdir":
-        recorder.listed(args[0] if args else ".")
-    elif event in SPOILERS:
-        recorder.spoil(SPOILERS[event])
+    try:
+        if event == "open":
+            recorder.opened(*args[:3])
+        elif event == "os.scandir" or event == "os.listdir":
+            recorder.listed(args[0] if args else ".")
+        elif event in SPOILERS:
+            recorder.spoil(SPOILERS[event])
+    except Exception as exc:  # noqa: BLE001 -- an exception here would fail the run's own open
+        recorder.busy = False
+        recorder.spoil(f"recording failed ({type(exc).__name__})")
 
 
 class Recorder:
@@ -444,7 +448,10 @@ class Recorder:
         entry = {"key": self.material, "files": [[p, *f[:3]] for p, f in self.files.items()],
                  "folders": [[p, *f] for p, f in self.folders.items()], "output": self.output,
                  "exit": code, "verbose": verbose}
-        body = json.dumps(entry, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+        try:
+            body = json.dumps(entry, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+        except (TypeError, ValueError, RecursionError) as exc:  # a bug, but never a failed run
+            return f"not kept for replay: {exc}"
         if len(body) > cache.MAX_ENTRY - 1024:
             return "not kept for replay: its output is too long"
         name, key = _key(self.material)
@@ -452,7 +459,7 @@ class Recorder:
         if box is None:
             return "not kept for replay: no cache folder"
         with box:
-            box.write(name, key, body)
+            box.write(name, key, body)  # a full disk only means nothing is kept
         return f"kept for replay: {len(self.files)} files and {len(self.folders)} folders read"
 
     def _changed(self) -> str | None:
