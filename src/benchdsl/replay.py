@@ -69,7 +69,7 @@ ENV_NAMES = frozenset((
 ENV_PREFIXES = ("BENCHDSL_", "LC_", "PYTHON")
 _NOT_KEY = frozenset(("BENCHDSL_CACHE_DIR",))  # where the entry is found, nothing a run prints depends on it
 # Audit events after which a run's output may depend on more than its key and the files it read,
-# or after which it has done more than print.  (Opening a file to write is checked in `_opened`.)
+# or after which it has done more than print.  (Opening a file to write is checked in `Recorder.opened`.)
 SPOILERS = {
     "os.chdir": "it changed directory", "os.fchdir": "it changed directory",
     "os.system": "it started a process", "subprocess.Popen": "it started a process",
@@ -122,9 +122,10 @@ def _key(m: dict) -> tuple[str, str]:
 # --- what a file and a folder look like now ----------------------------------
 
 
-def _file_now(path: str) -> list | None:
+def _file_now(path: str, size: int | None = None) -> list | None:
     """[realpath, size, sha256] of a regular file, [realpath, None, None] if there is none, None if
-    it is something else (a FIFO, a device: never read here) or cannot be read."""
+    it is something else (a FIFO, a device: never read here), cannot be read, or is not `size`
+    bytes long when a size is expected (then it is not read either)."""
     real = os.path.realpath(path)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | os.O_CLOEXEC)
@@ -134,7 +135,7 @@ def _file_now(path: str) -> list | None:
         return None
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
+        if not stat.S_ISREG(st.st_mode) or (size is not None and st.st_size != size):
             return None
         h = hashlib.sha256()
         while chunk := os.read(fd, 1 << 20):
@@ -176,7 +177,7 @@ def replay(argv: list[str]) -> int | None:
     if entry is None or entry["key"] != m:
         return None
     for path, real, size, digest in entry["files"]:
-        now = _file_now(path)
+        now = _file_now(path, size)
         if now is None or now != [real, size, digest]:
             return None
     for path, real, digest in entry["folders"]:
@@ -296,7 +297,7 @@ def _hook(event: str, args: tuple) -> None:
 class Recorder:
     """Records a run: what it read and printed.  `start` it before the run, `finish` after."""
 
-    def __init__(self, argv: list[str], m: dict):
+    def __init__(self, m: dict):
         self.material = m
         self.cwd = m["cwd"]
         self.files: dict[str, list] = {}  # path as opened -> [realpath, size, sha256, stat when hashed]
@@ -317,7 +318,7 @@ class Recorder:
         m = material(argv)
         if m is None:
             return None
-        rec = cls(argv, m)
+        rec = cls(m)
         sys.stdout, sys.stderr = _Tee(sys.stdout, 1, rec), _Tee(sys.stderr, 2, rec)
         _active[0] = rec
         if not _hooked[0]:
