@@ -274,11 +274,16 @@ class _Spoiling:
         return getattr(self._stream, name)
 
 
+_EVENTS = frozenset(("open", "os.scandir", "os.listdir", *SPOILERS))
 _active: list = [None]  # the recorder the audit hook reports to, if any
 _hooked = [False]
 
 
 def _hook(event: str, args: tuple) -> None:
+    # Called for every audited event of the process (a warm run has ~10 000, mostly `builtins.id`
+    # and the import system's), so the common case returns at once.
+    if event not in _EVENTS:
+        return
     recorder = _active[0]
     if recorder is None or recorder.busy or not cache.tracked():
         return
