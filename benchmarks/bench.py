@@ -5,7 +5,10 @@
 1. `benchdsl run rules/` wall time, cold (no cache at all) and cached (rules
    unchanged since the last run), against `python -c pass` and against
    benchmarks/floor_report.py, which computes the same figures in plain Python.
-   Targets: cached <= 10x the floor, cold <= 25x the floor.
+   Targets: cached <= 10x the floor and <= 6x `python -c pass` (issue 10), cold
+   <= 25x the floor.  "Cached" is a replayed run (nothing changed: replay.py);
+   "not replayed" runs with the checked rules cached but a key of its own each
+   time (an environment variable), as after a panel changed.
 2. Batch evaluation of a generated national panel (356 municipalities x 16
    years x every measure and basis of rules/) against benchmarks/floor_batch.py,
    the same figures written by hand in numpy.  Target: <= 2x the floor.
@@ -33,13 +36,15 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 BENCHDSL = str(Path(sys.executable).parent / "benchdsl")
 
 
-def wall(cmd: list[str], runs: int, env: dict | None = None, fresh_cache: bool = False) -> float:
+def wall(cmd: list[str], runs: int, env: dict | None = None, fresh_cache: bool = False, vary: bool = False) -> float:
     """Median wall time of a command, in seconds."""
     times = []
-    for _ in range(runs):
+    for i in range(runs):
         e = dict(os.environ, **(env or {}))
         if fresh_cache:
             e["BENCHDSL_CACHE_DIR"] = tempfile.mkdtemp(prefix="benchdsl-cold-")
+        if vary:  # part of a replay's key: never replayed
+            e["BENCHDSL_BENCH_RUN"] = f"{os.getpid()}-{i}-{time.time()}"
         t = time.perf_counter()
         subprocess.run(cmd, env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         times.append(time.perf_counter() - t)
@@ -68,6 +73,7 @@ def benchmark_run(runs: int) -> dict:
         "python -c pass": wall([sys.executable, "-c", "pass"], runs),
         "plain-Python floor": wall([sys.executable, str(ROOT / "benchmarks" / "floor_report.py")], runs),
         "benchdsl run, cached": wall(rules, runs, warm),
+        "benchdsl, not replayed": wall(rules, runs, warm, vary=True),
         "benchdsl run, cold": wall(rules, runs, fresh_cache=True),
     }
     return r
@@ -129,7 +135,8 @@ def main() -> None:
     print("1. benchdsl run rules/ (median wall time)")
     for name, t in r.items():
         print(f"   {name:24} {t * 1000:7.1f} ms   {t / floor:5.1f}x floor   {t / r['python -c pass']:5.1f}x python")
-    print(f"   cached: {r['benchdsl run, cached'] / floor:.1f}x the floor (target <= 10x); "
+    print(f"   cached: {r['benchdsl run, cached'] / floor:.1f}x the floor (target <= 10x), "
+          f"{r['benchdsl run, cached'] / r['python -c pass']:.1f}x python (target <= 6x); "
           f"cold: {r['benchdsl run, cold'] / floor:.1f}x (target <= 25x)")
     b = benchmark_batch(max(3, args.runs))
     print(f"2. batch evaluation, {b['cells']:,} figures (best of {max(3, args.runs)})")

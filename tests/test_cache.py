@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import attrs
 import pytest
 
 from benchdsl import cache, safejson
@@ -228,6 +229,8 @@ def test_unit_facts_are_checked_one_by_one(tmp_path, monkeypatch):
 
 def test_poisoned_unit_facts_and_a_poisoned_rules_entry_change_nothing(co, filled):
     reference = plain(["run", "rules"], co)
+    for replay in filled.glob("run-*.json"):  # the run itself would be replayed, reading neither entry
+        replay.unlink()
     units, [entry] = filled / "units.json", filled.glob("rules-*.json")
     kept_units, kept_rules = units.read_bytes(), entry.read_bytes()
     head, _, body = kept_units.partition(b"\n")
@@ -237,7 +240,11 @@ def test_poisoned_unit_facts_and_a_poisoned_rules_entry_change_nothing(co, fille
     units.write_bytes(head + b"\n" + poisoned)  # factors x 1000 under the old checksum
     head, _, body = kept_rules.partition(b"\n")
     assert b"959850" not in body  # the panel's values are not in the cache
-    edited = body.replace(b'"round":1', b'"round":3')
+    value = cache._program_codec().loads(body)
+    name, measure = next((n, m) for n, m in value["program"].measures.items() if m.round == 1)
+    measures = dict(value["program"].measures, **{name: attrs.evolve(measure, round=3)})
+    value["program"] = attrs.evolve(value["program"], measures=measures)
+    edited = cache._program_codec().dumps(value).encode()
     assert edited != body
     entry.write_bytes(head + b"\n" + edited)  # rounding edited under the old checksum
     assert cli(["run", "rules"], co, filled) == reference
@@ -253,10 +260,11 @@ def test_a_damaged_rules_entry_is_a_miss_and_is_rewritten(tmp_path, monkeypatch)
     head, _, body = original.partition(b"\n")
     damaged = [original[: len(original) // 2], b"\x80\x04\x95garbage\n\x00\xff", b"", b"\n", head + b"\n",
                b"[" * 100_000, head + b"\n" + b"[" * 100_000]
-    resealed = [b'{"program": 1, "warnings": {"^t": []}}', b'{"program": {"^c": "Program"}, "warnings": {"^t": []}}',
+    resealed = [b'{"program": 1, "warnings": {"^t": []}}', b'{"program": {"!Program": []}, "warnings": {"^t": []}}',
                 body.replace(b'"warnings":{"^t":[]}', b'"warnings":{"^t":[1]}'), b"[1, 2]", b"Infinity",
-                body.replace(b'"^c":"Span"', b'"^c":"Span","extra":1', 1), body + b" x",
-                body.replace(b'"^c":"Const"', b'"^c":"Popen"', 1), body.replace(b'"^c":"Span"', b'"^c":"Arith"', 1),
+                body.replace(b'{"!Span":[', b'{"!Span":[1,', 1), body + b" x",
+                body.replace(b'"!Const"', b'"!Popen"', 1), body.replace(b'"!Span"', b'"!Arith"', 1),
+                body.replace(b'{"!Span":[', b'{"!Span":[],"x":[', 1),
                 b"[" * 100_000 + b"]" * 100_000]
     for i, bad in enumerate(damaged + resealed):
         entry.write_bytes(original)
@@ -321,7 +329,8 @@ def test_a_planted_pickle_never_runs_and_a_planted_symlink_is_not_followed(co, f
     assert marker.is_dir()  # the plant works: it would have run
     marker.rmdir()
     links = entries(filled)
-    assert [p.name for p in links] == [p.name for p in filled.glob("rules-*.json")] + ["units.json"]
+    assert [p.name for p in links] == [p.name for p in filled.glob("rules-*.json")] + \
+        [p.name for p in filled.glob("run-*.json")] + ["units.json"]
     for name in ("units.pickle", "grammar.lalr", _old_rules_name(raw)):
         # grammar.lalr as lark wrote it: the grammar's hash on the first line, then pickles
         (filled / name).write_bytes((b"0" * 64 + b"\n" if name == "grammar.lalr" else b"") + bomb)
@@ -333,7 +342,7 @@ def test_a_planted_pickle_never_runs_and_a_planted_symlink_is_not_followed(co, f
         link.symlink_to(victims[-1])
     assert cli(["run", "rules"], co, filled) == plain(["run", "rules"], co)
     assert not marker.exists()
-    assert [v.read_text() for v in victims] == ["precious\n"] * 2
+    assert [v.read_text() for v in victims] == ["precious\n"] * 3
     for link in links:  # replaced by an entry, not written through
         assert not link.is_symlink() and link.is_file()
     # and pickles under the new names, in-process: damaged entries, never unpickled
@@ -496,6 +505,7 @@ def test_the_codec_keeps_shapes_and_refuses_the_rest():
             codec.dumps(bad)
     for text in ('{"^c": "Popen", "args": "x"}', '{"^c": "Span", "path": "p"}', '{"^t": 1}',
                  '{"^d": [[1]]}', '{"^f": "1e400"}', "NaN", "[Infinity]", '{"^t": [], "x": 1}',
-                 '{"^d": [[[1], 2]]}', '{"^c": ["Span"], "path": "p"}'):
+                 '{"^d": [[[1], 2]]}', '{"^c": ["Span"], "path": "p"}', '{"!Span": ["p", 1]}',
+                 '{"!Span": {"path": "p"}}', '{"!Popen": ["x"]}', '{"!x": 1, "y": 2}', '{"^f": ["inf"]}'):
         with pytest.raises((ValueError, TypeError)):
             codec.loads(text)

@@ -14,9 +14,10 @@ them is kept.  What is kept is derived from rule files and benchdsl's code:
   finite positive float, a bool).
 
 The key of a checked program covers everything the program depends on: this
-module's FORMAT, benchdsl's version and its own .py and .lark files (size,
-mtime, ctime, inode), Python's version, where lark and pint are installed (and
-the same of their __init__.py), the current working directory (spans and panel paths in the
+module's FORMAT, benchdsl's version and every file of its package (code, grammar,
+the shipped register; size, mtime, ctime, inode), Python's version, where lark,
+pint, attrs and numpy are installed (and the same of their __init__.py), the
+current working directory (spans and panel paths in the
 program are relative to it), and, for each rule file in order, the path as
 given, its resolved absolute path and the sha256 of its bytes.  `units.json`
 carries the code part of that key and is a miss when it differs.
@@ -51,11 +52,10 @@ import math
 import os
 import stat
 import sys
-from pathlib import Path
 
 from benchdsl import __version__
 
-FORMAT = 2  # bump when the layout of an entry or of the kept classes changes
+FORMAT = 3  # bump when the layout of an entry or of the kept classes changes
 MAX_ENTRY = 64 << 20  # bytes; a bigger file is not ours
 UNITS = "units.json"
 
@@ -70,11 +70,29 @@ def enabled() -> bool:
     return os.environ.get("BENCHDSL_CACHE", "on").lower() not in ("off", "0", "no", "false")
 
 
-def folder() -> Path:
+def folder() -> str:
     if os.environ.get("BENCHDSL_CACHE_DIR"):
-        return Path(os.environ["BENCHDSL_CACHE_DIR"])
+        return os.path.normpath(os.environ["BENCHDSL_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "benchdsl"
+    return os.path.normpath(os.path.join(base, "benchdsl"))
+
+
+# Opens in the cache folder are relative to its descriptor and derived from inputs
+# the run's key already covers: the recorder of `replay` does not count them as inputs.
+_untracked = [0]
+
+
+@contextlib.contextmanager
+def untracked():
+    _untracked[0] += 1
+    try:
+        yield
+    finally:
+        _untracked[0] -= 1
+
+
+def tracked() -> bool:
+    return not _untracked[0]
 
 
 # --- the folder -------------------------------------------------------------
@@ -83,7 +101,7 @@ def folder() -> Path:
 class Folder:
     """The cache folder, opened once and checked; entries are read and written relative to it."""
 
-    def __init__(self, fd: int, path: Path):
+    def __init__(self, fd: int, path: str):
         self.fd, self.path = fd, path
 
     def __enter__(self) -> Folder:
@@ -99,6 +117,10 @@ class Folder:
 
     def read(self, name: str, key: str) -> bytes | None:
         """The value stored under `name` for `key`, or None for anything unexpected."""
+        with untracked():
+            return self._read(name, key)
+
+    def _read(self, name: str, key: str) -> bytes | None:
         try:
             fd = os.open(name, _READ, dir_fd=self.fd)
         except OSError:  # missing, or a symlink (ELOOP)
@@ -131,6 +153,10 @@ class Folder:
 
     def write(self, name: str, key: str, body: bytes) -> None:
         """Store `body` under `name` for `key`: a new private file, renamed into place."""
+        with untracked():
+            self._write(name, key, body)
+
+    def _write(self, name: str, key: str, body: bytes) -> None:
         header = json.dumps({"format": FORMAT, "key": key, "sha256": hashlib.sha256(body).hexdigest()})
         tmp = temp_name(name)
         try:
@@ -162,7 +188,11 @@ def open_folder() -> tuple[Folder | None, str | None]:
     """
     if not enabled() or not _SUPPORTED:
         return None, None
-    path = folder()
+    with untracked():
+        return _open_folder(folder())
+
+
+def _open_folder(path: str) -> tuple[Folder | None, str | None]:
     try:
         os.makedirs(path, mode=0o700, exist_ok=True)
         link = os.lstat(path)
@@ -205,26 +235,43 @@ def unsafe_folder() -> str | None:
 
 @functools.cache
 def code_key() -> str:
-    """What every kept value depends on besides its inputs: benchdsl's code, Python, lark and pint.
+    """What every kept value depends on besides its inputs: benchdsl's package, Python, its dependencies.
 
     Code files are known by size, mtime, ctime and inode, not read: that costs a
     tenth of hashing them on every run, and ctime cannot be set back, so even
     an edit that keeps size and mtime changes the key.
     """
-    import importlib.util
-
     parts: list = [FORMAT, __version__, sys.version]
     package = os.path.dirname(os.path.abspath(__file__))
     for root, dirs, files in os.walk(package):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(files):
-            if name.endswith((".py", ".lark")):
+            if not name.endswith(".pyc"):
                 parts.append([root[len(package):], name, *_stat(os.path.join(root, name))])
-    for dep in ("lark", "pint"):  # found, not imported
-        spec = importlib.util.find_spec(dep)
-        origin = spec.origin if spec and spec.origin else ""
+    for dep in ("lark", "pint", "attrs", "numpy"):  # found, not imported
+        origin = _origin(dep)
         parts.append([dep, origin, *(_stat(origin) if origin else ())])
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+_PLAIN_FINDERS = {"BuiltinImporter", "FrozenImporter", "PathFinder", "DistutilsMetaFinder"}
+
+
+def _origin(package: str) -> str:
+    """The __init__.py that `import package` would run, without importing it.
+
+    The first folder on sys.path that has it, as the path finder looks; importlib's own search
+    (whose import costs a few ms of every replayed run) only when other finders are installed.
+    """
+    if all(getattr(f, "__name__", type(f).__name__) in _PLAIN_FINDERS for f in sys.meta_path):
+        for entry in sys.path:
+            init = os.path.join(entry or os.curdir, package, "__init__.py")
+            if os.path.isfile(init):
+                return os.path.abspath(init)
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    return spec.origin if spec and spec.origin else ""
 
 
 def _stat(path: str) -> tuple[int, ...]:

@@ -1,20 +1,25 @@
 """The command line: arguments -> pipeline -> report -> exit code.
 
 Exit codes: 0 all good, 1 audit failures, 2 input or usage errors.
+
+`benchdsl run` may be replayed (`replay.py`): before anything else is imported,
+an earlier run with the same key whose inputs are unchanged is printed again.
+So this module's top imports nothing heavy, not even argparse.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-
-from benchdsl import report
 
 EXIT_OK, EXIT_AUDIT, EXIT_INPUT = 0, 1, 2
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser():
+    import argparse
+
+    from benchdsl import report
+
     p = argparse.ArgumentParser(prog="benchdsl", description="Benchmarking rules as code.")
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -111,19 +116,23 @@ def _data(args) -> dict | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.version:
-        from benchdsl import __version__
-
-        print(f"benchdsl {__version__}")
-        return EXIT_OK
-    if args.command is None:
-        _parser().print_help(sys.stderr)
-        return EXIT_INPUT
+    """The command line.  Only a real command line (argv None: sys.argv) is replayed or recorded;
+    a call with arguments (tests, scripts) always runs."""
+    recorder = None
     try:
-        return {"check": _check, "run": _run, "explain": _explain, "fmt": _fmt,
-                "sensitivity": _sensitivity, "lsp": _lsp, "diff": _diff, "init": _init,
-                "test": _test}[args.command](args)
+        if argv is None and (cli_args := sys.argv[1:]):
+            from benchdsl import replay
+
+            if replay.eligible(cli_args):
+                code = replay.replay(cli_args)
+                if code is not None:
+                    return code
+                recorder = replay.Recorder.start(cli_args)
+        try:
+            return _main(argv, recorder)
+        finally:
+            if recorder is not None:
+                recorder.stop()  # the real streams back before anything below writes (nothing kept if not yet)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -134,6 +143,46 @@ def main(argv: list[str] | None = None) -> int:
         except OSError:
             pass
         return 141
+
+
+def _main(argv: list[str] | None, recorder) -> int:
+    args = _parser().parse_args(argv)
+    if args.version:
+        from benchdsl import __version__
+
+        print(f"benchdsl {__version__}")
+        return EXIT_OK
+    if args.command is None:
+        _parser().print_help(sys.stderr)
+        return EXIT_INPUT
+    if args.command != "run":
+        if recorder is not None:
+            recorder.stop()
+        return {"check": _check, "explain": _explain, "fmt": _fmt, "sensitivity": _sensitivity, "lsp": _lsp,
+                "diff": _diff, "init": _init, "test": _test}[args.command](args)
+    args.recorder = recorder
+    args.timings = {}
+    code = _run(args)
+    kept = None
+    if recorder is not None:
+        kept = recorder.finish(code, _not_replayable(args), args.verbose)
+    if args.verbose:
+        for name, secs in args.timings.items():
+            print(f"{name}: {secs * 1000:.1f} ms", file=sys.stderr)
+        if kept:
+            print(kept, file=sys.stderr)
+    return code
+
+
+def _not_replayable(args) -> str | None:
+    """Why a `run` with these arguments is never replayed (see replay.py), or None."""
+    if args.output not in (None, "-"):
+        return "it writes a file (-o)"
+    if args.html:
+        return "it writes an HTML file (--html)"
+    if args.progress:
+        return "--progress"
+    return None
 
 
 def _test(args) -> int:
@@ -174,7 +223,8 @@ def _run(args) -> int:
     if args.progress is False or (args.progress is None and not sys.stderr.isatty()):
         progress = Progress.off()
     else:
-        progress = Progress(sys.stderr, force=bool(args.progress))
+        stream = sys.stderr if args.recorder is None else args.recorder.progress_stream(sys.stderr)
+        progress = Progress(stream, force=bool(args.progress))
     if not _targets_ok(args, ()):  # a missing folder is known before a long run
         return EXIT_INPUT
     if (data := _data(args)) is None:
@@ -205,13 +255,13 @@ def _run(args) -> int:
     except WriteError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    if args.verbose:
-        for name, secs in result.timings.items():
-            print(f"{name}: {secs * 1000:.1f} ms", file=sys.stderr)
+    args.timings = result.timings  # printed after the run is recorded: they are not part of its output
     return EXIT_AUDIT if audit.failed else EXIT_OK
 
 
 def _report(program, audit, args) -> str:
+    from benchdsl import report
+
     return report.RUN[args.format].load()(program, audit, norwegian=args.norwegian)
 
 
@@ -304,6 +354,8 @@ def _diff(args) -> int:
         if args.output and args.output != "-":
             check_output(args.output, inputs)
         d = diff(old, new, run_of([args.old], old, old_panels), run_of([new_rules], new, new_panels))
+        from benchdsl import report
+
         text = report.DIFF[args.format].load()(d, args.all, norwegian=args.norwegian)
         write_output(args.output or "-", text, inputs)
     except WriteError as exc:
@@ -367,7 +419,7 @@ def _batch(result, args) -> tuple[str, int, int]:
     """The long table, how many of its figures are not computed, and how many it has."""
     import numpy as np
 
-    from benchdsl import batch
+    from benchdsl import batch, report
 
     b = batch.evaluate(result.program, result.evaluator.values)
     text = report.BATCH.get(args.format, report.BATCH["csv"]).load()(b, norwegian=args.norwegian)
@@ -401,6 +453,8 @@ def _sensitivity(args) -> int:
         return EXIT_INPUT
     bases = alternatives(group, args.without, args.weight)
     result_ = sensitivity(program, result.evaluator.values, bases)
+    from benchdsl import report
+
     render = report.SENSITIVITY[args.format].load()
     sys.stdout.write(render(program, group, result_, norwegian=args.norwegian))
     return EXIT_OK

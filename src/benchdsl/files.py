@@ -283,10 +283,15 @@ def _to_stdout(text: str, shown: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
     except OSError as exc:
-        _silence_stdout()  # the interpreter's own flush at exit would only fail again
-        if isinstance(exc, BrokenPipeError):
-            raise
-        raise WriteError(f"cannot write {shown}: {_why(exc, shown)}") from None
+        raise stdout_failed(exc, shown) from None
+
+
+def stdout_failed(exc: OSError, shown: str = "standard output") -> WriteError:
+    """The error of a failed write to stdout (re-raised if the reader went away); replay.py's too."""
+    _silence_stdout()  # the interpreter's own flush at exit would only fail again
+    if isinstance(exc, BrokenPipeError):
+        raise exc
+    return WriteError(f"cannot write {shown}: {_why(exc, shown)}")
 
 
 def _fileno(stream) -> int | None:
