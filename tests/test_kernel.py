@@ -179,6 +179,10 @@ basis b6 "6" = best({k}, G - own)
 basis b7 "7" = best({k}, G)
 basis b8 "8" = {peer}
 basis b9 "9" = year(2006)
+basis b10 "10" = best({k}, H + own)
+basis b11 "11" = mean(G - {peer} + own)
+basis b12 "12" = wmean(G + own, users)
+basis b13 "13" = best({k + 2}, G + own)
 indicator spend {{
     unit NOK
     source "spend"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from benchdsl import ir
-from benchdsl.kernel import OWN, ROW
+from benchdsl.kernel import OWN, ROW, Seen
 
 NAN = np.nan
 
@@ -134,11 +134,100 @@ class Arrays:
                 out[i] = x
         return out
 
+    # --- a group seen from every row at once ------------------------------------------------
+    def _seen(self, seen: Seen, slot: bool):
+        """A group's values as each kind of row sees them: (kinds × years × positions, member rows).
+
+        Kind 0 is every row whose municipality is not a fixed member (its own slot, last, is NaN
+        here: it differs per row); kind t ≥ 1 is the row `member rows[t - 1]`, the municipality of
+        one or more positions.  A position that does not count for a kind (the own municipality in
+        `G - own`) is NaN.  None when a member's plain value is not one value per year (the generic
+        path then handles it).
+        """
+        n_years = self.shape[1]
+        rows: dict = {}
+        for j, m in enumerate(seen.fixed):
+            i = self.index.get(m)
+            if i is not None:
+                rows.setdefault(i, []).append(j)
+        width = len(seen.fixed) + slot
+        out = np.empty((1 + len(rows), n_years, width))
+        for j, x in enumerate(seen.plain):
+            if np.ndim(x) > 1 and np.shape(x)[0] != 1:
+                return None
+            out[:, :, j] = x
+        if slot:
+            out[:, :, -1] = NAN
+        own_counts = seen.include_own and seen.exclude_own  # own appended for its own rows too
+        own = np.broadcast_to(seen.own, self.shape) if (seen.adjusted and not seen.exclude_own) or own_counts else None
+        for t, (i, js) in enumerate(rows.items(), 1):
+            if seen.exclude_own:
+                out[t, :, js] = NAN
+            elif seen.adjusted:
+                out[t, :, js] = own[i]
+            if own_counts:
+                out[t, :, -1] = own[i]
+        return out, list(rows)
+
+    def _spread(self, outside, members, member_rows, dtype=float):
+        """Every row's value: the outside kind's (a row per year, or per row), each member row's own."""
+        out = np.empty(self.shape, dtype)
+        out[...] = outside
+        if member_rows:
+            out[member_rows] = members
+        return out
+
+    def _seen_sums(self, values: Seen, weights: Seen | None):
+        if weights is not None and (weights.fixed != values.fixed or weights.names != values.names):
+            return None
+        slot = values.include_own
+        got = self._seen(values, slot)
+        w = None if weights is None else self._seen(weights, slot)
+        if got is None or (weights is not None and w is None):
+            return None
+        v, member_rows = got
+        ok = v == v  # not NaN
+        if w is not None:
+            w = w[0]
+            ok &= w == w
+            v *= w
+            w[~ok] = 0.0
+        v[~ok] = 0.0
+        # a left fold in member order, from 0.0, as the scalar backend adds (0.0 added for a member
+        # left out changes no sum that starts at 0.0)
+        total = np.zeros(v.shape[:2])
+        weight = np.zeros(v.shape[:2]) if w is not None else None
+        for j in range(v.shape[2]):
+            total += v[:, :, j]
+            if w is not None:
+                weight += w[:, :, j]
+        count = ok.sum(axis=2)
+        out_total, out_weight, out_count = total[0], None if w is None else weight[0], count[0]
+        if slot:  # rows outside the group: their own value, added last
+            own = np.broadcast_to(values.own, self.shape)
+            own_ok = own == own
+            if w is not None:
+                own_w = np.broadcast_to(weights.own, self.shape)
+                own_ok = own_ok & (own_w == own_w)
+                out_weight = out_weight + np.where(own_ok, own_w, 0.0)
+                own = own * own_w
+            out_total = out_total + np.where(own_ok, own, 0.0)
+            out_count = out_count + own_ok
+        total = self._spread(out_total, total[1:], member_rows)
+        count = self._spread(out_count, count[1:], member_rows, int)
+        if w is None:
+            return count, total, None, None
+        return count, None, total, self._spread(out_weight, weight[1:], member_rows)
+
     def masked_sums(self, values: list, masks: list, weights: list | None = None):
         """As the scalar backend's: every member at once; the sums run over the member axis in member
         order (numpy reduces a leading axis slice by slice), so the figures are the scalar ones, bit for bit."""
         if not values:
             return 0, 0.0, 0.0, 0.0
+        if isinstance(values, Seen) and masks is values.masks and (weights is None or isinstance(weights, Seen)):
+            got = self._seen_sums(values, weights)
+            if got is not None:
+                return got
         v = self._stack(values)  # members × municipalities × years
         ok = self._stack(masks, bool)
         ok &= v == v  # not NaN
@@ -158,7 +247,33 @@ class Arrays:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(np.equal(den, 0), NAN, np.divide(num, np.where(np.equal(den, 0), 1, den)))
 
+    def _seen_kth(self, seen: Seen, k: int, descending: bool):
+        got = self._seen(seen, seen.include_own)
+        if got is None:
+            return None
+        v, member_rows = got
+        if descending:
+            np.negative(v, out=v)
+        v.sort(axis=-1)  # NaN last; ties have equal values, so which of them comes first does not matter
+        kth = v[:, :, k - 1] if k <= v.shape[2] else np.full(v.shape[:2], NAN)
+        outside = kth[0]
+        if seen.include_own and k > v.shape[2]:  # more than the members and the own value together
+            outside = NAN
+        elif seen.include_own:  # rows outside the group: the k-th of the sorted members and their own value
+            # a selection, so exact: below the (k-1)-th it pushes that one to k-th; between, it is k-th
+            x = np.broadcast_to(seen.own, self.shape)
+            x = np.negative(x) if descending else x
+            before = v[0, :, k - 2] if k >= 2 else -np.inf  # NaN: fewer than k - 1 members, not enough
+            at = v[0, :, k - 1] if k <= v.shape[2] else NAN
+            outside = np.maximum(before, np.fmin(x, at))
+        out = self._spread(outside, kth[1:], member_rows)
+        return np.negative(out, out=out) if descending else out
+
     def kth(self, vals: list, masks: list, k: int, descending: bool, span, message):
+        if isinstance(vals, Seen) and masks is vals.masks:
+            got = self._seen_kth(vals, k, descending)
+            if got is not None:
+                return got, -1, None
         if k > len(vals):
             return np.full(self.shape, NAN), -1, None
         # municipalities × years × candidates, candidates last so that the sort runs on contiguous memory;

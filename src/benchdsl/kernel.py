@@ -21,6 +21,7 @@ reason; it is never read as zero or as "no saving".
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from benchdsl import ir
 from benchdsl.span import Span
@@ -367,9 +368,14 @@ class _Ctx:
         return self.b.name(OWN)
 
     def members(self, name: str, group: ir.MemberSet, span):
-        """The group's candidates: (names, values, masks); a mask says whether it counts for the evaluated row."""
+        """The group's candidates: (names, values, masks); a mask says whether it counts for the evaluated row.
+
+        On the array backend the values and masks are a `Seen`: the same sequences, kept in parts."""
         b = self.b
         names = [m for m in group.include if m not in group.exclude]
+        if not b.scalar:
+            seen = Seen(self, name, names, group, span)
+            return seen.names, seen, seen.masks
         masks = [b.not_(b.is_own(m)) if group.exclude_own else True for m in names]
         values = [self.at(name, m, span) for m in names]
         if group.include_own:  # `G + own`: the own municipality, unless it is in already
@@ -402,3 +408,63 @@ class _Ctx:
                 for i, (m, x, ok) in enumerate((m, x, ok) for m, x, ok in zip(names, values, valid) if ok)]
         self.tracer.basis(name, policy.text or type(policy).__name__, self.p.indicators[name].unit, rows, v,
                             self.b.name(peer) if peer else None, list(skipped))
+
+
+class Seen(Sequence):
+    """A group's values of one indicator as each evaluated row sees them, kept in parts (array backend).
+
+    Position j is member `fixed[j]`: its plain value (as any other municipality sees it, one value
+    per year), except on the row where it is the evaluated municipality, where it is the own value
+    as the measure adjusts it; `G + own` appends the own value.  Indexing gives what `members`
+    gives on the scalar backend, one entry at a time (broadcast to every row); the array backend's
+    `masked_sums` and `kth` use the parts instead: the group is the same for every row outside it,
+    so it is summed or sorted once per year, and again only for the rows of its own members.
+    """
+
+    def __init__(self, ctx: _Ctx, name: str, fixed: list, group: ir.MemberSet, span):
+        self.ctx, self.name, self.span, self.fixed = ctx, name, span, fixed
+        self.plain = [ctx.indicator(name, m, ROW, False, span) for m in fixed]
+        self.adjusted = ctx.k.affected(name, ctx.adjust)  # the own value differs from its plain one
+        self.exclude_own, self.include_own = group.exclude_own, group.include_own
+        self.names = fixed + [OWN] if group.include_own else list(fixed)
+        self.masks = _SeenMasks(self)
+        self._own = None
+
+    @property
+    def own(self):
+        if self._own is None:
+            self._own = self.ctx.own(self.name, self.span)
+        return self._own
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, i):
+        i = range(len(self.names))[i]
+        if i == len(self.fixed):
+            return self.own
+        if not self.adjusted:
+            return self.plain[i]
+        b = self.ctx.b
+        return b.select(b.is_own(self.fixed[i]), lambda: self.own, lambda: self.plain[i])
+
+
+class _SeenMasks(Sequence):
+    """Whether each of a `Seen`'s positions counts for the evaluated row (as `members` gives them)."""
+
+    def __init__(self, seen: Seen):
+        self.seen = seen
+
+    def __len__(self) -> int:
+        return len(self.seen.names)
+
+    def __getitem__(self, i):
+        s, b = self.seen, self.seen.ctx.b
+        i = range(len(s.names))[i]
+        if i < len(s.fixed):
+            return b.not_(b.is_own(s.fixed[i])) if s.exclude_own else True
+        inside = False  # `G + own`: the own municipality, unless it is in already
+        if not s.exclude_own:
+            for m in s.fixed:
+                inside = b.or_(inside, b.is_own(m))
+        return b.not_(inside)
