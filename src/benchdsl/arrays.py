@@ -26,6 +26,8 @@ class Arrays:
         self.shape = (len(munis), len(years))
         self._is_own: dict = {}
         self._is_year: dict = {}
+        self._layouts: dict = {}
+        self._rows: dict = {}
 
     def name(self, who):
         return None if who == OWN else who
@@ -37,8 +39,19 @@ class Arrays:
     def override(ind, who, when):
         return None
 
-    def source(self, ind: ir.Indicator, who: str, when: int, span):
+    def source(self, ind: ir.Indicator, who, when: int, span):
         m = self.data.get(ind.name)
+        if isinstance(who, tuple):  # several named municipalities at once (a group's members): a row each
+            rows, absent = self._rows_of(who)
+            if m is None:
+                return np.full((len(who), self.shape[1]), NAN), None
+            block = m.take(rows, axis=0, mode="clip")
+            if absent is not None:
+                block[absent] = NAN
+            if when == ROW:
+                return block, None
+            j = self.year_index.get(when)
+            return (block[:, [j]] if j is not None else np.full((len(who), 1), NAN)), None
         if m is None:
             return np.full(self.shape, NAN), None
         if who == OWN:
@@ -53,6 +66,14 @@ class Arrays:
             return m[i], None
         j = self.year_index.get(when)
         return (m[i, j] if j is not None else NAN), None
+
+    def _rows_of(self, names: tuple):
+        """The rows of named municipalities, and which of them have none (None: all have one)."""
+        got = self._rows.get(names)
+        if got is None:
+            rows = np.array([self.index.get(m, -1) for m in names], dtype=np.intp)
+            got = self._rows[names] = (rows, rows < 0 if (rows < 0).any() else None)
+        return got
 
     @staticmethod
     def missing(span, message, hint=None):
@@ -91,6 +112,8 @@ class Arrays:
             return np.subtract(a, b)
         if op == "*":
             return np.multiply(a, b)
+        if np.all(b):  # no divisor is 0 (NaN counts as one that is not)
+            return np.divide(a, b)
         return np.where(np.equal(b, 0), NAN, np.divide(a, b))
 
     @staticmethod
@@ -111,7 +134,8 @@ class Arrays:
 
     @staticmethod
     def finite(v, span):
-        return np.where(np.isfinite(v), v, NAN)
+        inf = np.isinf(v)  # NaN is missing already
+        return np.where(inf, NAN, v) if inf.any() else v
 
     not_ = staticmethod(np.logical_not)
     and_ = staticmethod(np.logical_and)
@@ -135,46 +159,63 @@ class Arrays:
         return out
 
     # --- a group seen from every row at once ------------------------------------------------
+    def _layout(self, fixed: list):
+        """Where a group's members are rows: (their rows, and for each position the kind of row that is it).
+
+        Kind 0 is every row whose municipality is not a member; kind t ≥ 1 is the row `rows[t - 1]`."""
+        key = tuple(fixed)
+        got = self._layouts.get(key)
+        if got is None:
+            rows: dict = {}
+            kinds, positions = [], []
+            for j, m in enumerate(fixed):
+                i = self.index.get(m)
+                if i is not None:
+                    kinds.append(rows.setdefault(i, len(rows) + 1))
+                    positions.append(j)
+            row_kind = np.zeros(self.shape[0], dtype=np.intp)  # each row's kind
+            row_kind[list(rows)] = list(rows.values())
+            got = self._layouts[key] = (np.array(list(rows), dtype=np.intp), np.array(kinds, dtype=np.intp),
+                                        np.array(positions, dtype=np.intp), row_kind)
+        return got
+
     def _seen(self, seen: Seen, slot: bool):
         """A group's values as each kind of row sees them: (kinds × years × positions, member rows).
 
-        Kind 0 is every row whose municipality is not a fixed member (its own slot, last, is NaN
-        here: it differs per row); kind t ≥ 1 is the row `member rows[t - 1]`, the municipality of
-        one or more positions.  A position that does not count for a kind (the own municipality in
-        `G - own`) is NaN.  None when a member's plain value is not one value per year (the generic
-        path then handles it).
+        Kind 0 is every row whose municipality is not a member (its own slot, last, is NaN here: it
+        differs per row); kind t ≥ 1 is the row `member rows[t - 1]`, the municipality of one or more
+        positions.  A position that does not count for a kind (the own municipality in `G - own`)
+        is NaN.  None when a member's plain value is not one value per year (the generic path then
+        handles it).
         """
-        n_years = self.shape[1]
-        rows: dict = {}
-        for j, m in enumerate(seen.fixed):
-            i = self.index.get(m)
-            if i is not None:
-                rows.setdefault(i, []).append(j)
-        width = len(seen.fixed) + slot
-        out = np.empty((1 + len(rows), n_years, width))
-        for j, x in enumerate(seen.plain):
-            if np.ndim(x) > 1 and np.shape(x)[0] != 1:
-                return None
-            out[:, :, j] = x
+        block, n = seen.block, len(seen.fixed)
+        if n and np.ndim(block) != 0 and np.shape(block) != (n, self.shape[1]):  # not one value per member-year
+            return None
+        rows, kinds, positions, row_kind = self._layout(seen.fixed)
+        out = np.empty((1 + len(rows), self.shape[1], n + slot))
+        if n:
+            out[:, :, :n] = block.T if np.ndim(block) else block
         if slot:
             out[:, :, -1] = NAN
         own_counts = seen.include_own and seen.exclude_own  # own appended for its own rows too
-        own = np.broadcast_to(seen.own, self.shape) if (seen.adjusted and not seen.exclude_own) or own_counts else None
-        for t, (i, js) in enumerate(rows.items(), 1):
+        if len(rows) and (seen.exclude_own or seen.adjusted or own_counts):
+            own = np.broadcast_to(seen.own, self.shape) if seen.adjusted or own_counts else None
             if seen.exclude_own:
-                out[t, :, js] = NAN
+                out[kinds, :, positions] = NAN
             elif seen.adjusted:
-                out[t, :, js] = own[i]
+                out[kinds, :, positions] = own[rows[kinds - 1]]
             if own_counts:
-                out[t, :, -1] = own[i]
-        return out, list(rows)
+                out[1:, :, -1] = own[rows]
+        return out, (rows, row_kind)
 
-    def _spread(self, outside, members, member_rows, dtype=float):
-        """Every row's value: the outside kind's (a row per year, or per row), each member row's own."""
-        out = np.empty(self.shape, dtype)
+    @staticmethod
+    def _spread(compact, layout, outside=None):
+        """Every row's value from each kind's (kinds × years); `outside`: the outside rows' own, row by row."""
+        if outside is None:
+            return compact[layout[1]]
+        out = np.empty(layout[1].shape + compact.shape[1:], compact.dtype)
         out[...] = outside
-        if member_rows:
-            out[member_rows] = members
+        out[layout[0]] = compact[1:]
         return out
 
     def _seen_sums(self, values: Seen, weights: Seen | None):
@@ -185,7 +226,7 @@ class Arrays:
         w = None if weights is None else self._seen(weights, slot)
         if got is None or (weights is not None and w is None):
             return None
-        v, member_rows = got
+        v, layout = got
         ok = v == v  # not NaN
         if w is not None:
             w = w[0]
@@ -193,31 +234,28 @@ class Arrays:
             v *= w
             w[~ok] = 0.0
         v[~ok] = 0.0
-        # a left fold in member order, from 0.0, as the scalar backend adds (0.0 added for a member
-        # left out changes no sum that starts at 0.0)
-        total = np.zeros(v.shape[:2])
-        weight = np.zeros(v.shape[:2]) if w is not None else None
-        for j in range(v.shape[2]):
-            total += v[:, :, j]
-            if w is not None:
-                weight += w[:, :, j]
+        # A left fold in member order, as the scalar backend adds: accumulate is sequential by
+        # definition; the scalar sum starts at 0.0, which turns a sum of -0.0s into 0.0 (+ 0.0
+        # does that, and changes no other float).  0.0 for a member left out changes no such sum.
+        total = np.add.accumulate(v, axis=2)[:, :, -1] + 0.0
+        weight = np.add.accumulate(w, axis=2)[:, :, -1] + 0.0 if w is not None else None
         count = ok.sum(axis=2)
-        out_total, out_weight, out_count = total[0], None if w is None else weight[0], count[0]
+        out_total = out_weight = out_count = None
         if slot:  # rows outside the group: their own value, added last
             own = np.broadcast_to(values.own, self.shape)
             own_ok = own == own
             if w is not None:
                 own_w = np.broadcast_to(weights.own, self.shape)
                 own_ok = own_ok & (own_w == own_w)
-                out_weight = out_weight + np.where(own_ok, own_w, 0.0)
+                out_weight = weight[0] + np.where(own_ok, own_w, 0.0)
                 own = own * own_w
-            out_total = out_total + np.where(own_ok, own, 0.0)
-            out_count = out_count + own_ok
-        total = self._spread(out_total, total[1:], member_rows)
-        count = self._spread(out_count, count[1:], member_rows, int)
+            out_total = total[0] + np.where(own_ok, own, 0.0)
+            out_count = count[0] + own_ok
+        total = self._spread(total, layout, out_total)
+        count = self._spread(count, layout, out_count)
         if w is None:
             return count, total, None, None
-        return count, None, total, self._spread(out_weight, weight[1:], member_rows)
+        return count, None, total, self._spread(weight, layout, out_weight)
 
     def masked_sums(self, values: list, masks: list, weights: list | None = None):
         """As the scalar backend's: every member at once; the sums run over the member axis in member
@@ -244,19 +282,20 @@ class Arrays:
 
     @staticmethod
     def quotient(num, den, span, message):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(np.equal(den, 0), NAN, np.divide(num, np.where(np.equal(den, 0), 1, den)))
+        if np.all(den):
+            return np.divide(num, den)
+        return np.where(np.equal(den, 0), NAN, np.divide(num, den))  # warnings are off (see arith)
 
     def _seen_kth(self, seen: Seen, k: int, descending: bool):
         got = self._seen(seen, seen.include_own)
         if got is None:
             return None
-        v, member_rows = got
+        v, layout = got
         if descending:
             np.negative(v, out=v)
         v.sort(axis=-1)  # NaN last; ties have equal values, so which of them comes first does not matter
         kth = v[:, :, k - 1] if k <= v.shape[2] else np.full(v.shape[:2], NAN)
-        outside = kth[0]
+        outside = None
         if seen.include_own and k > v.shape[2]:  # more than the members and the own value together
             outside = NAN
         elif seen.include_own:  # rows outside the group: the k-th of the sorted members and their own value
@@ -266,7 +305,7 @@ class Arrays:
             before = v[0, :, k - 2] if k >= 2 else -np.inf  # NaN: fewer than k - 1 members, not enough
             at = v[0, :, k - 1] if k <= v.shape[2] else NAN
             outside = np.maximum(before, np.fmin(x, at))
-        out = self._spread(outside, kth[1:], member_rows)
+        out = self._spread(kth, layout, outside)
         return np.negative(out, out=out) if descending else out
 
     def kth(self, vals: list, masks: list, k: int, descending: bool, span, message):

@@ -78,7 +78,11 @@ def evaluate_arrays(program: ir.Program, munis, years, data: dict, measures=None
             m = program.measures[name]
             policy = program.scenarios[scenario].policy if scenario else None
             v = kernel.saving(m, policy, scenario, saving_of)
-            raw[(name, scenario)] = np.broadcast_to(np.asarray(v, dtype=float), shape)
+            v = np.asarray(v, dtype=float)
+            # read-only: a figure may be the kernel's own array (a panel column, a shared value)
+            v = v.view() if v.shape == shape else np.broadcast_to(v, shape)
+            v.flags.writeable = False
+            raw[(name, scenario)] = v
         return raw[(name, scenario)]
 
     figures = {}

@@ -187,12 +187,12 @@ class Kernel:
     def saving(self, m: ir.Measure, policy: ir.Policy | None, scenario: str | None, saving_of=None, cells=None):
         """A measure's saving before 'no saving' is applied: value, or missing with the reason."""
         ctx = _Ctx(self, policy, {a.indicator: a for a in m.adjusts}, m, scenario, saving_of, cells)
-        raw = self.b.arith("*", ctx.eval(m.saving.expr), m.saving.factor, m.span)
+        raw = _scaled(self.b, ctx.eval(m.saving.expr), m.saving.factor, m.span)
         return self.b.finite(raw, m.span)
 
     def claim_value(self, c: ir.Claim, m: ir.Measure | None, policy, scenario, saving_of=None, cells=None):
         ctx = _Ctx(self, policy, {a.indicator: a for a in m.adjusts} if m else {}, m, scenario, saving_of, cells)
-        raw = self.b.arith("*", ctx.eval(c.expr.expr), c.expr.factor, c.span)
+        raw = _scaled(self.b, ctx.eval(c.expr.expr), c.expr.factor, c.span)
         return self.b.finite(raw, c.span)
 
     def peer_of(self, node: ir.PeerOf, m: ir.Measure | None, policy, scenario):
@@ -211,6 +211,11 @@ class Kernel:
             self._affected[key] = name in adjust or (
                 ind.formula is not None and any(self.affected(d, adjust) for d in _own_reads(ind.formula.expr)))
         return self._affected[key]
+
+
+def _scaled(b, v, factor: float, span):
+    """v × a unit's factor; × 1.0 changes no float (nor a missing value), so it is not done."""
+    return v if factor == 1.0 else b.arith("*", v, factor, span)
 
 
 def _own_reads(node):
@@ -245,14 +250,14 @@ class _Ctx:
         if v is None:
             if ind.formula is not None:
                 v = self.eval(ind.formula.expr, who, when, adjusted)
-                v = b.arith("*", v, ind.formula.factor, span)
+                v = _scaled(b, v, ind.formula.factor, span)
             else:
                 v, obs = b.source(ind, who, when, span)
         delta, reason = 0.0, ""
         if name in adjust:
             a = adjust[name]
             amount = _Ctx(self.k, None, {}, None, None, None, None, trace=False).eval(a.amount.expr)
-            delta = b.arith("*", amount, a.amount.factor, a.span)
+            delta = _scaled(b, amount, a.amount.factor, a.span)
             reason = a.reason
         if self.tracer is not None and not b.is_missing(v):
             self.tracer.input(name, b.name(who), b.year_of(when), v, ind.unit, obs, delta, reason)
@@ -423,12 +428,24 @@ class Seen(Sequence):
 
     def __init__(self, ctx: _Ctx, name: str, fixed: list, group: ir.MemberSet, span):
         self.ctx, self.name, self.span, self.fixed = ctx, name, span, fixed
-        self.plain = [ctx.indicator(name, m, ROW, False, span) for m in fixed]
+        # every member's plain value at once, a row each: the same operations on each element as
+        # one member at a time (`who` a tuple of names: the array backend reads a row for each)
+        self.block = ctx.indicator(name, tuple(fixed), ROW, False, span) if fixed else None
+        self._plain = None
         self.adjusted = ctx.k.affected(name, ctx.adjust)  # the own value differs from its plain one
         self.exclude_own, self.include_own = group.exclude_own, group.include_own
         self.names = fixed + [OWN] if group.include_own else list(fixed)
         self.masks = _SeenMasks(self)
         self._own = None
+
+    @property
+    def plain(self) -> list:
+        """Each member's plain value (one value per year), as `indicator` gives it for that member alone."""
+        if self._plain is None:
+            block, n = self.block, len(self.fixed)
+            self._plain = [block[i] if getattr(block, "ndim", 0) == 2 and len(block) == n else block
+                           for i in range(n)] if n else []
+        return self._plain
 
     @property
     def own(self):
