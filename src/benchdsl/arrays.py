@@ -180,7 +180,7 @@ class Arrays:
         return got
 
     def _seen(self, seen: Seen, slot: bool):
-        """A group's values as each kind of row sees them: (kinds × years × positions, member rows).
+        """A group's values as each kind of row sees them: (positions × kinds × years, member rows).
 
         Kind 0 is every row whose municipality is not a member (its own slot, last, is NaN here: it
         differs per row); kind t ≥ 1 is the row `member rows[t - 1]`, the municipality of one or more
@@ -192,20 +192,20 @@ class Arrays:
         if n and np.ndim(block) != 0 and np.shape(block) != (n, self.shape[1]):  # not one value per member-year
             return None
         rows, kinds, positions, row_kind = self._layout(seen.fixed)
-        out = np.empty((1 + len(rows), self.shape[1], n + slot))
+        out = np.empty((n + slot, 1 + len(rows), self.shape[1]))
         if n:
-            out[:, :, :n] = block.T if np.ndim(block) else block
+            out[:n] = block[:, None, :] if np.ndim(block) else block
         if slot:
-            out[:, :, -1] = NAN
+            out[-1] = NAN
         own_counts = seen.include_own and seen.exclude_own  # own appended for its own rows too
         if len(rows) and (seen.exclude_own or seen.adjusted or own_counts):
             own = np.broadcast_to(seen.own, self.shape) if seen.adjusted or own_counts else None
             if seen.exclude_own:
-                out[kinds, :, positions] = NAN
+                out[positions, kinds] = NAN
             elif seen.adjusted:
-                out[kinds, :, positions] = own[rows[kinds - 1]]
+                out[positions, kinds] = own[rows[kinds - 1]]
             if own_counts:
-                out[1:, :, -1] = own[rows]
+                out[-1, 1:] = own[rows]
         return out, (rows, row_kind)
 
     @staticmethod
@@ -237,9 +237,9 @@ class Arrays:
         # A left fold in member order, as the scalar backend adds: accumulate is sequential by
         # definition; the scalar sum starts at 0.0, which turns a sum of -0.0s into 0.0 (+ 0.0
         # does that, and changes no other float).  0.0 for a member left out changes no such sum.
-        total = np.add.accumulate(v, axis=2)[:, :, -1] + 0.0
-        weight = np.add.accumulate(w, axis=2)[:, :, -1] + 0.0 if w is not None else None
-        count = ok.sum(axis=2)
+        total = np.add.accumulate(v, axis=0)[-1] + 0.0
+        weight = np.add.accumulate(w, axis=0)[-1] + 0.0 if w is not None else None
+        count = np.add.reduce(ok, axis=0, dtype=float)  # a float, as the scalar sum divides by
         out_total = out_weight = out_count = None
         if slot:  # rows outside the group: their own value, added last
             own = np.broadcast_to(values.own, self.shape)
@@ -293,17 +293,17 @@ class Arrays:
         v, layout = got
         if descending:
             np.negative(v, out=v)
-        v.sort(axis=-1)  # NaN last; ties have equal values, so which of them comes first does not matter
-        kth = v[:, :, k - 1] if k <= v.shape[2] else np.full(v.shape[:2], NAN)
+        v.sort(axis=0)  # NaN last; ties have equal values, so which of them comes first does not matter
+        kth = v[k - 1] if k <= len(v) else np.full(v.shape[1:], NAN)
         outside = None
-        if seen.include_own and k > v.shape[2]:  # more than the members and the own value together
+        if seen.include_own and k > len(v):  # more than the members and the own value together
             outside = NAN
         elif seen.include_own:  # rows outside the group: the k-th of the sorted members and their own value
             # a selection, so exact: below the (k-1)-th it pushes that one to k-th; between, it is k-th
             x = np.broadcast_to(seen.own, self.shape)
             x = np.negative(x) if descending else x
-            before = v[0, :, k - 2] if k >= 2 else -np.inf  # NaN: fewer than k - 1 members, not enough
-            at = v[0, :, k - 1] if k <= v.shape[2] else NAN
+            before = v[k - 2, 0] if k >= 2 else -np.inf  # NaN: fewer than k - 1 members, not enough
+            at = v[k - 1, 0]
             outside = np.maximum(before, np.fmin(x, at))
         out = self._spread(kth, layout, outside)
         return np.negative(out, out=out) if descending else out

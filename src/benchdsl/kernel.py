@@ -233,6 +233,8 @@ class _Ctx:
         self.saving_of, self.cells = saving_of, cells
         self.lets: dict = {}
         self.memo: dict = {}
+        if self.tracer is None:  # nothing to record: each node straight to its meaning
+            self.eval = self._eval
 
     # --- indicator values at a place ---------------------------------------------------
     def indicator(self, name: str, who: str, when: int, adjusted: bool, span: Span | None):
@@ -285,7 +287,7 @@ class _Ctx:
             self.tracer.value(node, v)
         return v
 
-    def _eval(self, node, who, when, adjusted):
+    def _eval(self, node, who: str = OWN, when: int = ROW, adjusted: bool | None = None):
         b = self.b
         if isinstance(node, ir.Const):
             return node.value
@@ -345,11 +347,13 @@ class _Ctx:
         shared = self.k.shared
         if shared is None or self._adjusted_basis(name, policy):
             return BY_NODE[type(policy)].value(self, name, policy, span)
-        # Without adjustments a basis is the same for every figure that compares with it (arrays only)
-        key = ("basis", name, policy)
-        if key not in shared:
-            shared[key] = BY_NODE[type(policy)].value(self, name, policy, span)
-        return shared[key]
+        # Without adjustments a basis is the same for every figure that compares with it (arrays only);
+        # a policy is known by its id (an attrs hash walks every member), kept with it so the id is not reused
+        key = ("basis", name, id(policy))
+        got = shared.get(key)
+        if got is None or got[0] is not policy:
+            got = shared[key] = (policy, BY_NODE[type(policy)].value(self, name, policy, span))
+        return got[1]
 
     def _adjusted_basis(self, name: str, policy) -> bool:
         """Does this figure's adjustment reach the basis (its indicator, or the weight of a weighted mean)?"""
