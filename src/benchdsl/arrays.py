@@ -116,6 +116,13 @@ class Arrays:
             return np.divide(a, b)
         return np.where(np.equal(b, 0), NAN, np.divide(a, b))
 
+    def stack(self, values: list):
+        """Values along a new leading axis, each broadcast to every municipality and year."""
+        out = np.empty((len(values),) + self.shape)
+        for i, v in enumerate(values):
+            out[i] = v
+        return out
+
     @staticmethod
     def neg(a):
         return np.negative(a)

@@ -88,6 +88,13 @@ def evaluate_arrays(program: ir.Program, munis, years, data: dict, measures=None
     figures = {}
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # NaN is "not computed"
         for name in measures or program.measures:
+            todo = [s for s in scenarios or program.scenarios if (name, s) not in raw]
+            if len(todo) > 1:  # every basis at once: what does not depend on the basis is computed once
+                m = program.measures[name]
+                got = kernel.savings(m, [program.scenarios[s].policy for s in todo], todo, saving_of)
+                for s, v in zip(todo, got):
+                    v.flags.writeable = False
+                    raw[(name, s)] = v
             for scenario in scenarios or program.scenarios:
                 figures[(name, scenario)] = saving_of(name, scenario)
     return Batch(tuple(munis), tuple(years), figures,

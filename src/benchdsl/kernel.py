@@ -31,6 +31,10 @@ OWN = "\0own"  # who: the municipality being evaluated
 ROW = 0  # when: the year being evaluated
 
 
+class Stacked(tuple):
+    """Several bases (or scenarios) at once: their figures are computed together, a basis per leading index."""
+
+
 class Missing:
     """A value the scalar backend could not compute, and why."""
 
@@ -190,6 +194,17 @@ class Kernel:
         raw = _scaled(self.b, ctx.eval(m.saving.expr), m.saving.factor, m.span)
         return self.b.finite(raw, m.span)
 
+    def savings(self, m: ir.Measure, policies: list, scenarios: list, saving_of=None) -> list:
+        """A measure's saving under several bases at once (array backend): `saving` for each, computed together.
+
+        The bases are stacked along a new leading axis and everything else broadcasts against
+        them, so what does not depend on the basis is computed once; every element goes through
+        the operations it would go through alone, so each figure is the one `saving` gives."""
+        ctx = _Ctx(self, Stacked(policies), {a.indicator: a for a in m.adjusts}, m, Stacked(scenarios), saving_of, None)
+        raw = self.b.finite(_scaled(self.b, ctx.eval(m.saving.expr), m.saving.factor, m.span), m.span)
+        raw = self.b.stack([raw] * len(policies)) if getattr(raw, "ndim", 0) < 3 else raw  # one that reads no basis
+        return list(raw)
+
     def claim_value(self, c: ir.Claim, m: ir.Measure | None, policy, scenario, saving_of=None, cells=None):
         ctx = _Ctx(self, policy, {a.indicator: a for a in m.adjusts} if m else {}, m, scenario, saving_of, cells)
         raw = _scaled(self.b, ctx.eval(c.expr.expr), c.expr.factor, c.span)
@@ -328,7 +343,10 @@ class _Ctx:
                     self.tracer.let(node.name, self.lets[node.name], let)
             return self.lets[node.name]
         if isinstance(node, ir.SavingRef):
-            raw = self.saving_of(node.measure, self.scenario)
+            if isinstance(self.scenario, Stacked):
+                raw = b.stack([self.saving_of(node.measure, s) for s in self.scenario])
+            else:
+                raw = self.saving_of(node.measure, self.scenario)
             if b.scalar and b.is_missing(raw):
                 return b.missing(node.span, f"measure `{node.measure}` could not be computed", raw.message)
             return b.positive_part(raw)
@@ -344,6 +362,8 @@ class _Ctx:
     # --- bases -----------------------------------------------------------------------------
     def basis(self, name: str, policy: ir.Policy, span):
         """-> (the basis value, the municipality that forms it or None): the kind's meaning, in `bases`."""
+        if isinstance(policy, Stacked):  # several bases at once, along a leading axis (array backend)
+            return self.b.stack([self.basis(name, p, span)[0] for p in policy]), None
         shared = self.k.shared
         if shared is None or self._adjusted_basis(name, policy):
             return BY_NODE[type(policy)].value(self, name, policy, span)
