@@ -186,6 +186,10 @@ class Kernel:
         # Values at a place without adjustments are the same for every figure: with no derivation
         # to record (the array backend), they are computed once for all figures.
         self.shared: dict | None = {} if tracer is None and not backend.scalar else None
+        # On the scalar backend, values without adjustments are the same for every figure of the
+        # municipality-year too; each is kept with what it recorded, which every figure that reads
+        # it records again (its derivation lists every input it read).
+        self.plain: dict | None = {} if backend.scalar else None
 
     # --- figures ------------------------------------------------------------------
     def saving(self, m: ir.Measure, policy: ir.Policy | None, scenario: str | None, saving_of=None, cells=None):
@@ -228,6 +232,23 @@ class Kernel:
         return self._affected[key]
 
 
+class _Recorder:
+    """Passes what a figure records on to its tracer, and keeps it, to be recorded again by other figures."""
+
+    __slots__ = ("inner", "events")
+
+    def __init__(self, inner):
+        self.inner, self.events = inner, []
+
+    def input(self, *args) -> None:
+        self.events.append(("input", args))
+        self.inner.input(*args)
+
+    def value(self, *args) -> None:
+        self.events.append(("value", args))
+        self.inner.value(*args)
+
+
 def _scaled(b, v, factor: float, span):
     """v × a unit's factor; × 1.0 changes no float (nor a missing value), so it is not done."""
     return v if factor == 1.0 else b.arith("*", v, factor, span)
@@ -257,6 +278,27 @@ class _Ctx:
         key = (name, who, when, adjusted)
         if key in self.memo:
             return self.memo[key]
+        plain = self.k.plain
+        if adjusted or plain is None or self.tracer is None:
+            return self._indicator(key, span)
+        got = plain.get(key)
+        if got is not None:
+            v, events = got
+            for method, args in events:
+                getattr(self.tracer, method)(*args)
+            self.memo[key] = v
+            return v
+        rec = self.tracer = _Recorder(self.tracer)
+        try:
+            v = self._indicator(key, span)
+        finally:
+            self.tracer = rec.inner
+        if not self.b.is_missing(v):  # a missing value's reason points at where it was asked for
+            plain[key] = v, rec.events
+        return v
+
+    def _indicator(self, key, span):
+        name, who, when, adjusted = key
         shared = self.k.shared if not adjusted else None
         if shared is not None and key in shared:
             return shared[key]
@@ -405,6 +447,28 @@ class _Ctx:
         if not b.scalar:
             seen = Seen(self, name, names, group, span)
             return seen.names, seen, seen.masks
+        plain = self.k.plain
+        if self.tracer is None or plain is None or self.k.affected(name, self.adjust):
+            return self._members(name, group, names, span)
+        # Without adjustments the members are the same for every figure of the municipality-year
+        key = ("members", name, id(group))
+        got = plain.get(key)
+        if got is not None and got[0] is group:
+            _, (names, values, masks), events = got
+            for method, args in events:
+                getattr(self.tracer, method)(*args)
+            return list(names), list(values), list(masks)
+        rec = self.tracer = _Recorder(self.tracer)
+        try:
+            out = self._members(name, group, names, span)
+        finally:
+            self.tracer = rec.inner
+        if not any(b.is_missing(v) for v in out[1]):  # a missing value's reason points at where it was asked for
+            plain[key] = group, out, rec.events
+        return out
+
+    def _members(self, name: str, group: ir.MemberSet, names: list, span):
+        b = self.b
         masks = [b.not_(b.is_own(m)) if group.exclude_own else True for m in names]
         values = [self.at(name, m, span) for m in names]
         if group.include_own:  # `G + own`: the own municipality, unless it is in already
