@@ -141,6 +141,8 @@ class Arrays:
 
     @staticmethod
     def finite(v, span):
+        if np.isfinite(np.sum(v)):  # no infinity, nor NaN: nothing to do (the usual case, in one pass)
+            return v
         inf = np.isinf(v)  # NaN is missing already
         return np.where(inf, NAN, v) if inf.any() else v
 
@@ -302,7 +304,8 @@ class Arrays:
             np.negative(v, out=v)
         v.sort(axis=0)  # NaN last; ties have equal values, so which of them comes first does not matter
         kth = v[k - 1] if k <= len(v) else np.full(v.shape[1:], NAN)
-        outside = None
+        sign = np.negative if descending else np.positive  # back to the values (before they are spread)
+        kth, outside = sign(kth), None
         if seen.include_own and k > len(v):  # more than the members and the own value together
             outside = NAN
         elif seen.include_own:  # rows outside the group: the k-th of the sorted members and their own value
@@ -311,9 +314,8 @@ class Arrays:
             x = np.negative(x) if descending else x
             before = v[k - 2, 0] if k >= 2 else -np.inf  # NaN: fewer than k - 1 members, not enough
             at = v[k - 1, 0]
-            outside = np.maximum(before, np.fmin(x, at))
-        out = self._spread(kth, layout, outside)
-        return np.negative(out, out=out) if descending else out
+            outside = sign(np.maximum(before, np.fmin(x, at)))
+        return self._spread(kth, layout, outside)
 
     def kth(self, vals: list, masks: list, k: int, descending: bool, span, message):
         if isinstance(vals, Seen) and masks is vals.masks:
