@@ -228,6 +228,9 @@ class Arrays:
         return out
 
     def _seen_sums(self, values: Seen, weights: Seen | None):
+        """(count, Σ value or Σ value × weight, Σ weight or None) per kind of row, the outside rows' own
+        (row by row, where `G + own` adds each one's own value) or None, and the layout; None: the
+        generic path."""
         if weights is not None and (weights.fixed != values.fixed or weights.names != values.names):
             return None
         slot = values.include_own
@@ -249,22 +252,18 @@ class Arrays:
         total = np.add.accumulate(v, axis=0)[-1] + 0.0
         weight = np.add.accumulate(w, axis=0)[-1] + 0.0 if w is not None else None
         count = np.add.reduce(ok, axis=0, dtype=float)  # a float, as the scalar sum divides by
-        out_total = out_weight = out_count = None
+        outside = None
         if slot:  # rows outside the group: their own value, added last
             own = np.broadcast_to(values.own, self.shape)
             own_ok = own == own
+            out_weight = None
             if w is not None:
                 own_w = np.broadcast_to(weights.own, self.shape)
                 own_ok = own_ok & (own_w == own_w)
                 out_weight = weight[0] + np.where(own_ok, own_w, 0.0)
                 own = own * own_w
-            out_total = total[0] + np.where(own_ok, own, 0.0)
-            out_count = count[0] + own_ok
-        total = self._spread(total, layout, out_total)
-        count = self._spread(count, layout, out_count)
-        if w is None:
-            return count, total, None, None
-        return count, None, total, self._spread(weight, layout, out_weight)
+            outside = count[0] + own_ok, total[0] + np.where(own_ok, own, 0.0), out_weight
+        return (count, total, weight), outside, layout
 
     def masked_sums(self, values: list, masks: list, weights: list | None = None):
         """As the scalar backend's: every member at once; the sums run over the member axis in member
@@ -274,7 +273,12 @@ class Arrays:
         if isinstance(values, Seen) and masks is values.masks and (weights is None or isinstance(weights, Seen)):
             got = self._seen_sums(values, weights)
             if got is not None:
-                return got
+                (count, total, weight), outside, layout = got
+                outside = outside or (None, None, None)
+                count, total = self._spread(count, layout, outside[0]), self._spread(total, layout, outside[1])
+                if weights is None:
+                    return count, total, None, None
+                return count, None, total, self._spread(weight, layout, outside[2])
         v = self._stack(values)  # members × municipalities × years
         ok = self._stack(masks, bool)
         ok &= v == v  # not NaN
@@ -288,6 +292,19 @@ class Arrays:
         if weights is None:
             return count, v.sum(axis=0), None, None
         return count, None, v.sum(axis=0), w.sum(axis=0)
+
+    def mean(self, values: list, masks: list, span, message):
+        """As the scalar backend's: the sum over the members divided by their count, per kind of row
+        before it is spread to every row (the same division, element by element)."""
+        if isinstance(values, Seen) and masks is values.masks:
+            got = self._seen_sums(values, None)
+            if got is not None:
+                (count, total, _), outside, layout = got
+                means = self.quotient(total, count, span, message)
+                return self._spread(means, layout, None if outside is None else
+                                    self.quotient(outside[1], outside[0], span, message))
+        count, total, _, _ = self.masked_sums(values, masks)
+        return self.quotient(total, count, span, message)
 
     @staticmethod
     def quotient(num, den, span, message):

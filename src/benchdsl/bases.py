@@ -104,8 +104,8 @@ class Mean(_GroupKind):
     def value(self, ev, name, policy, span):
         b = ev.b
         names, values, masks = ev.members(name, policy.group, span)
-        count, total, _, _ = b.masked_sums(values, masks)  # members without a value are left out
-        v = b.quotient(total, count, span, f"no member of {policy.group.text} has a value of `{name}`")
+        # members without a value are left out
+        v = b.mean(values, masks, span, f"no member of {policy.group.text} has a value of `{name}`")
         skipped = ev.left_out(name, policy, names, values, masks, span)
         if ev.tracer is not None:
             valid = [b.valid(mask, x) for x, mask in zip(values, masks)]

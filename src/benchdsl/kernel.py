@@ -160,6 +160,11 @@ class Scalar:
                 count, total, vw, tw = count + 1, total + v, vw + v * w, tw + w
         return count, total, vw, tw
 
+    def mean(self, values: list, masks: list, span, message):
+        """Σ value / count over the members that count and have a value, or missing (with `message`) if none has."""
+        count, total, _, _ = self.masked_sums(values, masks)
+        return self.quotient(total, count, span, message)
+
     @staticmethod
     def quotient(num, den, span, message):
         """num / den, or missing (with `message`) where den is 0."""
