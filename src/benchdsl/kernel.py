@@ -515,8 +515,8 @@ class Seen(Sequence):
     per year), except on the row where it is the evaluated municipality, where it is the own value
     as the measure adjusts it; `G + own` appends the own value.  Indexing gives what `members`
     gives on the scalar backend, one entry at a time (broadcast to every row); the array backend's
-    `masked_sums` and `kth` use the parts instead: the group is the same for every row outside it,
-    so it is summed or sorted once per year, and again only for the rows of its own members.
+    `masked_sums`, `mean` and `kth` use the parts instead: the group is the same for every row
+    outside it, so it is summed or sorted once per year, and again only for its members' rows.
     """
 
     def __init__(self, ctx: _Ctx, name: str, fixed: list, group: ir.MemberSet, span):
