@@ -239,3 +239,24 @@ def test_a_zero_deflator_leaves_growth_unchanged(property_program, lv, rt):
     got = _claims(property_program, pins)
     assert got["real"] == got["total"]  # dividing by (1 + 0)^4 = 1.0 exactly: equal, not close
     assert got["comp_real"] == got["comp"]
+
+
+def test_a_value_in_another_year_is_the_same_for_all(tmp_path):
+    """`spend@2006` in --for all read the evaluated year's value (a context for another year reused
+    its parent's shortcut to evaluation); each row must read 2006, as the figure alone does."""
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "r.bench").write_text(
+        "municipality A 0001\nmunicipality B 0002\ngroup G = A, B\nown A 2007\npanel \"p.csv\"\n"
+        "basis m = mean(G - own)\nindicator spend {\n    unit NOK\n    source \"spend\"\n}\n"
+        "measure s \"S\" {\n    saving = spend@2006\n    unit NOK\n}\n")
+    # spend of A: 15, 16, 17 in 2005-2007; of B: 25, 26, 27
+    (tmp_path / "r" / "p.csv").write_text("variable,municipality,year,value,unit\n" + "".join(
+        f"spend,{m},{y},{base + y - 2000},NOK\n" for m, base in (("A", 10), ("B", 20)) for y in (2005, 2006, 2007)))
+    env = {**os.environ, "BENCHDSL_CACHE_DIR": str(tmp_path / "cache")}
+    p = subprocess.run([str(Path(sys.executable).parent / "benchdsl"), "run", "r", "--for", "all"],
+                       capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
+    assert p.returncode == 0, p.stderr
+    savings = {tuple(line.split(",")[:2]): line.split(",")[4] for line in p.stdout.splitlines()[1:]}
+    # every year of A reads A's 2006 value, 16; of B, 26
+    assert savings == {("A", "2005"): "16.0", ("A", "2006"): "16.0", ("A", "2007"): "16.0",
+                       ("B", "2005"): "26.0", ("B", "2006"): "26.0", ("B", "2007"): "26.0"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from benchdsl import ir
-from benchdsl.kernel import OWN, ROW
+from benchdsl.kernel import OWN, ROW, Seen
 
 NAN = np.nan
 
@@ -26,6 +26,8 @@ class Arrays:
         self.shape = (len(munis), len(years))
         self._is_own: dict = {}
         self._is_year: dict = {}
+        self._layouts: dict = {}
+        self._rows: dict = {}
 
     def name(self, who):
         return None if who == OWN else who
@@ -37,8 +39,19 @@ class Arrays:
     def override(ind, who, when):
         return None
 
-    def source(self, ind: ir.Indicator, who: str, when: int, span):
+    def source(self, ind: ir.Indicator, who, when: int, span):
         m = self.data.get(ind.name)
+        if isinstance(who, tuple):  # several named municipalities at once (a group's members): a row each
+            rows, absent = self._rows_of(who)
+            if m is None:
+                return np.full((len(who), self.shape[1]), NAN), None
+            block = m.take(rows, axis=0, mode="clip")
+            if absent is not None:
+                block[absent] = NAN
+            if when == ROW:
+                return block, None
+            j = self.year_index.get(when)
+            return (block[:, [j]] if j is not None else np.full((len(who), 1), NAN)), None
         if m is None:
             return np.full(self.shape, NAN), None
         if who == OWN:
@@ -53,6 +66,14 @@ class Arrays:
             return m[i], None
         j = self.year_index.get(when)
         return (m[i, j] if j is not None else NAN), None
+
+    def _rows_of(self, names: tuple):
+        """The rows of named municipalities, and which of them have none (None: all have one)."""
+        got = self._rows.get(names)
+        if got is None:
+            rows = np.array([self.index.get(m, -1) for m in names], dtype=np.intp)
+            got = self._rows[names] = (rows, rows < 0 if (rows < 0).any() else None)
+        return got
 
     @staticmethod
     def missing(span, message, hint=None):
@@ -91,7 +112,16 @@ class Arrays:
             return np.subtract(a, b)
         if op == "*":
             return np.multiply(a, b)
+        if np.all(b):  # no divisor is 0 (NaN counts as one that is not)
+            return np.divide(a, b)
         return np.where(np.equal(b, 0), NAN, np.divide(a, b))
+
+    def stack(self, values: list):
+        """Values along a new leading axis, each broadcast to every municipality and year."""
+        out = np.empty((len(values),) + self.shape)
+        for i, v in enumerate(values):
+            out[i] = v
+        return out
 
     @staticmethod
     def neg(a):
@@ -118,7 +148,10 @@ class Arrays:
 
     @staticmethod
     def finite(v, span):
-        return np.where(np.isfinite(v), v, NAN)
+        if np.isfinite(np.sum(v)):  # no infinity, nor NaN: nothing to do (the usual case, in one pass)
+            return v
+        inf = np.isinf(v)  # NaN is missing already
+        return np.where(inf, NAN, v) if inf.any() else v
 
     not_ = staticmethod(np.logical_not)
     and_ = staticmethod(np.logical_and)
@@ -141,11 +174,118 @@ class Arrays:
                 out[i] = x
         return out
 
+    # --- a group seen from every row at once ------------------------------------------------
+    def _layout(self, fixed: list):
+        """Where a group's members are rows: (their rows, and for each position the kind of row that is it).
+
+        Kind 0 is every row whose municipality is not a member; kind t ≥ 1 is the row `rows[t - 1]`."""
+        key = tuple(fixed)
+        got = self._layouts.get(key)
+        if got is None:
+            rows: dict = {}
+            kinds, positions = [], []
+            for j, m in enumerate(fixed):
+                i = self.index.get(m)
+                if i is not None:
+                    kinds.append(rows.setdefault(i, len(rows) + 1))
+                    positions.append(j)
+            row_kind = np.zeros(self.shape[0], dtype=np.intp)  # each row's kind
+            row_kind[list(rows)] = list(rows.values())
+            got = self._layouts[key] = (np.array(list(rows), dtype=np.intp), np.array(kinds, dtype=np.intp),
+                                        np.array(positions, dtype=np.intp), row_kind)
+        return got
+
+    def _seen(self, seen: Seen, slot: bool):
+        """A group's values as each kind of row sees them: (positions × kinds × years, member rows).
+
+        Kind 0 is every row whose municipality is not a member (its own slot, last, is NaN here: it
+        differs per row); kind t ≥ 1 is the row `member rows[t - 1]`, the municipality of one or more
+        positions.  A position that does not count for a kind (the own municipality in `G - own`)
+        is NaN.  None when a member's plain value is not one value per year (the generic path then
+        handles it).
+        """
+        block, n = seen.block, len(seen.fixed)
+        if n and np.ndim(block) != 0 and np.shape(block) != (n, self.shape[1]):  # not one value per member-year
+            return None
+        rows, kinds, positions, row_kind = self._layout(seen.fixed)
+        out = np.empty((n + slot, 1 + len(rows), self.shape[1]))
+        if n:
+            out[:n] = block[:, None, :] if np.ndim(block) else block
+        if slot:
+            out[-1] = NAN
+        own_counts = seen.include_own and seen.exclude_own  # own appended for its own rows too
+        if len(rows) and (seen.exclude_own or seen.adjusted or own_counts):
+            own = np.broadcast_to(seen.own, self.shape) if seen.adjusted or own_counts else None
+            if seen.exclude_own:
+                out[positions, kinds] = NAN
+            elif seen.adjusted:
+                out[positions, kinds] = own[rows[kinds - 1]]
+            if own_counts:
+                out[-1, 1:] = own[rows]
+        return out, (rows, row_kind)
+
+    @staticmethod
+    def _spread(compact, layout, outside=None):
+        """Every row's value from each kind's (kinds × years); `outside`: the outside rows' own, row by row."""
+        if outside is None:
+            return compact[layout[1]]
+        out = np.empty(layout[1].shape + compact.shape[1:], compact.dtype)
+        out[...] = outside
+        out[layout[0]] = compact[1:]
+        return out
+
+    def _seen_sums(self, values: Seen, weights: Seen | None):
+        """(count, Σ value or Σ value × weight, Σ weight or None) per kind of row, the outside rows' own
+        (row by row, where `G + own` adds each one's own value) or None, and the layout; None: the
+        generic path."""
+        if weights is not None and (weights.fixed != values.fixed or weights.names != values.names):
+            return None
+        slot = values.include_own
+        got = self._seen(values, slot)
+        w = None if weights is None else self._seen(weights, slot)
+        if got is None or (weights is not None and w is None):
+            return None
+        v, layout = got
+        ok = v == v  # not NaN
+        if w is not None:
+            w = w[0]
+            ok &= w == w
+            v *= w
+            w[~ok] = 0.0
+        v[~ok] = 0.0
+        # A left fold in member order, as the scalar backend adds: accumulate is sequential by
+        # definition; the scalar sum starts at 0.0, which turns a sum of -0.0s into 0.0 (+ 0.0
+        # does that, and changes no other float).  0.0 for a member left out changes no such sum.
+        total = np.add.accumulate(v, axis=0)[-1] + 0.0
+        weight = np.add.accumulate(w, axis=0)[-1] + 0.0 if w is not None else None
+        count = np.add.reduce(ok, axis=0, dtype=float)  # a float, as the scalar sum divides by
+        outside = None
+        if slot:  # rows outside the group: their own value, added last
+            own = np.broadcast_to(values.own, self.shape)
+            own_ok = own == own
+            out_weight = None
+            if w is not None:
+                own_w = np.broadcast_to(weights.own, self.shape)
+                own_ok = own_ok & (own_w == own_w)
+                out_weight = weight[0] + np.where(own_ok, own_w, 0.0)
+                own = own * own_w
+            outside = count[0] + own_ok, total[0] + np.where(own_ok, own, 0.0), out_weight
+        return (count, total, weight), outside, layout
+
     def masked_sums(self, values: list, masks: list, weights: list | None = None):
         """As the scalar backend's: every member at once; the sums run over the member axis in member
         order (numpy reduces a leading axis slice by slice), so the figures are the scalar ones, bit for bit."""
         if not values:
             return 0, 0.0, 0.0, 0.0
+        if isinstance(values, Seen) and masks is values.masks and (weights is None or isinstance(weights, Seen)):
+            got = self._seen_sums(values, weights)
+            if got is not None:
+                (count, total, weight), outside, layout = got
+                outside = outside or (None, None, None)
+                count, total = self._spread(count, layout, outside[0]), self._spread(total, layout, outside[1])
+                if weights is None:
+                    return count, total, None, None
+                return count, None, total, self._spread(weight, layout, outside[2])
         v = self._stack(values)  # members × municipalities × years
         ok = self._stack(masks, bool)
         ok &= v == v  # not NaN
@@ -160,12 +300,52 @@ class Arrays:
             return count, v.sum(axis=0), None, None
         return count, None, v.sum(axis=0), w.sum(axis=0)
 
+    def mean(self, values: list, masks: list, span, message):
+        """As the scalar backend's: the sum over the members divided by their count, per kind of row
+        before it is spread to every row (the same division, element by element)."""
+        if isinstance(values, Seen) and masks is values.masks:
+            got = self._seen_sums(values, None)
+            if got is not None:
+                (count, total, _), outside, layout = got
+                means = self.quotient(total, count, span, message)
+                return self._spread(means, layout, None if outside is None else
+                                    self.quotient(outside[1], outside[0], span, message))
+        count, total, _, _ = self.masked_sums(values, masks)
+        return self.quotient(total, count, span, message)
+
     @staticmethod
     def quotient(num, den, span, message):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(np.equal(den, 0), NAN, np.divide(num, np.where(np.equal(den, 0), 1, den)))
+        if np.all(den):
+            return np.divide(num, den)
+        return np.where(np.equal(den, 0), NAN, np.divide(num, den))  # warnings are off (see arith)
+
+    def _seen_kth(self, seen: Seen, k: int, descending: bool):
+        got = self._seen(seen, seen.include_own)
+        if got is None:
+            return None
+        v, layout = got
+        if descending:
+            np.negative(v, out=v)
+        v.sort(axis=0)  # NaN last; ties have equal values, so which of them comes first does not matter
+        kth = v[k - 1] if k <= len(v) else np.full(v.shape[1:], NAN)
+        sign = np.negative if descending else np.positive  # back to the values (before they are spread)
+        kth, outside = sign(kth), None
+        if seen.include_own and k > len(v):  # more than the members and the own value together
+            outside = NAN
+        elif seen.include_own:  # rows outside the group: the k-th of the sorted members and their own value
+            # a selection, so exact: below the (k-1)-th it pushes that one to k-th; between, it is k-th
+            x = np.broadcast_to(seen.own, self.shape)
+            x = np.negative(x) if descending else x
+            before = v[k - 2, 0] if k >= 2 else -np.inf  # NaN: fewer than k - 1 members, not enough
+            at = v[k - 1, 0]
+            outside = sign(np.maximum(before, np.fmin(x, at)))
+        return self._spread(kth, layout, outside)
 
     def kth(self, vals: list, masks: list, k: int, descending: bool, span, message):
+        if isinstance(vals, Seen) and masks is vals.masks:
+            got = self._seen_kth(vals, k, descending)
+            if got is not None:
+                return got, -1, None
         if k > len(vals):
             return np.full(self.shape, NAN), -1, None
         # municipalities × years × candidates, candidates last so that the sort runs on contiguous memory;

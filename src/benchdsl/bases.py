@@ -104,8 +104,8 @@ class Mean(_GroupKind):
     def value(self, ev, name, policy, span):
         b = ev.b
         names, values, masks = ev.members(name, policy.group, span)
-        count, total, _, _ = b.masked_sums(values, masks)  # members without a value are left out
-        v = b.quotient(total, count, span, f"no member of {policy.group.text} has a value of `{name}`")
+        # members without a value are left out
+        v = b.mean(values, masks, span, f"no member of {policy.group.text} has a value of `{name}`")
         skipped = ev.left_out(name, policy, names, values, masks, span)
         if ev.tracer is not None:
             valid = [b.valid(mask, x) for x, mask in zip(values, masks)]
@@ -137,7 +137,7 @@ class WMean(_GroupKind):
     def value(self, ev, name, policy, span):
         b = ev.b
         names, values, masks = ev.members(name, policy.group, span)
-        weights = [ev.member(policy.weight, m, span) for m in names]
+        weights = ev.members(policy.weight, policy.group, span)[1]  # each member's weight, seen as its value is
         # a member without a weight is left out, as one without a value
         count, _, vw, total = b.masked_sums(values, masks, weights)
         v = b.select(count == 0, lambda: b.missing(span, f"no member of {policy.group.text} has a value of `{name}`"),

@@ -78,12 +78,23 @@ def evaluate_arrays(program: ir.Program, munis, years, data: dict, measures=None
             m = program.measures[name]
             policy = program.scenarios[scenario].policy if scenario else None
             v = kernel.saving(m, policy, scenario, saving_of)
-            raw[(name, scenario)] = np.broadcast_to(np.asarray(v, dtype=float), shape)
+            v = np.asarray(v, dtype=float)
+            # read-only: a figure may be the kernel's own array (a panel column, a shared value)
+            v = v.view() if v.shape == shape else np.broadcast_to(v, shape)
+            v.flags.writeable = False
+            raw[(name, scenario)] = v
         return raw[(name, scenario)]
 
     figures = {}
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # NaN is "not computed"
         for name in measures or program.measures:
+            todo = [s for s in scenarios or program.scenarios if (name, s) not in raw]
+            if len(todo) > 1:  # every basis at once: what does not depend on the basis is computed once
+                m = program.measures[name]
+                got = kernel.savings(m, [program.scenarios[s].policy for s in todo], todo, saving_of)
+                for s, v in zip(todo, got):
+                    v.flags.writeable = False
+                    raw[(name, s)] = v
             for scenario in scenarios or program.scenarios:
                 figures[(name, scenario)] = saving_of(name, scenario)
     return Batch(tuple(munis), tuple(years), figures,

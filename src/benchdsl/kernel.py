@@ -21,6 +21,7 @@ reason; it is never read as zero or as "no saving".
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from benchdsl import ir
 from benchdsl.span import Span
@@ -28,6 +29,10 @@ from benchdsl.bases import BY_NODE
 
 OWN = "\0own"  # who: the municipality being evaluated
 ROW = 0  # when: the year being evaluated
+
+
+class Stacked(tuple):
+    """Several bases (or scenarios) at once: their figures are computed together, a basis per leading index."""
 
 
 class Missing:
@@ -165,6 +170,11 @@ class Scalar:
                 count, total, vw, tw = count + 1, total + v, vw + v * w, tw + w
         return count, total, vw, tw
 
+    def mean(self, values: list, masks: list, span, message):
+        """Σ value / count over the members that count and have a value, or missing (with `message`) if none has."""
+        count, total, _, _ = self.masked_sums(values, masks)
+        return self.quotient(total, count, span, message)
+
     @staticmethod
     def quotient(num, den, span, message):
         """num / den, or missing (with `message`) where den is 0."""
@@ -195,17 +205,32 @@ class Kernel:
         # Values at a place without adjustments are the same for every figure: with no derivation
         # to record (the array backend), they are computed once for all figures.
         self.shared: dict | None = {} if tracer is None and not backend.scalar else None
+        # On the scalar backend, values without adjustments are the same for every figure of the
+        # municipality-year too; each is kept with what it recorded, which every figure that reads
+        # it records again (its derivation lists every input it read).
+        self.plain: dict | None = {} if backend.scalar else None
 
     # --- figures ------------------------------------------------------------------
     def saving(self, m: ir.Measure, policy: ir.Policy | None, scenario: str | None, saving_of=None, cells=None):
         """A measure's saving before 'no saving' is applied: value, or missing with the reason."""
         ctx = _Ctx(self, policy, {a.indicator: a for a in m.adjusts}, m, scenario, saving_of, cells)
-        raw = self.b.arith("*", ctx.eval(m.saving.expr), m.saving.factor, m.span)
+        raw = _scaled(self.b, ctx.eval(m.saving.expr), m.saving.factor, m.span)
         return self.b.finite(raw, m.span)
+
+    def savings(self, m: ir.Measure, policies: list, scenarios: list, saving_of=None) -> list:
+        """A measure's saving under several bases at once (array backend): `saving` for each, computed together.
+
+        The bases are stacked along a new leading axis and everything else broadcasts against
+        them, so what does not depend on the basis is computed once; every element goes through
+        the operations it would go through alone, so each figure is the one `saving` gives."""
+        ctx = _Ctx(self, Stacked(policies), {a.indicator: a for a in m.adjusts}, m, Stacked(scenarios), saving_of, None)
+        raw = self.b.finite(_scaled(self.b, ctx.eval(m.saving.expr), m.saving.factor, m.span), m.span)
+        raw = self.b.stack([raw] * len(policies)) if getattr(raw, "ndim", 0) < 3 else raw  # one that reads no basis
+        return list(raw)
 
     def claim_value(self, c: ir.Claim, m: ir.Measure | None, policy, scenario, saving_of=None, cells=None):
         ctx = _Ctx(self, policy, {a.indicator: a for a in m.adjusts} if m else {}, m, scenario, saving_of, cells)
-        raw = self.b.arith("*", ctx.eval(c.expr.expr), c.expr.factor, c.span)
+        raw = _scaled(self.b, ctx.eval(c.expr.expr), c.expr.factor, c.span)
         return self.b.finite(raw, c.span)
 
     def peer_of(self, node: ir.PeerOf, m: ir.Measure | None, policy, scenario):
@@ -226,6 +251,28 @@ class Kernel:
         return self._affected[key]
 
 
+class _Recorder:
+    """Passes what a figure records on to its tracer, and keeps it, to be recorded again by other figures."""
+
+    __slots__ = ("inner", "events")
+
+    def __init__(self, inner):
+        self.inner, self.events = inner, []
+
+    def input(self, *args) -> None:
+        self.events.append(("input", args))
+        self.inner.input(*args)
+
+    def value(self, *args) -> None:
+        self.events.append(("value", args))
+        self.inner.value(*args)
+
+
+def _scaled(b, v, factor: float, span):
+    """v × a unit's factor; × 1.0 changes no float (nor a missing value), so it is not done."""
+    return v if factor == 1.0 else b.arith("*", v, factor, span)
+
+
 def _own_reads(node):
     return (n.indicator for n in ir.walk(node) if isinstance(n, ir.OwnVal))
 
@@ -241,6 +288,8 @@ class _Ctx:
         self.saving_of, self.cells = saving_of, cells
         self.lets: dict = {}
         self.memo: dict = {}
+        if self.tracer is None:  # nothing to record: each node straight to its meaning
+            self.eval = self._eval
 
     # --- indicator values at a place ---------------------------------------------------
     def indicator(self, name: str, who: str, when: int, adjusted: bool, span: Span | None):
@@ -248,6 +297,27 @@ class _Ctx:
         key = (name, who, when, adjusted)
         if key in self.memo:
             return self.memo[key]
+        plain = self.k.plain
+        if adjusted or plain is None or self.tracer is None:
+            return self._indicator(key, span)
+        got = plain.get(key)
+        if got is not None:
+            v, events = got
+            for method, args in events:
+                getattr(self.tracer, method)(*args)
+            self.memo[key] = v
+            return v
+        rec = self.tracer = _Recorder(self.tracer)
+        try:
+            v = self._indicator(key, span)
+        finally:
+            self.tracer = rec.inner
+        if not self.b.is_missing(v):  # a missing value's reason points at where it was asked for
+            plain[key] = v, rec.events
+        return v
+
+    def _indicator(self, key, span):
+        name, who, when, adjusted = key
         shared = self.k.shared if not adjusted else None
         if shared is not None and key in shared:
             return shared[key]
@@ -258,14 +328,14 @@ class _Ctx:
         if v is None:
             if ind.formula is not None:
                 v = self.eval(ind.formula.expr, who, when, adjusted)
-                v = b.arith("*", v, ind.formula.factor, span)
+                v = _scaled(b, v, ind.formula.factor, span)
             else:
                 v, obs = b.source(ind, who, when, span)
         delta, reason = 0.0, ""
         if name in adjust:
             a = adjust[name]
             amount = _Ctx(self.k, None, {}, None, None, None, None, trace=False).eval(a.amount.expr)
-            delta = b.arith("*", amount, a.amount.factor, a.span)
+            delta = _scaled(b, amount, a.amount.factor, a.span)
             reason = a.reason
         if self.tracer is not None and not b.is_missing(v):
             self.tracer.input(name, b.name(who), b.year_of(when), v, ind.unit, obs, delta, reason)
@@ -293,7 +363,7 @@ class _Ctx:
             self.tracer.value(node, v)
         return v
 
-    def _eval(self, node, who, when, adjusted):
+    def _eval(self, node, who: str = OWN, when: int = ROW, adjusted: bool | None = None):
         b = self.b
         if isinstance(node, ir.Const):
             return node.value
@@ -334,7 +404,10 @@ class _Ctx:
                     self.tracer.let(node.name, self.lets[node.name], let)
             return self.lets[node.name]
         if isinstance(node, ir.SavingRef):
-            raw = self.saving_of(node.measure, self.scenario)
+            if isinstance(self.scenario, Stacked):
+                raw = b.stack([self.saving_of(node.measure, s) for s in self.scenario])
+            else:
+                raw = self.saving_of(node.measure, self.scenario)
             if b.scalar and b.is_missing(raw):
                 return b.missing(node.span, f"measure `{node.measure}` could not be computed", raw.message)
             return raw if self.p.measures[node.measure].signed else b.positive_part(raw)
@@ -381,14 +454,18 @@ class _Ctx:
     # --- bases -----------------------------------------------------------------------------
     def basis(self, name: str, policy: ir.Policy, span):
         """-> (the basis value, the municipality that forms it or None): the kind's meaning, in `bases`."""
+        if isinstance(policy, Stacked):  # several bases at once, along a leading axis (array backend)
+            return self.b.stack([self.basis(name, p, span)[0] for p in policy]), None
         shared = self.k.shared
         if shared is None or self._adjusted_basis(name, policy):
             return BY_NODE[type(policy)].value(self, name, policy, span)
-        # Without adjustments a basis is the same for every figure that compares with it (arrays only)
-        key = ("basis", name, policy)
-        if key not in shared:
-            shared[key] = BY_NODE[type(policy)].value(self, name, policy, span)
-        return shared[key]
+        # Without adjustments a basis is the same for every figure that compares with it (arrays only);
+        # a policy is known by its id (an attrs hash walks every member), kept with it so the id is not reused
+        key = ("basis", name, id(policy))
+        got = shared.get(key)
+        if got is None or got[0] is not policy:
+            got = shared[key] = (policy, BY_NODE[type(policy)].value(self, name, policy, span))
+        return got[1]
 
     def _adjusted_basis(self, name: str, policy) -> bool:
         """Does this figure's adjustment reach the basis (its indicator, or the weight of a weighted mean)?"""
@@ -412,9 +489,42 @@ class _Ctx:
         return self.b.name(OWN)
 
     def members(self, name: str, group: ir.MemberSet, span):
-        """The group's candidates: (names, values, masks); a mask says whether it counts for the evaluated row."""
+        """The group's candidates: (names, values, masks); a mask says whether it counts for the evaluated row.
+
+        On the array backend the values and masks are a `Seen`: the same sequences, kept in parts."""
         b = self.b
         names = [m for m in group.include if m not in group.exclude]
+        # in another year (`x@2006`, a growth) or with members by year: the general path, which
+        # reads each member where this context reads it and masks it by its years
+        general = bool(group.years) or isinstance(self, _InYear)
+        if not b.scalar:
+            if general:
+                return self._members(name, group, names, span)
+            seen = Seen(self, name, names, group, span)
+            return seen.names, seen, seen.masks
+        plain = self.k.plain
+        if self.tracer is None or plain is None or self.k.affected(name, self.adjust):
+            return self._members(name, group, names, span)
+        # Without adjustments the members are the same for every figure of the municipality-year
+        # (and the year they are read in: `x@2006` reads them in 2006)
+        key = ("members", name, id(group), getattr(self, "year", ROW))
+        got = plain.get(key)
+        if got is not None and got[0] is group:
+            _, (names, values, masks), events = got
+            for method, args in events:
+                getattr(self.tracer, method)(*args)
+            return list(names), list(values), list(masks)
+        rec = self.tracer = _Recorder(self.tracer)
+        try:
+            out = self._members(name, group, names, span)
+        finally:
+            self.tracer = rec.inner
+        if not any(b.is_missing(v) for v in out[1]):  # a missing value's reason points at where it was asked for
+            plain[key] = group, out, rec.events
+        return out
+
+    def _members(self, name: str, group: ir.MemberSet, names: list, span):
+        b = self.b
         masks = [b.not_(b.is_own(m)) if group.exclude_own else True for m in names]
         if group.years:  # members in some years only: they count where the evaluated year is one of them
             period = {m: (lo, hi) for m, lo, hi in group.years}
@@ -476,6 +586,8 @@ class _InYear(_Ctx):
 
     def __init__(self, parent: _Ctx, year: int):
         self.__dict__.update(parent.__dict__)
+        if "eval" in self.__dict__:  # the parent's shortcut to its own _eval: this context's instead
+            self.eval = self._eval
         self.parent, self.year = parent, year
         self.lets = {}
         if parent.tracer is not None and not isinstance(parent.tracer, _NoNodeValues):
@@ -497,3 +609,75 @@ class _InYear(_Ctx):
     def basis(self, name: str, policy: ir.Policy, span):
         # never from the shared memo of bases, which holds the evaluated year's
         return BY_NODE[type(policy)].value(self, name, policy, span)
+
+
+class Seen(Sequence):
+    """A group's values of one indicator as each evaluated row sees them, kept in parts (array backend).
+
+    Position j is member `fixed[j]`: its plain value (as any other municipality sees it, one value
+    per year), except on the row where it is the evaluated municipality, where it is the own value
+    as the measure adjusts it; `G + own` appends the own value.  Indexing gives what `members`
+    gives on the scalar backend, one entry at a time (broadcast to every row); the array backend's
+    `masked_sums`, `mean` and `kth` use the parts instead: the group is the same for every row
+    outside it, so it is summed or sorted once per year, and again only for its members' rows.
+    """
+
+    def __init__(self, ctx: _Ctx, name: str, fixed: list, group: ir.MemberSet, span):
+        self.ctx, self.name, self.span, self.fixed = ctx, name, span, fixed
+        # every member's plain value at once, a row each: the same operations on each element as
+        # one member at a time (`who` a tuple of names: the array backend reads a row for each)
+        self.block = ctx.indicator(name, tuple(fixed), ROW, False, span) if fixed else None
+        self._plain = None
+        self.adjusted = ctx.k.affected(name, ctx.adjust)  # the own value differs from its plain one
+        self.exclude_own, self.include_own = group.exclude_own, group.include_own
+        self.names = fixed + [OWN] if group.include_own else list(fixed)
+        self.masks = _SeenMasks(self)
+        self._own = None
+
+    @property
+    def plain(self) -> list:
+        """Each member's plain value (one value per year), as `indicator` gives it for that member alone."""
+        if self._plain is None:
+            block, n = self.block, len(self.fixed)
+            self._plain = [block[i] if getattr(block, "ndim", 0) == 2 and len(block) == n else block
+                           for i in range(n)] if n else []
+        return self._plain
+
+    @property
+    def own(self):
+        if self._own is None:
+            self._own = self.ctx.own(self.name, self.span)
+        return self._own
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, i):
+        i = range(len(self.names))[i]
+        if i == len(self.fixed):
+            return self.own
+        if not self.adjusted:
+            return self.plain[i]
+        b = self.ctx.b
+        return b.select(b.is_own(self.fixed[i]), lambda: self.own, lambda: self.plain[i])
+
+
+class _SeenMasks(Sequence):
+    """Whether each of a `Seen`'s positions counts for the evaluated row (as `members` gives them)."""
+
+    def __init__(self, seen: Seen):
+        self.seen = seen
+
+    def __len__(self) -> int:
+        return len(self.seen.names)
+
+    def __getitem__(self, i):
+        s, b = self.seen, self.seen.ctx.b
+        i = range(len(s.names))[i]
+        if i < len(s.fixed):
+            return b.not_(b.is_own(s.fixed[i])) if s.exclude_own else True
+        inside = False  # `G + own`: the own municipality, unless it is in already
+        if not s.exclude_own:
+            for m in s.fixed:
+                inside = b.or_(inside, b.is_own(m))
+        return b.not_(inside)
