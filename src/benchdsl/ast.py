@@ -325,7 +325,28 @@ class Test:
     span: Span | None = _span()
 
 
-Decl = Municipality | Group | Own | Panel | Basis | Indicator | Measure | Table | Claim | Known | Test | UnitDecl
+@attrs.frozen
+class Reading:
+    """`reading NAME "label": TARGET`: another way the report may have computed something.
+
+    `target` is what replaces the rules' own: a `Group` or a `Basis` of that name, or a `Let`
+    of measure `measure` (named `saving`: the measure's saving)."""
+
+    name: str
+    label: str | None
+    target: Group | Basis | Let
+    measure: str | None = None
+    span: Span | None = _span()
+
+    @property
+    def what(self) -> str:
+        """What the reading replaces, as written: `group ASSS`, `basis mean_others`, `group_size.gap`."""
+        if self.measure is not None:
+            return f"{self.measure}.{self.target.name}"
+        return f"{'group' if isinstance(self.target, Group) else 'basis'} {self.target.name}"
+
+
+Decl = Municipality | Group | Own | Panel | Basis | Indicator | Measure | Table | Claim | Known | Reading | Test | UnitDecl
 
 
 @attrs.frozen

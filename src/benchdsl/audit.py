@@ -8,6 +8,8 @@ Statuses:
   ok        the figure reproduces the published value
   mismatch  it does not, and nobody said why: the run fails (exit 1)
   known     it does not, and a `known` declaration says why (a report inconsistency)
+            (the readings search, `benchdsl.readings`, finds inconsistencies; they stay
+            mismatches until a `known` documents them, and a `known` it does not confirm warns)
   follows   it does not, but it does once the `known` figures it depends on
             are replaced by their published values: a consequence, not a new finding
   error     it could not be computed (missing data, ...)
@@ -65,6 +67,7 @@ class Item:
     column: str | None = None
     causes: tuple[str, ...] = ()  # follows: the known figures that, pinned, reproduce it
     reconciled: "Reconciliation | None" = None
+    readings: object = None  # readings.Finding: what the readings search says of a figure not reproduced
 
 
 @attrs.frozen
@@ -88,6 +91,7 @@ class Audit:
     not_computed: dict = attrs.Factory(dict)  # (table, row, column) -> why, for every cell not computed
     figures: dict = attrs.Factory(dict)  # (measure, basis) -> Figure with its derivation: what renderers show
     evidence: object = None  # evidence.Evidence: what each published figure is evidence of (set by the pipeline)
+    search: object = None  # readings.Result: every combination of the rules' readings, audited
 
     def evidence_line(self) -> str | None:
         """'108 published figures: 6 cross-checked (…), 75 used to build the panel, …', when any was published."""
@@ -120,7 +124,14 @@ class Audit:
         if self.count(Status.FOLLOWS):
             parts.append(f"{self.count(Status.FOLLOWS)} follow from a report inconsistency")
         if self.count(Status.MISMATCH):
-            parts.append(f"{self.count(Status.MISMATCH)} mismatch{'es' if self.count(Status.MISMATCH) != 1 else ''}")
+            n = self.count(Status.MISMATCH)
+            text = f"{n} mismatch{'es' if n != 1 else ''}"
+            found = sum(1 for i in self.items if i.status == Status.MISMATCH and i.readings is not None
+                        and i.readings.inconsistent)
+            if found:
+                text += (f" ({found} of them report inconsistenc{'y' if found == 1 else 'ies'} found by the readings "
+                         "search: declare each with `known`)")
+            parts.append(text)
         if self.count(Status.ERROR):
             parts.append(f"{self.count(Status.ERROR)} not computed")
         return "; ".join(parts)
@@ -223,10 +234,23 @@ def _why(program: ir.Program, ev: Evaluator, t: ir.Table, r: ir.Row, col: ir.Col
     return error(r.span, f"the total is not computed: {what} is not computed")
 
 
-def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True) -> Audit:
+def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True, search: bool = True) -> Audit:
+    """The published figures audited; `search`: the readings search decides which are report inconsistencies."""
     diags: list[Diagnostic] = []
+    found: dict = {}  # item -> readings.Finding
+    searched = None
+    if search:
+        from benchdsl import readings
+
+        written = audit(program, ev, reconcile=False, search=False)
+        searched, d = readings.search(program, ev, written.items)
+        diags.extend(d)
+        found = searched.findings
+    # A report inconsistency the search finds stays a mismatch (the run fails) until a `known` declares it:
+    # a wrong rule looks the same to the search, so only the analyst can tell them apart.
+    inconsistent = {name: k.reason for name, k in program.known.items()}
     pins = {}
-    for name in program.known:
+    for name in inconsistent:
         pub = _published(program, name)
         if pub is not None and published.form(pub).pinnable:
             pins[name] = pub
@@ -240,8 +264,8 @@ def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True) -> Audit:
         """Why a figure is not reproduced: declared, a consequence of declared ones (which), or new."""
         if ok:
             return Status.OK, "", ()
-        if name in program.known:
-            return Status.KNOWN, program.known[name].reason, ()
+        if name in inconsistent:
+            return Status.KNOWN, inconsistent[name], ()
         causes = [k for k, tables in alone.items() if recheck(tables)]
         if causes or (pins and recheck(together)):
             return Status.FOLLOWS, "", tuple(causes or sorted(pins))
@@ -283,15 +307,32 @@ def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True) -> Audit:
         items.append(Item(c.name, ItemKind.CLAIM, c.label, fig.value, fig.peer, fig.unit, decimals, c.published,
                           st, delta, note, fig, causes=causes))
 
+    for n, item in enumerate(items):
+        if item.name in found and item.status in (Status.KNOWN, Status.MISMATCH):
+            items[n] = attrs.evolve(item, readings=found[item.name])
     for name, k in program.known.items():
         item = next(i for i in items if i.name == name)
         if item.status == Status.OK:
             diags.append(warning(k.span, f"`{name}` is declared a known inconsistency, but it is reproduced",
                                  "remove the `known` declaration"))
-        elif reconcile and k.reconcile is not None and published.form(item.published).target(item.published) is not None:
-            items[items.index(item)] = attrs.evolve(item, reconciled=_reconcile(program, ev, item, k, items))
+            continue
+        f = found.get(name)
+        if search and f is not None and not f.inconsistent:
+            diags.append(warning(k.span, f"`{name}` is declared a known inconsistency, but the readings search does "
+                                         f"not confirm it: {f.why}",
+                                 "check the rules' reading and the panel, or remove the `known` declaration"))
+    if reconcile:
+        for n, item in enumerate(items):
+            if item.status not in (Status.KNOWN, Status.MISMATCH) or published.form(item.published).target(item.published) is None:
+                continue
+            k = program.known.get(item.name)
+            if k is not None and k.reconcile is not None:
+                items[n] = attrs.evolve(item, reconciled=_reconcile(program, ev, item, k, items))
+            elif k is None and item.readings is not None and item.readings.inconsistent:
+                # found by the search: the input whose smallest change reproduces it
+                items[n] = attrs.evolve(item, reconciled=_nearest(program, ev, item, items))
     diags.extend(ev.diags)
-    return Audit(tuple(items), dict(plain.memo), tuple(diags), not_computed, _figures(program, ev))
+    return Audit(tuple(items), dict(plain.memo), tuple(diags), not_computed, _figures(program, ev), search=searched)
 
 
 def _figures(program: ir.Program, ev: Evaluator) -> dict:
@@ -339,16 +380,55 @@ def _item_value(program: ir.Program, ev: Evaluator, item: Item) -> float | None:
     return Tables(program, ev, {})(item.table, item.row, item.column)
 
 
+def _nearest(program: ir.Program, ev: Evaluator, item: Item, items: list[Item]) -> Reconciliation | None:
+    """A found inconsistency's size as an input change: of the inputs it reads, the one whose smallest relative
+    change reproduces it (at most `MAX_SOLVED` inputs tried), and what that value breaks."""
+    from benchdsl.readings import inputs
+
+    best = None
+    for ind, muni, year in sorted(inputs(program, ev, item))[:MAX_SOLVED]:
+        if ind not in program.indicators:
+            continue
+        x0 = ev.value(ind, muni, year)
+        if not x0:
+            continue
+        x1 = _solve(program, ev, item, ind, muni, year, x0)
+        if x1 is not None and (best is None or abs(x1 / x0 - 1) < abs(best[3] / best[4] - 1)):
+            best = (ind, muni, year, x1, x0)
+    if best is None:
+        return None
+    ind, muni, year, x1, x0 = best
+    return _breaks(program, ev, items, ind, muni, year, x0, x1)
+
+
+MAX_SOLVED = 40  # inputs a found inconsistency is solved for
+
+
+def _breaks(program, ev, items, ind, muni, year, x0, x1) -> Reconciliation:
+    trial = ev.what_if({(ind, muni, year): x1})
+    after = {i.name: i.status for i in audit(program, trial, reconcile=False, search=False).items}
+    broken = tuple(sorted(i.name for i in items if i.status == Status.OK and after.get(i.name) != Status.OK))
+    return Reconciliation(ind, muni, year, program.indicators[ind].unit, x0, x1, broken)
+
+
 def _reconcile(program: ir.Program, ev: Evaluator, item: Item, known: ir.Known, items: list[Item]) -> Reconciliation:
     """Which value of one input reproduces the published figure, and which other published figures it breaks."""
     ind, muni, year = known.reconcile
     year = year or ev.year
-    pub = item.published
-    target = published.form(pub).target(pub)
     unit = program.indicators[ind].unit
     x0 = ev.value(ind, muni, year)
     if x0 is None:
         return Reconciliation(ind, muni, year, unit, None, None)
+    x1 = _solve(program, ev, item, ind, muni, year, x0)
+    if x1 is None:
+        return Reconciliation(ind, muni, year, unit, x0, None)
+    return _breaks(program, ev, items, ind, muni, year, x0, x1)
+
+
+def _solve(program: ir.Program, ev: Evaluator, item: Item, ind: str, muni: str, year: int, x0: float) -> float | None:
+    """The value of one input that reproduces the published figure (secant method), or None."""
+    pub = item.published
+    target = published.form(pub).target(pub)
 
     def f(x: float) -> float:
         trial = ev.what_if({(ind, muni, year): x})
@@ -366,8 +446,5 @@ def _reconcile(program: ir.Program, ev: Evaluator, item: Item, known: ir.Known, 
         if math.isfinite(f1) and abs(f1) <= 1e-9 * max(1.0, abs(target)):
             break
     if not (math.isfinite(f1) and abs(f1) <= 1e-6 * max(1.0, abs(target))):
-        return Reconciliation(ind, muni, year, unit, x0, None)
-    trial = ev.what_if({(ind, muni, year): x1})
-    after = {i.name: i.status for i in audit(program, trial, reconcile=False).items}
-    broken = tuple(sorted(i.name for i in items if i.status == Status.OK and after.get(i.name) != Status.OK))
-    return Reconciliation(ind, muni, year, unit, x0, x1, broken)
+        return None
+    return x1

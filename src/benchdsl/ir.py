@@ -357,6 +357,22 @@ class Known:
 
 
 @attrs.frozen
+class Reading:
+    """Another way the report may have computed something, checked as the rules are.
+
+    `what` names what it replaces (`basis mean_others`, `group_size.gap`): readings of the same
+    thing are alternatives to each other.  `patch` is the program's parts that the reading
+    changes, checked with it in place: {"groups" | "scenarios" | "measures" | "claims": {name: new}}.
+    """
+
+    name: str
+    label: str
+    what: str
+    patch: dict
+    span: Span | None = None
+
+
+@attrs.frozen
 class Program:
     municipalities: dict[str, str | None]  # name -> code
     groups: dict[str, tuple[str, ...]]
@@ -374,6 +390,7 @@ class Program:
     # The rules' own units, ((name, (alias, ...)), ...): in effect (units.declare) whenever a unit
     # text is read for this program, also when it comes from the cache and only data is read
     units: tuple = ()
+    readings: tuple[Reading, ...] = ()  # `reading` declarations: what the audit's search varies
 
 
 def walk(*nodes):

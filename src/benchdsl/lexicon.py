@@ -13,8 +13,8 @@ import json
 import sys
 
 # Declarations start a line; each is one kind of thing a rule file declares.
-DECLARATIONS = ("municipality", "group", "own", "panel", "basis", "indicator", "measure", "table", "claim", "known", "unit",
-                "test")
+DECLARATIONS = ("municipality", "group", "own", "panel", "basis", "indicator", "measure", "table", "claim", "known", "reading",
+                "unit", "test")
 
 # The fields of each block, in the order `fmt` and the docs present them.
 FIELDS = {

@@ -454,6 +454,23 @@ class _Build:
             reconcile = (c[2][1], c[3][1], self._number(c[4]) if len(c) > 4 else None)
         return ast.Known(path, _string(c[1]), reconcile, self._s(pos))
 
+    def reading(self, pos, c):
+        name = c[0][1]
+        label = _string(c[1]) if len(c) == 3 else None
+        target, measure = c[-1]
+        return ast.Reading(name, label, target, measure, self._s(pos))
+
+    def reading_group(self, pos, c):
+        return _Target((self.group(pos, c), None))
+
+    def reading_basis(self, pos, c):
+        return _Target((ast.Basis(c[0][1], None, c[1], self._s(pos)), None))
+
+    def reading_let(self, pos, c):
+        path, span = c[0]
+        measure, name = (path[0], ".".join(path[1:])) if len(path) > 1 else (None, path[0])
+        return _Target((ast.Let(name, c[1], self._s(pos)), measure))
+
     # --- tests (`test "…" { … }`, checked by check/tests.py, run by testing.py)
     def test(self, pos, c):
         parts = c[1:]
@@ -559,3 +576,9 @@ def _fields(fields, span) -> tuple[dict, tuple[ast.Repeated, ...]]:
             else:
                 out[key], where[key] = value, pos
     return out, tuple(repeated)
+
+
+class _Target(tuple):
+    """A reading's target as read: (the Group, Basis or Let that replaces the rules' own, its measure or None)."""
+
+    __slots__ = ()

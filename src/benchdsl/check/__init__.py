@@ -13,11 +13,14 @@ The parts, each a class given the shared `Context`:
   tables    tables, rows, totals, tables that take each other's totals
   tests     `test` blocks: checked here, kept aside for `benchdsl test` (not part of the program)
   units     `unit` declarations, put in effect before any unit text is read
+  readings  `reading` declarations: the rules checked again with each in place
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+
+import attrs
 
 from benchdsl import ast, ir
 from benchdsl.check.context import Context
@@ -68,6 +71,8 @@ def _check(c: Context) -> ir.Program | None:
                 tests.append(d)
             elif isinstance(d, ast.UnitDecl):
                 pass  # checked above
+            elif isinstance(d, ast.Reading):
+                pass  # checked last, against the checked rules (check/readings.py)
             else:
                 names.declare(d)
     c.municipalities.update((n, d.code) for n, d in c.decls.items() if isinstance(d, ast.Municipality))
@@ -87,7 +92,7 @@ def _check(c: Context) -> ir.Program | None:
     c.tests = Tests(c, exprs, depth).check(tests, all_claims)
     if any(d.is_error for d in c.diags) or own is None or c.own_year is None:
         return None
-    return ir.Program(
+    program = ir.Program(
         municipalities=c.municipalities,
         groups=c.groups,
         own=own.name,
@@ -103,6 +108,15 @@ def _check(c: Context) -> ir.Program | None:
         files=tuple(f.path for f in c.files),
         units=declared,
     )
+    if any(isinstance(d, ast.Reading) for f in c.files for d in f.decls):
+        from benchdsl.check.readings import check_readings
+
+        readings, diags = check_readings(c.files, program, lambda files: check(files))
+        c.diags.extend(diags)
+        if any(d.is_error for d in diags):
+            return None
+        program = attrs.evolve(program, readings=readings)
+    return program
 
 
 def _claim_order(tables: dict[str, ir.Table]):

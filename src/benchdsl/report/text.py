@@ -161,6 +161,10 @@ def note_text(i: Item) -> str:
                      + " the published value")
     if i.reconciled is not None:
         parts.append(reconcile_text(i.name, i.published, i.reconciled))
+    if i.readings is not None:
+        from benchdsl import readings
+
+        parts.append(readings.text(i.readings))
     return " ".join(parts)
 
 
