@@ -126,7 +126,7 @@ CASES = [
      "unknown field `rund` in measure", "did you mean `round`?"),
     ("another block's field", "    round 1", "    better lower", "better",
      "`better` is a field of indicator, not of measure",
-     "a measure's fields: let, adjust, saving, unit, round, note, claim"),
+     "a measure's fields: let, adjust, saving, unit, round, signed, note, claim"),
     ("two fields on one line", "    unit MNOK\n    round 1", "    unit MNOK round 1", "round 1",
      "`round` starts a field of its own", "put `round` on a new line: one field a line"),
     ("a misspelt declaration", "own A 2024", "owner A 2024", "owner",
