@@ -137,11 +137,12 @@ def _year_table(t: ir.Table, by_name: dict[str, Item], cells: dict, norwegian: b
     labels = [len(r.label) + (2 if sections else 0) for r in t.rows if r.kind == ir.RowKind.SERIES]
     label_w = max(12, min(max(labels, default=12), WIDTH - 2 - len(t.columns) * (cell + 3)))
     lines = [_clip(t.title, 78), " " * label_w + "".join(" " + c.header.rjust(cell) + "  " for c in t.columns).rstrip()]
+    indent = ""
     for r in t.rows:
-        if r.kind == ir.RowKind.SECTION:
+        if r.kind == ir.RowKind.SECTION:  # a heading indents the rows under it; `section ""` ends that
             lines.append(_clip(r.label, 78))
+            indent = "  " if r.label else ""
             continue
-        indent = "  " if sections else ""
         line = (indent + _clip(r.label, label_w - len(indent))).ljust(label_w)
         for c in t.columns:
             value, mark = shown.get((r.name, c.name), ("", " "))
