@@ -21,7 +21,8 @@ def test_run_prints_the_tables_and_the_summary():
     assert code == 0, err
     assert "Tabell 4: Innsparingsmuligheter grunnskole, millioner kroner" in out
     # section 2's 103 of 108, and section 1's 30 of 32 (two known: s1_investment_level, s1_debt_asss)
-    assert out.rstrip().endswith("133 of 140 published figures reproduced; 4 report inconsistencies")
+    # 140 figures of sections 1 and 2, and the 58 cells of Tables 1-3 (14 + 28 + 16, counted in the report)
+    assert out.rstrip().endswith("191 of 198 published figures reproduced; 4 report inconsistencies")
     assert max(len(line) for line in out.splitlines()) <= 80
 
 
@@ -36,7 +37,7 @@ def test_json_has_a_stable_schema():
     code, out, _ = cli("run", RULES, "--format", "json")
     doc = json.loads(out)
     assert doc["schema"] == 1 and doc["own"] == "Trondheim" and doc["year"] == 2007
-    assert doc["summary"]["items"] == 140 and doc["summary"]["ok"] == 133
+    assert doc["summary"]["items"] == 198 and doc["summary"]["ok"] == 191
     item = next(i for i in doc["items"] if i["name"] == "T4.sfo_fee.best")
     assert item["status"] == "ok" and item["basis"] == "third_best" and item["shown"] == 16.8
     assert item["published"]["accept_below"] == 0.05
@@ -66,7 +67,7 @@ def test_csv_and_markdown():
     code, out, _ = cli("run", RULES, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     audited = [r for r in rows if r["kind"] in ("cell", "claim")]
-    assert len(audited) == 140 and rows[0]["name"].startswith("T4.")
+    assert len(audited) == 198 and rows[0]["name"].startswith("T1.")
     # then every basis value and every let, never audited: third_best of SFO fees is Bergen's 18 223
     # (explain's ranking of the nine others; data/trondheim2007.csv: gross 20 826 less net 2 603)
     basis = {r["name"]: r for r in rows if r["kind"] == "basis"}

@@ -191,6 +191,20 @@ BY_HAND = {
 }
 
 
+# Tables 1-3 (report lines 13-24, 72-84, 98-106): every printed cell reads the one stated value it
+# prints (data/section1.csv), so each is read back.  Rows and the years they print, from the report:
+# 4 + 4 + 4 + 2 in Table 1, 7 × 4 in Table 2, 4 × 4 in Table 3: 58 cells.
+ALL_YEARS = (2004, 2005, 2006, 2007)
+PRINTED = {
+    "T1": {"trondheim": ALL_YEARS, "asss": ALL_YEARS, "trondheim_korrigert": ALL_YEARS,
+           "asss_korrigert": (2006, 2007)},  # the report leaves 2004 and 2005 empty
+    "T2": dict.fromkeys(("inntekt_trondheim", "utgift_trondheim", "renter_trondheim", "inntekt_asss",
+                         "utgift_asss", "renter_asss", "deflator"), ALL_YEARS),
+    "T3": dict.fromkeys(("investering_trondheim", "gjeld_trondheim", "investering_asss", "gjeld_asss"), ALL_YEARS),
+}
+BY_HAND.update({f"{t}.{row}.{year}": R for t, rows in PRINTED.items() for row, years in rows.items() for year in years})
+
+
 @pytest.fixture(scope="module")
 def report():
     return run_paths([str(ROOT / "rules")])
@@ -202,7 +216,7 @@ def classes(report):
 
 
 def test_the_hand_classification_covers_every_published_figure(report):
-    assert len(BY_HAND) == 140
+    assert len(BY_HAND) == 198
     assert set(BY_HAND) == {i.name for i in report.audit.items}
 
 
@@ -215,8 +229,9 @@ def test_every_figure_is_classified_as_by_hand(classes):
 def test_the_counts_match_the_hand_classification(classes, report):
     # By hand: 21 sums (Table 10's 14 cells, cw_total_mean/bergen, admin_mean/best, total_mean/best,
     # is_services), 6 read back (four group sizes, two institution shares), 6 cross-checked, and
-    # the 75 others fitted: 21 + 6 + 6 + 75 = 108; section 1 adds 27 cross-checked and 5 read back: 140.
-    assert Counter(BY_HAND.values()) == {A: 21, R: 11, X: 33, F: 75}
+    # the 75 others fitted: 21 + 6 + 6 + 75 = 108; section 1 adds 27 cross-checked and 5 read back: 140;
+    # Tables 1-3 add their 58 cells, read back: 198.
+    assert Counter(BY_HAND.values()) == {A: 21, R: 69, X: 33, F: 75}
     counts = classes.counts()
     assert {k: sum(c.values()) for k, c in counts.items()} == Counter(BY_HAND.values())
     # The audit's statuses (docs/audit.md): T4.music_scope.best and group_size.saving_2004 are
@@ -224,10 +239,10 @@ def test_the_counts_match_the_hand_classification(classes, report):
     # in section 1 s1_investment_level (cross-checked) and s1_debt_asss (read back) are known.
     assert counts[X] == {"reproduced": 30, "inconsistent": 3, "mismatch": 0, "not computed": 0}
     assert counts[A] == {"reproduced": 18, "inconsistent": 3, "mismatch": 0, "not computed": 0}
-    assert counts[F]["reproduced"] == 75 and counts[R]["reproduced"] == 10 and counts[R]["inconsistent"] == 1
+    assert counts[F]["reproduced"] == 75 and counts[R]["reproduced"] == 68 and counts[R]["inconsistent"] == 1
     assert evidence.summary_line(classes) == (
-        "140 published figures: 33 cross-checked (30 reproduced, 3 inconsistent), 75 used to build the panel, "
-        "11 read back (10 reproduced, 1 inconsistent), 21 sums (18 reproduced, 3 inconsistent)")
+        "198 published figures: 33 cross-checked (30 reproduced, 3 inconsistent), 75 used to build the panel, "
+        "69 read back (68 reproduced, 1 inconsistent), 21 sums (18 reproduced, 3 inconsistent)")
 
 
 def test_reasons_name_the_deciding_inputs(classes):

@@ -112,6 +112,13 @@ class PubName:
     span: Span | None = _span()
 
 
+@attrs.frozen
+class PubBlank:
+    """A cell of a year table left empty (`: , , 3.5, 1.7`): the report prints no value there."""
+
+    span: Span | None = _span()
+
+
 Published = PubNone | PubNumber | PubRange | PubName
 
 
@@ -246,8 +253,18 @@ class Section:
 class Row:
     name: str
     label: str
-    source: str  # a measure, or a table whose total this row takes
-    published: tuple[Published, ...]
+    source: str  # a measure, a table whose total this row takes, or (a year table) an indicator
+    published: tuple[Published | PubBlank, ...]
+    span: Span | None = _span()
+    place: str | None = None  # `= x@Bergen`: whose indicator a year table's row reads (None: own)
+
+
+@attrs.frozen
+class Years:
+    """`years 2004..2007` in a table: a column per year, as written (`check` bounds them)."""
+
+    first: Quantity
+    last: Quantity
     span: Span | None = _span()
 
 
@@ -267,6 +284,7 @@ class Table:
     body: tuple[Section | Row | Total, ...]
     notes: tuple[str, ...]
     span: Span | None = _span()
+    years: Years | None = None  # a year table: its columns are these years
 
 
 @attrs.frozen

@@ -197,9 +197,22 @@ class Tables:
             return math.nan if fig.error is not None else fig.value
         if r.kind == ir.RowKind.TABLE:
             return self.total(r.source, ci)
+        if r.kind == ir.RowKind.SERIES:
+            fig = self.series(t, r, ci)
+            return math.nan if fig is None or fig.error is not None else fig.value
         # A total adds the rows as the table shows them, as a printed table's sum does.
         parts = [self(table, x.name, column) for x in t.rows if x.kind in ir.SUMMED_ROWS]
         return _sum_shown(parts, t.decimals)
+
+    def series(self, t: ir.Table, r: ir.Row, ci: int) -> Figure | None:
+        """A year table's cell: its indicator at the row's place in the column's year, by the one kernel
+        (as the claim `x@2006` is computed), with its derivation; None where the report prints none."""
+        cell = r.cells[ci]
+        if cell is None:
+            return None
+        name = f"{t.name}.{r.name}.{t.columns[ci].name}"
+        pub = r.published[ci] if r.published else None
+        return self.ev.claim(ir.Claim(name, r.label, None, None, cell, pub, r.span))
 
     def total(self, table: str, ci: int) -> float | None:
         t = self.p.tables[table]
@@ -226,6 +239,8 @@ def _why(program: ir.Program, ev: Evaluator, t: ir.Table, r: ir.Row, col: ir.Col
     if r.kind == ir.RowKind.MEASURE:
         return ev.measure(r.source, col.scenario).error
     ci = [c.name for c in t.columns].index(col.name)
+    if r.kind == ir.RowKind.SERIES:
+        return cells.series(t, r, ci).error
     src = program.tables[r.source] if r.kind == ir.RowKind.TABLE else t
     column = src.columns[ci].name
     bad = next((x for x in src.rows if x.kind in ir.SUMMED_ROWS
@@ -275,23 +290,30 @@ def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True, search: bo
         for r in t.rows:
             if r.kind == ir.RowKind.SECTION:
                 continue
-            for col in t.columns:  # every cell is computed, published or not
+            for ci, col in enumerate(t.columns):  # every cell is computed, published or not
+                if r.kind == ir.RowKind.SERIES and r.cells[ci] is None:
+                    continue  # the report prints no value here
                 v = plain(t.name, r.name, col.name)
                 if v is not None and math.isnan(v):
                     not_computed[(t.name, r.name, col.name)] = _why(program, ev, t, r, col, plain)
-            for col, pub in zip(t.columns, r.published):
+            # a year table's row has its own unit and precision
+            unit, decimals = (r.unit, r.decimals) if r.kind == ir.RowKind.SERIES else (t.unit, t.decimals)
+            for ci, (col, pub) in enumerate(zip(t.columns, r.published)):
+                if pub is None:  # a cell the report leaves empty
+                    continue
                 name = f"{t.name}.{r.name}.{col.name}"
                 value = plain(t.name, r.name, col.name)
-                fig = ev.measure(r.source, col.scenario) if r.kind == ir.RowKind.MEASURE else None
+                fig = (ev.measure(r.source, col.scenario) if r.kind == ir.RowKind.MEASURE
+                       else plain.series(t, r, ci) if r.kind == ir.RowKind.SERIES else None)
                 why = not_computed.get((t.name, r.name, col.name))
                 if why is not None:
-                    items.append(Item(name, ItemKind.CELL, r.label, None, None, t.unit, t.decimals, pub, Status.ERROR,
+                    items.append(Item(name, ItemKind.CELL, r.label, None, None, unit, decimals, pub, Status.ERROR,
                                       None, why.message, fig, t.name, r.name, col.name))
                     continue
-                ok, delta = compare(value, None, pub, t.decimals)
-                st, note, causes = status(name, ok, lambda tables, t=t, r=r, col=col, pub=pub: compare(
-                    tables(t.name, r.name, col.name), None, pub, t.decimals)[0])
-                items.append(Item(name, ItemKind.CELL, r.label, value, None, t.unit, t.decimals, pub, st, delta,
+                ok, delta = compare(value, None, pub, decimals)
+                st, note, causes = status(name, ok, lambda tables, t=t, r=r, col=col, pub=pub, d=decimals: compare(
+                    tables(t.name, r.name, col.name), None, pub, d)[0])
+                items.append(Item(name, ItemKind.CELL, r.label, value, None, unit, decimals, pub, st, delta,
                                   note, fig, t.name, r.name, col.name, causes))
 
     for c in program.claims:
@@ -311,7 +333,9 @@ def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True, search: bo
         if item.name in found and item.status in (Status.KNOWN, Status.MISMATCH):
             items[n] = attrs.evolve(item, readings=found[item.name])
     for name, k in program.known.items():
-        item = next(i for i in items if i.name == name)
+        item = next((i for i in items if i.name == name), None)
+        if item is None:  # a year table's empty cell: nothing published to be inconsistent
+            continue
         if item.status == Status.OK:
             diags.append(warning(k.span, f"`{name}` is declared a known inconsistency, but it is reproduced",
                                  "remove the `known` declaration"))

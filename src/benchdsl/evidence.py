@@ -25,7 +25,8 @@ would win over read back.)
 
 What a figure reads:
   - a table cell of a measure row: the inputs of the measure's figure under the
-    column's basis;
+    column's basis; of a year table's row: the one value it reads (its indicator at
+    the row's place in the column's year);
   - a total row, or a row that is another table's total: nothing of its own; it
     reads the cells it adds (listed as `reads`), so it is arithmetic;
   - a claim: the inputs its own derivation recorded, plus those of every measure
@@ -350,6 +351,9 @@ class _Classifier:
         if table not in self.p.tables or depth > 50:
             return []
         t, r = self._row(table, row)
+        if r.kind == "series":  # a year table's cell: the one value it reads
+            item = self.items.get(name)
+            return self.sources(item.figure) if item is not None else []
         if r.kind == "measure":
             item = self.items.get(name)
             fig = item.figure if item is not None and item.figure is not None else self.measure(
@@ -360,6 +364,8 @@ class _Classifier:
     def classify(self, item) -> Finding:
         if item.kind == "cell":
             _, r = self._row(item.table, item.row)
+            if r.kind == "series":  # a year table's cell reads its indicator in that year: read back if stated
+                return self.by_inputs(item, self.sources(item.figure))
             if r.kind != "measure":
                 parts = self.cell_parts(item.table, item.row, item.column)
                 return Finding(item.name, Kind.ARITHMETIC, item.status,

@@ -139,6 +139,8 @@ def _text(tok: Token) -> str:
 
 def _space(prev: Token, tok: Token, parts: list[str]) -> bool:
     p, t = str(prev), str(tok)
+    if t == "," and p in (":", ","):  # a year table's empty cell: `: , , 3.5, 1.7`
+        return True
     if p in _TIGHT_AFTER or t in _TIGHT_BEFORE and not (t == "(" and not _is_call(prev)):
         return False
     if p == "[" or t == "]" or tok.type == "UNIT_TEXT" or prev.type == "UNIT_TEXT":

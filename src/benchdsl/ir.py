@@ -314,6 +314,7 @@ class Column:
     name: str
     header: str
     scenario: str | None
+    year: int | None = None  # a year table's column: its rows read their indicator in this year
 
 
 class RowKind(enum.StrEnum):
@@ -321,6 +322,7 @@ class RowKind(enum.StrEnum):
     TABLE = "table"  # another table's totals
     TOTAL = "total"  # the rows above added, as the table shows them
     SECTION = "section"  # a heading: no figures
+    SERIES = "series"  # a year table's row: an indicator of a municipality in each column's year
 
 
 SUMMED_ROWS = (RowKind.MEASURE, RowKind.TABLE)  # the rows a total adds
@@ -332,8 +334,17 @@ class Row:
     label: str
     kind: RowKind = attrs.field(converter=RowKind)
     source: str | None
-    published: tuple[PubValue, ...]
+    published: tuple[PubValue | None, ...]  # None: a year table's cell the report leaves empty
     span: Span | None = None
+    # A series row has its own unit and printed precision, and per column the cell's expression
+    # (the indicator at the row's place, in the column's year) or None where the cell is empty.
+    unit: str = ""
+    decimals: int = 0
+    cells: tuple[Scaled | None, ...] = ()
+
+    def blank(self, ci: int) -> bool:
+        """Is the cell in column `ci` one the report leaves empty (a year table's row only)?"""
+        return self.kind == RowKind.SERIES and self.cells[ci] is None
 
 
 @attrs.frozen
@@ -346,6 +357,10 @@ class Table:
     rows: tuple[Row, ...]
     notes: tuple[str, ...]
     span: Span | None = None
+
+    def shown(self, r: Row) -> tuple[str, int]:
+        """A row's unit and printed decimals: the table's, or a year table's row's own."""
+        return (r.unit, r.decimals) if r.kind == RowKind.SERIES else (self.unit, self.decimals)
 
 
 @attrs.frozen

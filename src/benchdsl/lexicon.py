@@ -20,7 +20,7 @@ DECLARATIONS = ("municipality", "group", "own", "panel", "basis", "indicator", "
 FIELDS = {
     "indicator": ("unit", "better", "source", "=", "note"),
     "measure": ("let", "adjust", "saving", "unit", "round", "signed", "note", "claim"),
-    "table": ("column", "section", "row", "total", "note"),
+    "table": ("column", "years", "section", "row", "total", "note"),
     "test": ("own", "panel", "expect", "note"),
 }
 

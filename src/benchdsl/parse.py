@@ -429,7 +429,17 @@ class _Build:
         name = c.pop(0)[1] if c[0][0] == "NAME" else None
         label = _string(c.pop(0))
         source = c.pop(0)[1]
-        return ast.Row(name or source, label, source, tuple(c), self._s(pos))
+        place = c.pop(0).name if c and isinstance(c[0], _Place) else None
+        return ast.Row(name or source, label, source, tuple(c), self._s(pos), place)
+
+    def row_place(self, pos, c):
+        return _Place(c[0][1])
+
+    def cell(self, pos, c):
+        return c[0] if c else ast.PubBlank(self._s(pos))
+
+    def years(self, pos, c):
+        return ast.Years(self._number(c[0]), self._number(c[1]), self._s(pos))
 
     def total(self, pos, c):
         c = list(c)
@@ -445,6 +455,7 @@ class _Build:
             tuple(x for x in fields if isinstance(x, ast.Column)),
             tuple(x for x in fields if isinstance(x, (ast.Section, ast.Row, ast.Total))),
             tuple(f.get("notes", ())), self._s(pos),
+            next((x for x in fields if isinstance(x, ast.Years)), None),
         )
 
     def known(self, pos, c):
@@ -518,6 +529,13 @@ class _Dotted(tuple):
 
     def __new__(cls, path: tuple, span):
         return tuple.__new__(cls, (path, span))
+
+
+@attrs.frozen
+class _Place:
+    """`@Bergen` after a year table row's indicator (an object, never a plain tuple: see `_Build`)."""
+
+    name: str
 
 
 class _Under(tuple):

@@ -13,12 +13,14 @@ import math
 
 import attrs
 
-from benchdsl import ast, ir, units
+from benchdsl import ast, ir, limits, units
 from benchdsl.check.context import Context, plural
 from benchdsl.check.depth import Depth
 from benchdsl.check.exprs import Exprs
 from benchdsl.check.names import cycle_text, natural, order
 from benchdsl.diagnostics import did_you_mean
+
+MAX_YEAR_COLUMNS = 50  # a year table's columns; a report prints a handful
 
 
 class Tables:
@@ -36,6 +38,8 @@ class Tables:
         self.cycles()
 
     def head(self, d: ast.Table) -> ir.Table | None:
+        if d.years is not None:
+            return self.year_table(d)
         ok = True
         columns = []
         seen = set()
@@ -67,6 +71,16 @@ class Tables:
                 self.c.err(item.span, f"row `{item.name}` gives {plural(len(item.published), 'published value')} "
                                       f"for {plural(len(columns), 'column')}")
                 ok = False
+            if any(isinstance(p, ast.PubBlank) for p in item.published):
+                self.c.err(item.span, f"row `{item.name}` leaves a cell empty, which only a year table's rows may",
+                           "write `-` for a cell that shows no saving")
+                ok = False
+                continue
+            if getattr(item, "place", None) is not None:
+                self.c.err(item.span, f"row `{item.name}` reads `{item.source}@{item.place}`, which only a year "
+                                      "table's rows may", "give the table its years: years 2004..2007")
+                ok = False
+                continue
             if isinstance(item, ast.Total):
                 kind, source, ru, rd = ir.RowKind.TOTAL, None, unit, decimals
             else:
@@ -115,6 +129,106 @@ class Tables:
         if not ok:
             return None
         return ir.Table(d.name, d.title or d.name, unit or "", decimals, tuple(columns), tuple(rows), d.notes, d.span)
+
+    # --- tables whose columns are years ---------------------------------------------------------
+    def year_table(self, d: ast.Table) -> ir.Table | None:
+        """`years 2004..2007`: a column per year; each row an indicator of a municipality, a cell per year.
+
+        A cell is that indicator at the row's place in the column's year, the same `x@2006` a claim
+        writes (`ir.AtYear`), so the one kernel computes it; the row has the indicator's unit and
+        prints as many decimals as its published values.
+        """
+        lo, hi = limits.YEARS
+        first = self.c.whole(d.years.first, "a table's first year", lo, hi, "years 2004..2007")
+        last = self.c.whole(d.years.last, "a table's last year", lo, hi, "years 2004..2007")
+        if first is None or last is None:
+            return None
+        if last < first:
+            self.c.err(d.years.span, f"table `{d.name}` runs from {first} back to {last}",
+                       f"write the earlier year first: years {last}..{first}")
+            return None
+        if last - first >= MAX_YEAR_COLUMNS:
+            self.c.err(d.years.span, f"table `{d.name}` has {last - first + 1} year columns; at most "
+                                     f"{MAX_YEAR_COLUMNS} can be shown")
+            return None
+        if d.columns:
+            self.c.err(d.columns[0].span, f"table `{d.name}` has years as its columns, so it takes no `column` lines",
+                       "remove the column line, or the years line")
+            return None
+        columns = tuple(ir.Column(str(y), str(y), None, y) for y in range(first, last + 1))
+        ok, rows, names = True, [], set()
+        for item in d.body:
+            if isinstance(item, ast.Section):
+                rows.append(ir.Row(item.title, item.title, ir.RowKind.SECTION, None, (), item.span))
+                continue
+            if isinstance(item, ast.Total):
+                self.c.err(item.span, f"table `{d.name}` is a year table: its rows are series, which it does not add",
+                           "remove the total line")
+                ok = False
+                continue
+            if item.name in names:
+                self.c.err(item.span, f"table `{d.name}` has two rows named `{item.name}`",
+                           "give one of them a name: row NAME \"label\" = ...")
+                ok = False
+            names.add(item.name)
+            row = self.series(d, item, columns)
+            if row is None:
+                ok = False
+            else:
+                rows.append(row)
+        if not ok:
+            return None
+        return ir.Table(d.name, d.title or d.name, "", 0, columns, tuple(rows), d.notes, d.span)
+
+    def series(self, d: ast.Table, item: ast.Row, columns: tuple[ir.Column, ...]) -> ir.Row | None:
+        """A year table's row: `INDICATOR` (the own municipality) or `INDICATOR@PLACE`, and its cells."""
+        if not self.c.is_indicator(item.source):
+            kind = self.c.kind_of.get(item.source)
+            self.c.err(item.span, f"row `{item.name}` of year table `{d.name}` reads `{item.source}`, which is "
+                                  f"{'a ' + kind if kind else 'not declared'}: a year table's row reads an indicator",
+                       did_you_mean(item.source, self.c.names_of("indicator")), about=item.source)
+            return None
+        if item.place is not None and not self.c.is_municipality(item.place):
+            self.c.err(item.span, f"row `{item.name}` reads `{item.source}` of `{item.place}`, which is not a "
+                                  "declared municipality", did_you_mean(item.place, self.c.names_of("municipality"))
+                       or f"declare it: municipality {item.place}", about=item.place)
+            return None
+        if item.published and len(item.published) != len(columns):
+            self.c.err(item.span, f"row `{item.name}` gives {plural(len(item.published), 'cell')} for "
+                                  f"{plural(len(columns), 'year')} ({columns[0].year}..{columns[-1].year})",
+                       "leave a cell the report prints no value in empty: , , 3.5, 1.7")
+            return None
+        q = self.c.ind_units.get(item.source)
+        if q is None:  # the indicator did not check: reported there
+            return None
+        unit = self.x.show(q)
+        if item.place is None:
+            value = ir.OwnVal(item.source, unit, item.span)
+        else:
+            value = ir.BasisVal(item.source, ir.Peer(item.place, item.place), unit, item.span)
+        pubs, cells, ok = [], [], True
+        for col, p in zip(columns, item.published or (None,) * len(columns)):
+            if isinstance(p, ast.PubBlank):
+                pubs.append(None)
+                cells.append(None)
+                continue
+            at = ir.AtYear(value, col.year, unit, item.span)
+            if p is None:  # nothing published: computed and shown, not audited
+                cells.append(ir.Scaled(at, 1.0, unit))
+                continue
+            pv = self.x.published(p, q, item.span, f"row `{item.name}`")
+            if pv is None:
+                ok = False
+                continue
+            pubs.append(pv)
+            cells.append(ir.Scaled(at, self.x.pub_factor(q, p), self.x.pub_unit(q, p)))
+        if not ok:
+            return None
+        shown = [p for p in pubs if p is not None]
+        decimals = max((p.decimals for p in shown), default=1)
+        row_unit = next((c.unit for c in cells if c is not None), unit)
+        return ir.Row(item.name, item.label, ir.RowKind.SERIES, item.source, tuple(pubs), item.span,
+                      row_unit, decimals, tuple(cells))
 
     def cycles(self) -> None:
         """Tables that take each other's totals: cycles reported, then units and depths settled in order."""

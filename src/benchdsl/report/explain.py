@@ -87,6 +87,11 @@ def _item(program: ir.Program, audit, item: Item, norwegian: bool) -> list[str]:
         lines.append(f"  {t.title}, column “{col.header}”")
         if row.kind == ir.RowKind.MEASURE:
             lines.extend(_measure(program, item.figure, norwegian, indent="  "))
+        elif row.kind == ir.RowKind.SERIES:  # a year table's cell: the row's indicator in the column's year
+            lines.extend(_trace(program, item.figure.trace, norwegian, "  "))
+            cell = row.cells[t.columns.index(col)]
+            lines.append(f"  value = {symbolic(cell.expr)}")
+            lines.append(f"        = {numeric(cell.expr, item.figure.trace, norwegian)}")
         else:
             lines.extend(_sum(program, audit, t, row, col, norwegian))
     else:
@@ -321,4 +326,6 @@ def _leaf(n) -> str:
         return f"{n.table}.{n.row}.{n.column}"
     if isinstance(n, ir.Extreme):
         return f"{n.op}(…)"
+    if isinstance(n, ir.AtYear):
+        return f"{symbolic(n.operand, 4)}@{n.year}"
     return "?"

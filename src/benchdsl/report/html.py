@@ -115,11 +115,12 @@ def _table(t: ir.Table, items: dict[str, Item], values: dict, norwegian: bool) -
             continue
         cls = ' class="total"' if r.kind == ir.RowKind.TOTAL else ""
         indent = ' class="indent"' if has_sections and r.kind != ir.RowKind.TOTAL else ""
+        decimals = t.shown(r)[1]  # a year table's row has its own precision
         cells = "".join(
-            _value_cell(items[key], fmt(items[key].computed, t.decimals, norwegian), norwegian) if key in items
-            else f'<td>{fmt(values.get((t.name, r.name, c.name)), t.decimals, norwegian)}</td>'
+            _value_cell(items[key], fmt(items[key].computed, decimals, norwegian), norwegian) if key in items
+            else ("<td></td>" if r.blank(ci) else f'<td>{fmt(values.get((t.name, r.name, c.name)), decimals, norwegian)}</td>')
             + ("<td></td><td></td>" if audited else "")
-            for key, c in ((f"{t.name}.{r.name}.{c.name}", c) for c in t.columns))
+            for ci, (key, c) in enumerate((f"{t.name}.{r.name}.{c.name}", c) for c in t.columns))
         rows.append(f"<tr{cls}><td{indent}>{escape(r.label)}</td>{cells}</tr>")
     rows.append("</table>")
     return "\n".join(rows)

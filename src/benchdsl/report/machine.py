@@ -55,17 +55,22 @@ def _derivation(program: ir.Program, audit: Audit, i: Item) -> dict:
         t = program.tables[i.table]
         row = next(r for r in t.rows if r.name == i.row)
         ci = _column_index(t, i.column)
-        if row.kind != ir.RowKind.MEASURE:
+        if row.kind == ir.RowKind.SERIES:  # the row's indicator at its place in the column's year
+            fig = i.figure
+            expr, factor = row.cells[ci].expr, row.cells[ci].factor
+            out = {"series": row.source, "year": t.columns[ci].year}
+        elif row.kind != ir.RowKind.MEASURE:
             if row.kind == ir.RowKind.TABLE:
                 src = program.tables[row.source]
                 parts = [f"{src.name}.{r.name}.{src.columns[ci].name}" for r in src.rows if r.kind in ir.SUMMED_ROWS]
             else:
                 parts = [f"{t.name}.{r.name}.{i.column}" for r in t.rows if r.kind in ir.SUMMED_ROWS]
             return {"sum_of": parts, "rounded_to": t.decimals}
-        fig = i.figure
-        m = program.measures[row.source]
-        expr, factor = m.saving.expr, m.saving.factor
-        out = {"measure": m.name}
+        else:
+            fig = i.figure
+            m = program.measures[row.source]
+            expr, factor = m.saving.expr, m.saving.factor
+            out = {"measure": m.name}
     else:
         claim = next(c for c in program.claims if c.name == i.name)
         fig = i.figure
@@ -162,8 +167,12 @@ def to_json(program: ir.Program, audit: Audit, derivations: bool = True, norwegi
                 "name": t.name,
                 "title": t.title,
                 "unit": t.unit,
-                "columns": [{"name": c.name, "header": c.header, "basis": c.scenario} for c in t.columns],
-                "rows": [{"name": r.name, "label": r.label, "kind": r.kind} for r in t.rows],
+                "columns": [{"name": c.name, "header": c.header, "basis": c.scenario,
+                             **({"year": c.year} if c.year is not None else {})} for c in t.columns],
+                "rows": [{"name": r.name, "label": r.label, "kind": r.kind,
+                          **({"unit": r.unit, "decimals": r.decimals, "empty": [c.name for ci, c in enumerate(t.columns)
+                                                                               if r.blank(ci)]}
+                             if r.kind == ir.RowKind.SERIES else {})} for r in t.rows],
             }
             for t in program.tables.values()
         ],
@@ -241,18 +250,19 @@ def to_csv(program: ir.Program, audit: Audit, norwegian: bool = False) -> str:
         for r in t.rows:
             if r.kind == "section":
                 continue
-            for c in t.columns:
+            unit, decimals = t.shown(r)
+            for ci, c in enumerate(t.columns):
                 key = (t.name, r.name, c.name)
-                if key in audited:
+                if key in audited or r.blank(ci):
                     continue
                 if key in missing:
-                    w.writerow([".".join(key), ItemKind.CELL, *key, r.label, "", "?", t.unit, "",
+                    w.writerow([".".join(key), ItemKind.CELL, *key, r.label, "", "?", unit, "",
                                 FigureStatus.NOT_COMPUTED.value, ""])
                     continue
                 v = audit.cells.get(key)
                 w.writerow([".".join(key), ItemKind.CELL, *key, r.label,
                             "" if v is None else repr(v) if not norwegian else repr(v).replace(".", ","),
-                            fmt(v, t.decimals, norwegian, dash="-"), t.unit, "", "computed", ""])
+                            fmt(v, decimals, norwegian, dash="-"), unit, "", "computed", ""])
     # Basis values and lets: figures of their own, never audited.
     figures = [(f"{b}.{ind}", ItemKind.BASIS, use.policy, use.value, use.unit)
                for (b, ind), (use, _) in audit.basis_values(program).items()]
@@ -289,12 +299,16 @@ def to_markdown(program: ir.Program, audit: Audit, norwegian: bool = False) -> s
                 out.append(f"| **{md(r.label)}** |" + " |" * len(t.columns))
                 continue
             cells = []
-            for c in t.columns:
+            decimals = t.shown(r)[1]
+            for ci, c in enumerate(t.columns):
                 i = by_name.get(f"{t.name}.{r.name}.{c.name}")
-                if i is None:  # computed, nothing published
-                    cells.append(md(fmt(audit.cells.get((t.name, r.name, c.name)), t.decimals, norwegian)))
+                if r.blank(ci):  # the report prints nothing here
+                    cells.append("")
                     continue
-                cells.append(md(f"{fmt(i.computed, t.decimals, norwegian)} ({published.text(i.published, norwegian)})")
+                if i is None:  # computed, nothing published
+                    cells.append(md(fmt(audit.cells.get((t.name, r.name, c.name)), decimals, norwegian)))
+                    continue
+                cells.append(md(f"{fmt(i.computed, decimals, norwegian)} ({published.text(i.published, norwegian)})")
                              + f" {MARKS[i.status]}")
             label = f"**{md(r.label)}**" if r.kind == ir.RowKind.TOTAL else md(r.label)
             out.append(f"| {label} | " + " | ".join(cells) + " |")

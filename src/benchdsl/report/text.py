@@ -88,6 +88,8 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False, width: in
 
 
 def _table(t: ir.Table, by_name: dict[str, Item], cells: dict, norwegian: bool) -> list[str]:
+    if t.columns and t.columns[0].year is not None:
+        return _year_table(t, by_name, cells, norwegian)
     audited = any(r.published for r in t.rows)
     label_w, cell = _layout(len(t.columns), audited)
     head_w = 2 * cell + 4 if audited else cell  # computed, published, mark
@@ -112,6 +114,39 @@ def _table(t: ir.Table, by_name: dict[str, Item], cells: dict, norwegian: bool) 
             if audited:
                 line += " " + (published.text(item.published, norwegian) if item else "").rjust(cell)
                 line += " " + (MARKS[item.status] if item else " ")
+        lines.append(line.rstrip())
+    return lines
+
+
+def _year_table(t: ir.Table, by_name: dict[str, Item], cells: dict, norwegian: bool) -> list[str]:
+    """A table whose columns are years, as the report prints it: each row's values in its own precision,
+    a mark after each audited cell (the published value is in "Not reproduced" where it differs), and
+    nothing where the report prints nothing."""
+    shown: dict = {}
+    for r in t.rows:
+        if r.kind != ir.RowKind.SERIES:
+            continue
+        for ci, c in enumerate(t.columns):
+            if r.cells[ci] is None:
+                continue
+            item = by_name.get(f"{t.name}.{r.name}.{c.name}")
+            value = item.computed if item is not None and item.status != Status.ERROR else cells.get((t.name, r.name, c.name))
+            shown[(r.name, c.name)] = (fmt(value, r.decimals, norwegian), MARKS[item.status] if item else " ")
+    cell = max([len(c.header) for c in t.columns] + [len(v) for v, _ in shown.values()])
+    sections = any(x.kind == ir.RowKind.SECTION for x in t.rows)
+    labels = [len(r.label) + (2 if sections else 0) for r in t.rows if r.kind == ir.RowKind.SERIES]
+    label_w = max(12, min(max(labels, default=12), WIDTH - 2 - len(t.columns) * (cell + 3)))
+    lines = [_clip(t.title, 78), " " * label_w + "".join(" " + c.header.rjust(cell) + "  " for c in t.columns).rstrip()]
+    indent = ""
+    for r in t.rows:
+        if r.kind == ir.RowKind.SECTION:  # a heading indents the rows under it; `section ""` ends that
+            lines.append(_clip(r.label, 78))
+            indent = "  " if r.label else ""
+            continue
+        line = (indent + _clip(r.label, label_w - len(indent))).ljust(label_w)
+        for c in t.columns:
+            value, mark = shown.get((r.name, c.name), ("", " "))
+            line += " " + value.rjust(cell) + " " + mark
         lines.append(line.rstrip())
     return lines
 
