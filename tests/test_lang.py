@@ -219,3 +219,17 @@ def test_an_unknown_language_is_refused(tmp_path):
     p = bench(tmp_path, "run", RULES, "--lang", "sv")
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert "error: argument --lang: invalid choice: 'sv'" in p.stderr
+
+
+def test_a_claim_not_computed_is_explained_and_rendered_in_html(tmp_path):
+    """Regression: `run rules/ --own Bergen --html` and `explain` of a claim in % that could not be computed
+    (Bergen has no pupils_1_7: only Trondheim has volumes, so the pupil-weighted gap has no value)
+    ended in a TypeError converting the missing value to its unit."""
+    page = tmp_path / "bergen.html"
+    p = bench(tmp_path, "run", RULES, "--own", "Bergen", "--lang", "nb", "--html", str(page))
+    assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr  # figures not computed: exit 1
+    assert "kontroll: ? ikke beregnet" in page.read_text(encoding="utf-8")
+    p = bench(tmp_path, "explain", "group_size.third_gap", RULES, "--own", "Bergen")
+    assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
+    assert "  computed: ?\n" in p.stdout and "  audit: ? not computed\n" in p.stdout
+    assert "no value of `pupils_1_7` for Bergen 2007" in p.stdout

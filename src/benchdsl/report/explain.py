@@ -111,7 +111,7 @@ def _item(program: ir.Program, audit, item: Item, norwegian: bool, lang: str = "
             pad = " " * len(value)
             lines.append(f"  {value} = {symbolic(claim.expr.expr)}")
             lines.append(f"  {pad} = {numeric(claim.expr.expr, fig.trace, norwegian)}")
-            if claim.expr.factor != 1:
+            if claim.expr.factor != 1 and fig.value is not None:  # None: not computed, the verdict says why
                 lines.append(f"  {pad} = {auto(fig.value, norwegian)} {unit_label(claim.expr.unit, norwegian)}")
     lines.extend(_verdict(item, norwegian, lang))
     return lines
