@@ -10,7 +10,7 @@ from benchdsl.cli import main
 from helpers import ROOT, cli
 
 
-def names(program, audit, norwegian=False) -> str:
+def names(program, audit, norwegian=False, lang="en") -> str:
     """A format a test registers: one audited figure's name per line."""
     return "".join(f"{i.name}\n" for i in audit.items)
 

@@ -93,13 +93,13 @@ class Audit:
     evidence: object = None  # evidence.Evidence: what each published figure is evidence of (set by the pipeline)
     search: object = None  # readings.Result: every combination of the rules' readings, audited
 
-    def evidence_line(self) -> str | None:
+    def evidence_line(self, lang: str = "en") -> str | None:
         """'108 published figures: 6 cross-checked (…), 75 used to build the panel, …', when any was published."""
         if self.evidence is None or not self.items:
             return None
         from benchdsl.evidence import summary_line
 
-        return summary_line(self.evidence)
+        return summary_line(self.evidence, lang)
 
     def count(self, status: Status) -> int:
         return sum(1 for i in self.items if i.status == status)
@@ -109,31 +109,37 @@ class Audit:
         """Exit 1: a published figure is not reproduced, or a figure could not be computed."""
         return any(i.status in (Status.MISMATCH, Status.ERROR) for i in self.items) or bool(self.not_computed)
 
-    def summary(self) -> str:
+    def summary(self, lang: str = "en") -> str:
+        """The summary line in the interface's language (`report.lang`)."""
+        from benchdsl.report.lang import tr, tr_n
+
         n, m = self.count(Status.OK), len(self.items)
         k = self.count(Status.KNOWN)
-        text = f"{n} of {m} published figures reproduced; {k} report inconsistenc{'y' if k == 1 else 'ies'}"
+        text = (tr(lang, "{n} of {m} published figures reproduced", n=n, m=m) + "; "
+                + tr_n(lang, k, "{n} report inconsistency", "{n} report inconsistencies"))
         missing = len(self.unpublished_not_computed())
         if missing:
-            text += f"; {missing} further figure{'s' if missing != 1 else ''} not computed"
+            text += "; " + tr_n(lang, missing, "{n} further figure not computed", "{n} further figures not computed")
         return text
 
-    def breakdown(self) -> str:
+    def breakdown(self, lang: str = "en") -> str:
         """What the figures that were not reproduced are, one clause per status."""
+        from benchdsl.report.lang import tr, tr_n
+
         parts = []
         if self.count(Status.FOLLOWS):
-            parts.append(f"{self.count(Status.FOLLOWS)} follow from a report inconsistency")
+            parts.append(tr(lang, "{n} follow from a report inconsistency", n=self.count(Status.FOLLOWS)))
         if self.count(Status.MISMATCH):
-            n = self.count(Status.MISMATCH)
-            text = f"{n} mismatch{'es' if n != 1 else ''}"
+            text = tr_n(lang, self.count(Status.MISMATCH), "{n} mismatch", "{n} mismatches")
             found = sum(1 for i in self.items if i.status == Status.MISMATCH and i.readings is not None
                         and i.readings.inconsistent)
             if found:
-                text += (f" ({found} of them report inconsistenc{'y' if found == 1 else 'ies'} found by the readings "
-                         "search: declare each with `known`)")
+                text += tr_n(lang, found, " ({n} of them a report inconsistency found by the readings search: "
+                             "declare it with `known`)", " ({n} of them report inconsistencies found by the readings "
+                             "search: declare each with `known`)")
             parts.append(text)
         if self.count(Status.ERROR):
-            parts.append(f"{self.count(Status.ERROR)} not computed")
+            parts.append(tr(lang, "{n} not computed", n=self.count(Status.ERROR)))
         return "; ".join(parts)
 
     def basis_values(self, program: ir.Program) -> dict:

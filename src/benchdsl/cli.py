@@ -31,7 +31,7 @@ def _parser():
     r = sub.add_parser("run", help="evaluate the rules and audit the published figures")
     r.add_argument("paths", nargs="+", metavar="PATH")
     r.add_argument("--format", choices=tuple(report.RUN), default="text")
-    r.add_argument("--norwegian", action="store_true", help="Norwegian number format: 29,7 and 1 234")
+    _language_options(r)
     _data_options(r)
     r.add_argument("--for", dest="for_", metavar="all", choices=("all",),
                    help="every municipality and year of the panel at once: one long table (csv or json)")
@@ -53,7 +53,7 @@ def _parser():
                    help="also the mean without this municipality (repeatable), e.g. --without Oslo")
     s.add_argument("--weight", metavar="INDICATOR", help="also the mean weighted by this indicator, e.g. inhabitants")
     s.add_argument("--format", choices=tuple(report.SENSITIVITY), default="text")
-    s.add_argument("--norwegian", action="store_true")
+    _language_options(s)
     _data_options(s)
 
     d = sub.add_parser("diff", help="two runs side by side: which figures changed, by how much, and why")
@@ -70,14 +70,14 @@ def _parser():
     d.add_argument("--own", metavar="MUNICIPALITY", help="compare another municipality's figures than the rules' `own`")
     d.add_argument("--all", action="store_true", help="also list the figures that did not change")
     d.add_argument("--format", choices=tuple(report.DIFF), default="text")
-    d.add_argument("--norwegian", action="store_true")
+    _language_options(d)
     d.add_argument("-o", "--output", metavar="FILE", help="write the comparison to FILE (`-`: stdout)")
 
     e = sub.add_parser("explain", help="show how one figure was derived")
     e.add_argument("name", help="an audited figure (T4.sfo_unit_cost.best, sfo_fee.per_month) or a measure")
     e.add_argument("paths", nargs="*", metavar="PATH", default=None,
                    help="the rules (default: the folder `rules` here)")
-    e.add_argument("--norwegian", action="store_true")
+    _language_options(e)
     _data_options(e)
 
     t = sub.add_parser("test", help="run the rules' `test` blocks: each on its own small panel, against the figures it expects")
@@ -90,6 +90,19 @@ def _parser():
     ls.add_argument("--stdio", action="store_true", help="accepted for editors that pass it; stdio is the only transport")
     ls.add_argument("--log", metavar="FILE", help="write the server's log (timings, errors) to FILE")
     return p
+
+
+def _language_options(sub: argparse.ArgumentParser) -> None:
+    """The reports' words (--lang) and number format (--norwegian, which --lang nb implies)."""
+    import argparse
+
+    from benchdsl.report.lang import LANGS
+
+    sub.add_argument("--lang", choices=LANGS, default="en",
+                     help="the language of the report's labels and headers: en (English) or nb (bokmål); "
+                          "titles and labels from the rules are printed as written")
+    sub.add_argument("--norwegian", action=argparse.BooleanOptionalAction, default=None,
+                     help="Norwegian number format: 29,7 and 1 234 (default: with --lang nb)")
 
 
 def _data_options(sub: argparse.ArgumentParser, prefix: str = "") -> None:
@@ -147,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None, recorder) -> int:
     args = _parser().parse_args(argv)
+    if getattr(args, "lang", None) is not None and getattr(args, "norwegian", False) is None:
+        args.norwegian = args.lang == "nb"  # --lang nb: Norwegian numbers too, unless --no-norwegian
     if args.version:
         from benchdsl import __version__
 
@@ -251,7 +266,7 @@ def _run(args) -> int:
         if args.html:
             from benchdsl.report import html
 
-            write_output(args.html, html.render(program, audit, args.norwegian), inputs)
+            write_output(args.html, html.render(program, audit, args.norwegian, lang=args.lang), inputs)
     except WriteError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
@@ -262,7 +277,7 @@ def _run(args) -> int:
 def _report(program, audit, args) -> str:
     from benchdsl import report
 
-    return report.RUN[args.format].load()(program, audit, norwegian=args.norwegian)
+    return report.RUN[args.format].load()(program, audit, norwegian=args.norwegian, lang=args.lang)
 
 
 def _targets_ok(args, inputs) -> bool:
@@ -309,7 +324,7 @@ def _explain(args) -> int:
         hint = did_you_mean(args.name, known) or "see `benchdsl run --format csv` for every figure's name"
         print(f"error: no figure or measure named `{args.name}`\n  hint: {hint}", file=sys.stderr)
         return EXIT_INPUT
-    sys.stdout.write(explain(result.program, result.audit, args.name, args.norwegian))
+    sys.stdout.write(explain(result.program, result.audit, args.name, args.norwegian, lang=args.lang))
     return EXIT_OK
 
 
@@ -356,7 +371,7 @@ def _diff(args) -> int:
         d = diff(old, new, run_of([args.old], old, old_panels), run_of([new_rules], new, new_panels))
         from benchdsl import report
 
-        text = report.DIFF[args.format].load()(d, args.all, norwegian=args.norwegian)
+        text = report.DIFF[args.format].load()(d, args.all, norwegian=args.norwegian, lang=args.lang)
         write_output(args.output or "-", text, inputs)
     except WriteError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -456,7 +471,7 @@ def _sensitivity(args) -> int:
     from benchdsl import report
 
     render = report.SENSITIVITY[args.format].load()
-    sys.stdout.write(render(program, group, result_, norwegian=args.norwegian))
+    sys.stdout.write(render(program, group, result_, norwegian=args.norwegian, lang=args.lang))
     return EXIT_OK
 
 

@@ -157,16 +157,17 @@ class Diff:
     def changed(self) -> bool:
         return any(f.change != UNCHANGED for f in self.figures)
 
-    def summary(self) -> str:
+    def summary(self, lang: str = "en") -> str:
+        from benchdsl.report.lang import tr, tr_n
+
         if not self.changed:
-            return f"no figure changed ({self.count(UNCHANGED)} compared)"
-        n = self.count(CHANGED)
-        parts = [f"{n} figure{'s' if n != 1 else ''} changed"]
+            return tr(lang, "no figure changed ({n} compared)", n=self.count(UNCHANGED))
+        parts = [tr_n(lang, self.count(CHANGED), "{n} figure changed", "{n} figures changed")]
         if self.count(ADDED):
-            parts.append(f"{self.count(ADDED)} only in the new run")
+            parts.append(tr(lang, "{n} only in the new run", n=self.count(ADDED)))
         if self.count(REMOVED):
-            parts.append(f"{self.count(REMOVED)} only in the old run")
-        parts.append(f"{self.count(UNCHANGED)} unchanged")
+            parts.append(tr(lang, "{n} only in the old run", n=self.count(REMOVED)))
+        parts.append(tr(lang, "{n} unchanged", n=self.count(UNCHANGED)))
         return ", ".join(parts)
 
 

@@ -150,12 +150,14 @@ class Evidence:
         }
 
 
-def summary_line(evidence: Evidence) -> str:
+def summary_line(evidence: Evidence, lang: str = "en") -> str:
     """'108 published figures: 6 cross-checked (4 reproduced, 2 inconsistent), 75 used to build the panel, …'.
 
     Cross-checked figures always show how they fared (they are the evidence); another
     class shows it only where not every figure in it was reproduced.
     """
+    from benchdsl.report.lang import tr, tr_n
+
     counts = evidence.counts()
     parts = []
     for kind in ORDER:
@@ -163,12 +165,11 @@ def summary_line(evidence: Evidence) -> str:
         n = sum(c.values())
         if not n and kind is not Kind.CROSS_CHECKED:
             continue
-        text = f"{n} {LABEL[kind]}"
+        text = f"{n} {tr(lang, LABEL[kind])}"
         if n and (kind is Kind.CROSS_CHECKED or c[REPRODUCED] != n):
-            text += " (" + ", ".join(f"{c[g]} {g}" for g in GROUPS if c[g]) + ")"
+            text += " (" + ", ".join(f"{c[g]} {tr(lang, g)}" for g in GROUPS if c[g]) + ")"
         parts.append(text)
-    n = len(evidence.findings)
-    return f"{n} published figure{'s' if n != 1 else ''}: " + ", ".join(parts)
+    return tr_n(lang, len(evidence.findings), "{n} published figure: ", "{n} published figures: ") + ", ".join(parts)
 
 
 # --- reading fitted_to -------------------------------------------------------------------

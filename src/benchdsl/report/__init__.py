@@ -21,13 +21,15 @@ class Renderer(NamedTuple):
         return getattr(importlib.import_module(self.module), self.function)
 
 
-# `benchdsl run --format NAME`: fn(program, audit, norwegian=...) -> text
+# `benchdsl run --format NAME`: fn(program, audit, norwegian=..., lang=...) -> text
 RUN = {
     "text": Renderer("benchdsl.report.text", "render"),
     "json": Renderer("benchdsl.report.machine", "to_json"),
     "csv": Renderer("benchdsl.report.machine", "to_csv"),
     "markdown": Renderer("benchdsl.report.machine", "to_markdown"),
 }
+# `lang` ("en", "nb"; report/lang.py) is the language of the labels and headers a renderer writes;
+# JSON and CSV take it and stay English (their keys and values are read by programs).
 
 # `benchdsl run --for all --format NAME`: fn(batch, norwegian=...) -> text; other formats give the CSV table
 BATCH = {
@@ -35,14 +37,14 @@ BATCH = {
     "json": Renderer("benchdsl.report.machine", "batch_json"),
 }
 
-# `benchdsl sensitivity --format NAME`: fn(program, group, sensitivity, norwegian=...) -> text
+# `benchdsl sensitivity --format NAME`: fn(program, group, sensitivity, norwegian=..., lang=...) -> text
 SENSITIVITY = {
     "text": Renderer("benchdsl.report.sensitivity", "to_text"),
     "json": Renderer("benchdsl.report.sensitivity", "to_json"),
     "csv": Renderer("benchdsl.report.sensitivity", "to_csv"),
 }
 
-# `benchdsl diff --format NAME`: fn(diff, everything, norwegian=...) -> text
+# `benchdsl diff --format NAME`: fn(diff, everything, norwegian=..., lang=...) -> text
 DIFF = {
     "text": Renderer("benchdsl.report.diff", "to_text"),
     "json": Renderer("benchdsl.report.diff", "to_json"),

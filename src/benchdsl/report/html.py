@@ -10,6 +10,7 @@ from benchdsl import ir, published
 from benchdsl.audit import Audit, Item, ItemKind, Status
 from benchdsl.report import breaks
 from benchdsl.report.explain import explain
+from benchdsl.report.lang import tr
 from benchdsl.report.numbers import fmt
 from benchdsl.report.text import LEGEND, MARKS, computed_text, note_text
 
@@ -47,25 +48,27 @@ document.addEventListener("DOMContentLoaded", function () {
 """
 
 
-def render(program: ir.Program, audit: Audit, norwegian: bool = False) -> str:
+def render(program: ir.Program, audit: Audit, norwegian: bool = False, lang: str = "en") -> str:
     items = {i.name: i for i in audit.items}
     out = [
         "<!doctype html>",
-        '<html lang="no"><head><meta charset="utf-8">',
+        f'<html lang="{lang}"><head><meta charset="utf-8">',
         f"<title>benchdsl: {escape(program.own)} {program.year}</title>",
         f"<style>{_CSS}</style><script>{_SCRIPT}</script></head><body>",
-        f"<h1>Innsparingsmuligheter: {escape(program.own)} {program.year}</h1>",
-        f'<p class="summary"><strong id="summary">{escape(audit.summary())}</strong>'
-        + (f'<br><span id="evidence">{escape(audit.evidence_line())}</span>' if audit.evidence_line() else "")
-        + (f"<br>Of the figures not reproduced: {escape(audit.breakdown())}." if audit.breakdown() else "")
+        f"<h1>benchdsl: {escape(program.own)} {program.year}</h1>",  # the titles are the rules' tables'
+        f'<p class="summary"><strong id="summary">{escape(audit.summary(lang))}</strong>'
+        + (f'<br><span id="evidence">{escape(audit.evidence_line(lang))}</span>' if audit.evidence_line() else "")
+        + (f"<br>{escape(tr(lang, 'Of the figures not reproduced: {breakdown}.', breakdown=audit.breakdown(lang)))}"
+           if audit.breakdown() else "")
         + "</p>",
-        f'<p class="legend">{escape(LEGEND).replace(chr(10), " · ")}</p>',
+        f'<p class="legend">{escape(tr(lang, LEGEND)).replace(chr(10), " · ")}</p>',
     ]
     crossed = breaks.of_audit(program, audit)
     if crossed:
-        out.append(f'<h2>{escape(breaks.HEADING)}</h2><ul id="series-breaks">')
-        out.extend(f'<li class="series-break">{escape(br.text)}<br><span class="pub">in '
-                   + ", ".join(f'<a href="#{_anchor(n)}">{escape(n)}</a>' if n in items else escape(n) for n in names)
+        out.append(f'<h2>{escape(tr(lang, breaks.HEADING))}</h2><ul id="series-breaks">')
+        out.extend(f'<li class="series-break">{escape(br.text)}<br><span class="pub">'
+                   + tr(lang, "in {figures}", figures=", ".join(
+                       f'<a href="#{_anchor(n)}">{escape(n)}</a>' if n in items else escape(n) for n in names))
                    + "</span></li>" for br, names in crossed)
         out.append("</ul>")
     chart = _chart_table(program)
@@ -73,16 +76,17 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False) -> str:
         out.append(f"<h2>{escape(chart.title)}</h2>")
         out.append(_chart(chart, audit, norwegian))
     for t in program.tables.values():
-        out.append(_table(t, items, audit.cells, norwegian))
+        out.append(_table(t, items, audit.cells, norwegian, lang))
     claims = [i for i in audit.items if i.kind == ItemKind.CLAIM]
     if claims:
-        out.append("<h2>Stated in the text</h2><table><tr><th>claim</th><th>computed</th><th>published</th><th></th></tr>")
+        out.append(f"<h2>{tr(lang, 'Stated in the text')}</h2><table><tr><th>{tr(lang, 'claim')}</th>"
+                   f"<th>{tr(lang, 'computed')}</th><th>{tr(lang, 'published')}</th><th></th></tr>")
         for i in claims:
-            out.append(f'<tr><td>{escape(i.label)}</td>{_value_cell(i, computed_text(i, norwegian), norwegian)}</tr>')
+            out.append(f'<tr><td>{escape(i.label)}</td>{_value_cell(i, computed_text(i, norwegian), norwegian, lang)}</tr>')
         out.append("</table>")
-    out.append("<h2>How each figure was derived</h2>")
+    out.append(f"<h2>{tr(lang, 'How each figure was derived')}</h2>")
     for i in audit.items:
-        text = explain(program, audit, i.name, norwegian)
+        text = explain(program, audit, i.name, norwegian, lang)
         out.append(f'<section class="derivation" id="{_anchor(i.name)}"><h3>{escape(i.name)}</h3>'
                    f"<pre>{escape(text)}</pre></section>")
     out.append("</body></html>")
@@ -93,17 +97,18 @@ def _anchor(name: str) -> str:
     return "fig-" + name.replace(".", "-")
 
 
-def _value_cell(i: Item, shown: str, norwegian: bool) -> str:
+def _value_cell(i: Item, shown: str, norwegian: bool, lang: str = "en") -> str:
     pub = published.text(i.published, norwegian)
-    title = escape(f"{_STATUS_TEXT[i.status]}" + (f": {note_text(i)}" if note_text(i) else ""), quote=True)
+    note = note_text(i, lang, norwegian)
+    title = escape(tr(lang, _STATUS_TEXT[i.status]) + (f": {note}" if note else ""), quote=True)
     return (f'<td class="{i.status}" title="{title}"><a class="fig" href="#{_anchor(i.name)}">{escape(shown)}</a></td>'
             f'<td class="pub">{escape(pub)}</td><td class="{i.status}"><span class="mark">{MARKS[i.status]}</span></td>')
 
 
-def _table(t: ir.Table, items: dict[str, Item], values: dict, norwegian: bool) -> str:
+def _table(t: ir.Table, items: dict[str, Item], values: dict, norwegian: bool, lang: str = "en") -> str:
     audited = any(r.published for r in t.rows)  # nothing published: one computed column per basis
     head = "".join(f'<th colspan="{3 if audited else 1}">{escape(c.header)}</th>' for c in t.columns)
-    sub = "".join('<th>computed</th><th class="pub">report</th><th></th>' for _ in t.columns)
+    sub = f'<th>{tr(lang, "computed")}</th><th class="pub">{tr(lang, "report")}</th><th></th>' * len(t.columns)
     rows = [f"<h2>{escape(t.title)}</h2>", f'<table id="table-{escape(t.name)}">', f"<tr><th></th>{head}</tr>"]
     if audited:
         rows.append(f"<tr><th></th>{sub}</tr>")
@@ -117,7 +122,7 @@ def _table(t: ir.Table, items: dict[str, Item], values: dict, norwegian: bool) -
         indent = ' class="indent"' if has_sections and r.kind != ir.RowKind.TOTAL else ""
         decimals = t.shown(r)[1]  # a year table's row has its own precision
         cells = "".join(
-            _value_cell(items[key], fmt(items[key].computed, decimals, norwegian), norwegian) if key in items
+            _value_cell(items[key], fmt(items[key].computed, decimals, norwegian), norwegian, lang) if key in items
             else ("<td></td>" if r.blank(ci) else f'<td>{fmt(values.get((t.name, r.name, c.name)), decimals, norwegian)}</td>')
             + ("<td></td><td></td>" if audited else "")
             for ci, (key, c) in enumerate((f"{t.name}.{r.name}.{c.name}", c) for c in t.columns))

@@ -17,6 +17,7 @@ from benchdsl.audit import Audit, Item, ItemKind, Status
 from benchdsl.evaluate import Status as FigureStatus
 from benchdsl.published import round_half_up
 from benchdsl.report import breaks
+from benchdsl.report.lang import tr
 from benchdsl.report.numbers import auto, fmt
 from benchdsl.report.text import MARKS, computed_text, note_text
 
@@ -148,8 +149,10 @@ def _num(v: float | None) -> float | None:
     return v if v is not None and math.isfinite(v) else None
 
 
-def to_json(program: ir.Program, audit: Audit, derivations: bool = True, norwegian: bool = False) -> str:
-    """The JSON report; `norwegian` changes nothing: JSON numbers carry no locale."""
+def to_json(program: ir.Program, audit: Audit, derivations: bool = True, norwegian: bool = False,
+            lang: str = "en") -> str:
+    """The JSON report; `norwegian` and `lang` change nothing: JSON numbers carry no locale, and its keys
+    and texts are read by programs, in English."""
     doc = {
         "schema": SCHEMA,
         "own": program.own,
@@ -231,7 +234,8 @@ class GuardedWriter:
         self._w.writerow([csv_cell(c) for c in row])
 
 
-def to_csv(program: ir.Program, audit: Audit, norwegian: bool = False) -> str:
+def to_csv(program: ir.Program, audit: Audit, norwegian: bool = False, lang: str = "en") -> str:
+    """The CSV report: keys and statuses in English whatever `lang` (read by programs); `norwegian`: `;` and 29,7."""
     buf = io.StringIO()
     w = GuardedWriter(buf, norwegian)
     w.writerow(["name", "kind", "table", "row", "column", "label", "computed", "shown", "unit",
@@ -286,7 +290,7 @@ def md(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", " ".join(str(text).splitlines()))
 
 
-def to_markdown(program: ir.Program, audit: Audit, norwegian: bool = False) -> str:
+def to_markdown(program: ir.Program, audit: Audit, norwegian: bool = False, lang: str = "en") -> str:
     by_name = {i.name: i for i in audit.items}
     out = [f"# benchdsl: {md(program.own)} {program.year}", ""]
     for t in program.tables.values():
@@ -315,12 +319,13 @@ def to_markdown(program: ir.Program, audit: Audit, norwegian: bool = False) -> s
         out.append("")
     claims = [i for i in audit.items if i.kind == ItemKind.CLAIM]
     if claims:
-        out += ["## Stated in the text", "", "| | claim | computed | published |", "|---|---|---:|---:|"]
+        out += [f"## {tr(lang, 'Stated in the text')}", "",
+                f"| | {tr(lang, 'claim')} | {tr(lang, 'computed')} | {tr(lang, 'published')} |", "|---|---|---:|---:|"]
         for i in claims:
             out.append(f"| {MARKS[i.status]} | {md(i.label)} | {md(computed_text(i, norwegian))} | "
                        f"{md(published.text(i.published, norwegian))} |")
         out.append("")
-    out.append(md(audit.summary()))
+    out.append(md(audit.summary(lang)))
     return "\n".join(out) + "\n"
 
 

@@ -8,6 +8,7 @@ import textwrap
 
 from benchdsl import ir, published
 from benchdsl.audit import Audit, Item, ItemKind, Status
+from benchdsl.report.lang import tr, tr_n
 from benchdsl.report.numbers import DASH, fmt, unit_label
 
 MARKS = {Status.OK: "✓", Status.MISMATCH: "✗", Status.KNOWN: "K", Status.FOLLOWS: "↳", Status.ERROR: "?"}
@@ -36,20 +37,20 @@ def _layout(ncols: int, audited: bool = True) -> tuple[int, int]:
     return label, cell
 
 
-def render(program: ir.Program, audit: Audit, norwegian: bool = False, width: int = 80) -> str:
+def render(program: ir.Program, audit: Audit, norwegian: bool = False, width: int = 80, lang: str = "en") -> str:
     by_name = {i.name: i for i in audit.items}
     out = [f"benchdsl: {program.own} {program.year}", ""]
     for t in program.tables.values():
-        out.extend(_table(t, by_name, audit.cells, norwegian))
+        out.extend(_table(t, by_name, audit.cells, norwegian, lang))
         out.append("")
     claims = [i for i in audit.items if i.kind == ItemKind.CLAIM]
     if claims:
-        out.append("Stated in the text (computed vs published)")
+        out.append(tr(lang, "Stated in the text (computed vs published)"))
         heading = None
         for i in claims:
             measure = i.figure.name.split(".")[0] if i.figure and "." in i.figure.name else None
             title = (program.measures[measure].title if measure in program.measures
-                     else f"Further statements ({os.path.basename(_path(program, i))})")
+                     else tr(lang, "Further statements ({file})", file=os.path.basename(_path(program, i))))
             if title != heading:
                 out.append(f"  {_clip(title, width - 2)}")
                 heading = title
@@ -57,13 +58,13 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False, width: in
         out.append("")
     problems = [i for i in audit.items if i.status != Status.OK]
     if problems:
-        out.append("Not reproduced")
+        out.append(tr(lang, "Not reproduced"))
         for i in problems:
-            out.extend(_problem(i, norwegian))
+            out.extend(_problem(i, norwegian, lang))
         out.append("")
     missing = audit.unpublished_not_computed()
     if missing:
-        out.append("Not computed (nothing published for these; each is shown as ?)")
+        out.append(tr(lang, "Not computed (nothing published for these; each is shown as ?)"))
         for (table, row, column), why in missing.items():
             out.extend(textwrap.wrap(f"? {table}.{row}.{column}: {why.message}" + (f" ({why.span})" if why.span else ""),
                                      78, initial_indent="  ", subsequent_indent="      "))
@@ -72,22 +73,22 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False, width: in
 
     crossed = breaks.of_audit(program, audit)
     if crossed:
-        out.append(breaks.HEADING)
+        out.append(tr(lang, breaks.HEADING))
         for br, names in crossed:
             out.extend(textwrap.wrap(f"! {br.text}", 78, initial_indent="  ", subsequent_indent="      "))
-            out.extend(textwrap.wrap("in " + ", ".join(names), 78, initial_indent="      ",
+            out.extend(textwrap.wrap(tr(lang, "in {figures}", figures=", ".join(names)), 78, initial_indent="      ",
                                      subsequent_indent="      "))
         out.append("")
-    out.append(LEGEND)
+    out.append(tr(lang, LEGEND))
     if audit.breakdown():
-        out.append(f"Of the figures not reproduced: {audit.breakdown()}.")
+        out.append(tr(lang, "Of the figures not reproduced: {breakdown}.", breakdown=audit.breakdown(lang)))
     if audit.evidence_line():  # what the figures are evidence of, then how many were reproduced
-        out.extend(textwrap.wrap(audit.evidence_line(), WIDTH - 2, subsequent_indent="  "))
-    out.append(audit.summary())
+        out.extend(textwrap.wrap(audit.evidence_line(lang), WIDTH - 2, subsequent_indent="  "))
+    out.append(audit.summary(lang))
     return terminal_safe("\n".join(out) + "\n")
 
 
-def _table(t: ir.Table, by_name: dict[str, Item], cells: dict, norwegian: bool) -> list[str]:
+def _table(t: ir.Table, by_name: dict[str, Item], cells: dict, norwegian: bool, lang: str = "en") -> list[str]:
     if t.columns and t.columns[0].year is not None:
         return _year_table(t, by_name, cells, norwegian)
     audited = any(r.published for r in t.rows)
@@ -98,7 +99,7 @@ def _table(t: ir.Table, by_name: dict[str, Item], cells: dict, norwegian: bool) 
     sub = " " * label_w
     for c in t.columns:
         head += "  " + _clip(c.header, head_w).rjust(head_w)
-        sub += "  " + ("computed" if cell >= 8 else "calc.").rjust(cell) + " " + "report".rjust(cell) + "  "
+        sub += "  " + tr(lang, "computed" if cell >= 8 else "calc.").rjust(cell) + " " + tr(lang, "report").rjust(cell) + "  "
     lines += [head.rstrip(), sub.rstrip()] if audited else [head.rstrip()]
     sections = any(x.kind == ir.RowKind.SECTION for x in t.rows)  # once, not per row: tables may be long
     for r in t.rows:
@@ -173,14 +174,15 @@ def computed_text(i: Item, norwegian: bool = False, unit: bool = True) -> str:
     return shown + (" %" if i.unit == "%" else f" {unit_label(i.unit, norwegian)}")
 
 
-def _problem(i: Item, norwegian: bool) -> list[str]:
+def _problem(i: Item, norwegian: bool, lang: str = "en") -> list[str]:
     pub = published.text(i.published, norwegian)
     comp = computed_text(i, norwegian)
     delta = ""
     if i.delta is not None:  # None: a municipality, or not computed
-        delta = f", off by {fmt(i.delta, i.decimals + 1, norwegian)}"
-    lines = [f"  {MARKS[i.status]} {i.name}: computed {comp}, published {pub}{delta}"]
-    note = note_text(i)
+        delta = tr(lang, ", off by {delta}", delta=fmt(i.delta, i.decimals + 1, norwegian))
+    lines = [f"  {MARKS[i.status]} " + tr(lang, "{name}: computed {computed}, published {published}",
+                                            name=i.name, computed=comp, published=pub) + delta]
+    note = note_text(i, lang, norwegian)
     if i.status == Status.ERROR and i.figure is not None and i.figure.error is not None and i.figure.error.span:
         note += f" ({i.figure.error.span})"
     if note:
@@ -188,14 +190,15 @@ def _problem(i: Item, norwegian: bool) -> list[str]:
     return lines
 
 
-def note_text(i: Item) -> str:
-    """What the audit found about a figure it did not reproduce, in words."""
+def note_text(i: Item, lang: str = "en", norwegian: bool = False) -> str:
+    """What the audit found about a figure it did not reproduce, in words (a `known` note as the rules say it)."""
     parts = [i.note] if i.note else []
     if i.causes:
-        parts.append("reproduced once " + " and ".join(i.causes) + " take" + ("s" if len(i.causes) == 1 else "")
-                     + " the published value")
+        parts.append(tr_n(lang, len(i.causes), "reproduced once {figures} takes the published value",
+                          "reproduced once {figures} take the published value",
+                          figures=tr(lang, " and ").join(i.causes)))
     if i.reconciled is not None:
-        parts.append(reconcile_text(i.name, i.published, i.reconciled))
+        parts.append(reconcile_text(i.name, i.published, i.reconciled, lang, norwegian))
     if i.readings is not None:
         from benchdsl import readings
 
@@ -203,22 +206,27 @@ def note_text(i: Item) -> str:
     return " ".join(parts)
 
 
-def reconcile_text(name: str, pub: ir.PubValue, r) -> str:
+def reconcile_text(name: str, pub: ir.PubValue, r, lang: str = "en", norwegian: bool = False) -> str:
     """`known … reconcile`, in words: the value that would reproduce the figure, and what it breaks."""
+    where = {"indicator": r.indicator, "municipality": r.municipality, "year": r.year}
     if r.was is None:
-        return f"(No value of {r.indicator} for {r.municipality} {r.year} to reconcile with.)"
+        return tr(lang, "(No value of {indicator} for {municipality} {year} to reconcile with.)", **where)
     if r.needed is None:
-        return f"(No value of {r.indicator} for {r.municipality} {r.year} reproduces {pub.text}.)"
+        return tr(lang, "(No value of {indicator} for {municipality} {year} reproduces {published}.)",
+                  published=pub.text, **where)
 
     def num(x: float, with_unit: bool = False) -> str:
         text = f"{x:,.0f}".replace(",", " ") if abs(x) >= 1000 else f"{x:.4g}"
-        text += f" {r.unit}" if with_unit else ""
-        return text + (f" ({x * 100:.2f} %)" if "/" in r.unit and 0 < abs(x) < 1 else "")
+        text += f" {unit_label(r.unit, norwegian)}" if with_unit else ""
+        text += f" ({x * 100:.2f} %)" if "/" in r.unit and 0 < abs(x) < 1 else ""
+        return text.replace(".", ",") if norwegian else text
 
-    consequence = ("That value breaks " + ", ".join(r.breaks) + ": no single value reproduces all the report states."
-                   if r.breaks else "No other published figure changes.")
-    return (f"Computed: {name} is reproduced if {r.indicator} for {r.municipality} {r.year} is "
-            f"{num(r.needed, with_unit=True)} instead of {num(r.was)}. {consequence}")
+    consequence = (tr(lang, "That value breaks {figures}: no single value reproduces all the report states.",
+                      figures=", ".join(r.breaks))
+                   if r.breaks else tr(lang, "No other published figure changes."))
+    return tr(lang, "Computed: {name} is reproduced if {indicator} for {municipality} {year} is {needed} instead of "
+                    "{was}. {consequence}", name=name, needed=num(r.needed, with_unit=True), was=num(r.was),
+              consequence=consequence, **where)
 
 
 def _clip(text: str, n: int) -> str:
