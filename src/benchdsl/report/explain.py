@@ -94,9 +94,9 @@ def _item(program: ir.Program, audit, item: Item, norwegian: bool, lang: str = "
         if row.kind == ir.RowKind.MEASURE:
             lines.extend(_measure(program, item.figure, norwegian, indent="  ", lang=lang))
         elif row.kind == ir.RowKind.SERIES:  # a year table's cell: the row's indicator in the column's year
-            lines.extend(_trace(program, item.figure.trace, norwegian, "  "))
+            lines.extend(_trace(program, item.figure.trace, norwegian, "  ", lang=lang))
             cell = row.cells[t.columns.index(col)]
-            lines.append(f"  value = {symbolic(cell.expr)}")
+            lines.append("  " + tr(lang, "value") + f" = {symbolic(cell.expr)}")
             lines.append(f"        = {numeric(cell.expr, item.figure.trace, norwegian)}")
         else:
             lines.extend(_sum(program, audit, t, row, col, norwegian, lang))

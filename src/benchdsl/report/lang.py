@@ -40,6 +40,7 @@ NB: dict[str, str | tuple[str, str]] = {
     "{n} follow from a report inconsistency": "{n} følger av en inkonsistens i rapporten",
     "{n} mismatch": "{n} avvik",
     "{n} mismatches": "{n} avvik",
+    "value": "verdi",
     " ({n} of them a report inconsistency found by the readings search: declare it with `known`)":
         " ({n} av dem en inkonsistens i rapporten funnet ved søket i lesemåter: erklær den med `known`)",
     " ({n} of them report inconsistencies found by the readings search: declare each with `known`)":
