@@ -220,6 +220,10 @@ def _check(args) -> int:
         return EXIT_INPUT
     reads = any(v is not None for v in data.values())
     result = run_paths(args.paths, evaluate=False, **data) if reads else check_paths(args.paths)
+    if not reads and result.program is not None:
+        from benchdsl.pipeline import missing_panels
+
+        result.diags.extend(missing_panels(result.program))
     _report_diags(result)
     if not result.ok:
         return EXIT_INPUT
@@ -242,7 +246,7 @@ def _run(args) -> int:
         progress = Progress(stream, force=bool(args.progress))
     if not _targets_ok(args, ()):  # a missing folder is known before a long run
         return EXIT_INPUT
-    if (data := _data(args)) is None:
+    if (data := _data(args)) is None or not _for_all_ok(args):
         return EXIT_INPUT
     result = run_paths(args.paths, progress=progress, **data)
     _report_diags(result)
@@ -272,6 +276,23 @@ def _run(args) -> int:
         return EXIT_INPUT
     args.timings = result.timings  # printed after the run is recorded: they are not part of its output
     return EXIT_AUDIT if audit.failed else EXIT_OK
+
+
+def _for_all_ok(args) -> bool:
+    """`--for all` writes one long table, as CSV (the default) or JSON: say so rather than ignore an option."""
+    if args.for_ != "all":
+        return True
+    from benchdsl import report
+
+    if args.format not in report.BATCH and args.format != "text":
+        print(f"error: --for all writes a long table as {' or '.join(report.BATCH)}, not {args.format}\n"
+              f"  hint: --for all --format csv (the default) or --format json", file=sys.stderr)
+        return False
+    if args.html:
+        print("error: --for all writes no HTML report\n  hint: leave out --html, or run without --for all "
+              "for the report of one municipality and year", file=sys.stderr)
+        return False
+    return True
 
 
 def _report(program, audit, args) -> str:

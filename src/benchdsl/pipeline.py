@@ -132,6 +132,22 @@ def check_paths(paths: list[str], progress: Progress | None = None) -> Result:
     return result
 
 
+def missing_panels(program) -> list[Diagnostic]:
+    """`check` reads no data, but a panel or mapping named in the rules that is not there is an error
+    it can see (not kept with the checked rules: the file may appear or go between runs)."""
+    out = []
+    for path, span, mapping in program.panels:
+        for what, name in (("panel", path), ("mapping", mapping)):
+            if name is None:
+                continue
+            full = os.path.normpath(os.path.join(os.path.dirname(span.path) if span else ".", name))
+            if not os.path.isfile(full):
+                out.append(error(span, f"the {what} `{name}` is not there ({full})" if not os.path.exists(full)
+                                 else f"the {what} `{name}` is not a file ({full})",
+                                 f"the path is relative to the rule file that names it"))
+    return out
+
+
 def _municipalities_declared(files: list[File]) -> list[Diagnostic]:
     """`municipality NAME CODE` against the municipality register (see `data.check_declared`)."""
     from benchdsl import ast

@@ -69,7 +69,7 @@ class Tables:
             row_names.add(item.name)
             if item.published and len(item.published) != len(columns):
                 self.c.err(item.span, f"row `{item.name}` gives {plural(len(item.published), 'published value')} "
-                                      f"for {plural(len(columns), 'column')}")
+                                      f"for {plural(len(columns), 'column')}", _decimal_comma(item.published))
                 ok = False
             if any(isinstance(p, ast.PubBlank) for p in item.published):
                 self.c.err(item.span, f"row `{item.name}` leaves a cell empty, which only a year table's rows may",
@@ -263,3 +263,14 @@ class Tables:
                     unit = unit or src.unit
                     decimals = max(decimals, src.decimals)
             self.c.tables[name] = attrs.evolve(t, unit=unit, decimals=decimals)
+
+
+def _decimal_comma(published) -> str | None:
+    """`7,0` in a row reads as two values, 7 and 0: say so where two numbers touch across a comma."""
+    for a, b in zip(published, published[1:]):
+        sa, sb = getattr(a, "span", None), getattr(b, "span", None)
+        if (isinstance(a, ast.PubNumber) and isinstance(b, ast.PubNumber) and sa and sb and sa.end_line == sb.line
+                and sb.column == sa.end_column + 1 and a.unit is None and "." not in a.text):
+            return (f"`{a.text},{b.text}` reads as two values; a decimal is written with a point: "
+                    f"{a.text}.{b.text} (values are separated by a comma and a space)")
+    return None
