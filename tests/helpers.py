@@ -97,3 +97,33 @@ def cli(*args: str) -> tuple[int, str, str]:
 
 def messages(result) -> list[str]:
     return [d.message for d in result.diags if d.is_error]
+
+
+def assert_same_alone_and_for_all(folder: Path, rules: str, panel: str) -> None:
+    """The differential check of the one kernel: every figure and status of `rules` on `panel`,
+    computed for each municipality and year alone (Scalar backend) and all at once (`--for all`,
+    Arrays backend), must be the same -- equal floats, not merely close (the same operations in
+    the same order on IEEE doubles)."""
+    import numpy as np
+
+    from benchdsl import batch
+    from benchdsl.evaluate import Evaluator, Status
+
+    (folder / "r.bench").write_text(rules, encoding="utf-8")
+    (folder / "p.csv").write_text(panel, encoding="utf-8")
+    r = run_paths([str(folder)])
+    assert r.program is not None and r.ok, [d.message for d in r.diags if d.is_error]
+    b = batch.evaluate(r.program, r.evaluator.values)
+    for i, own in enumerate(b.municipalities):
+        for j, year in enumerate(b.years):
+            alone = Evaluator(r.program, r.evaluator.values, own, year)
+            for (measure, scenario), arr in b.figures.items():
+                fig = alone.measure(measure, scenario)
+                got = float(arr[i, j])
+                where = (own, year, measure, scenario)
+                if fig.status is Status.NOT_COMPUTED:
+                    assert np.isnan(got), where
+                    assert batch.reason(b, measure, scenario, own, year) == fig.error.message, where
+                else:
+                    assert got == fig.raw, where
+                    assert (got > 0) == (fig.status is Status.SAVING), where

@@ -7,14 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from benchdsl import batch
-from benchdsl.evaluate import Evaluator, Status
+from benchdsl.evaluate import Evaluator
 from benchdsl.fmt import format_text
 from benchdsl.pipeline import check_paths, run_paths
+
+from helpers import assert_same_alone_and_for_all
 
 BENCHDSL = str(Path(sys.executable).parent / "benchdsl")
 
@@ -171,20 +173,4 @@ measure m "M" {{
 @given(rule_sets())
 def test_every_figure_is_the_same_alone_and_for_all(tmp_path_factory, case):
     rules, data = case
-    d = tmp_path_factory.mktemp("g")
-    (d / "r.bench").write_text(rules, encoding="utf-8")
-    (d / "p.csv").write_text(data, encoding="utf-8")
-    r = run_paths([str(d)])
-    assert r.program is not None and r.ok, [x.message for x in r.diags if x.is_error]
-    b = batch.evaluate(r.program, r.evaluator.values)
-    for i, own in enumerate(b.municipalities):
-        for j, year in enumerate(b.years):
-            alone = Evaluator(r.program, r.evaluator.values, own, year)
-            for (measure, scenario), arr in b.figures.items():
-                fig = alone.measure(measure, scenario)
-                got = float(arr[i, j])
-                if fig.status is Status.NOT_COMPUTED:
-                    assert np.isnan(got), (own, year, scenario)
-                    assert batch.reason(b, measure, scenario, own, year) == fig.error.message
-                else:
-                    assert got == fig.raw, (own, year, scenario)
+    assert_same_alone_and_for_all(tmp_path_factory.mktemp("g"), rules, data)

@@ -22,6 +22,7 @@ from hypothesis import given, settings, strategies as st
 from benchdsl import batch
 from benchdsl.evaluate import Evaluator, Status
 from benchdsl.pipeline import run_paths
+from helpers import assert_same_alone_and_for_all
 
 BENCHDSL = str(Path(sys.executable).parent / "benchdsl")
 
@@ -240,26 +241,7 @@ measure extreme "max/min over gaps, one against a literal" {{
 @given(rule_sets())
 def test_every_figure_and_status_is_the_same_alone_and_for_all(tmp_path_factory, case):
     rules, panel = case
-    d = tmp_path_factory.mktemp("d")
-    (d / "r.bench").write_text(rules, encoding="utf-8")
-    (d / "p.csv").write_text(panel, encoding="utf-8")
-    r = run_paths([str(d)])
-    assert r.program is not None and r.ok, [d.message for d in r.diags if d.is_error]
-    b = batch.evaluate(r.program, r.evaluator.values)
-    for i, own in enumerate(b.municipalities):
-        for j, year in enumerate(b.years):
-            alone = Evaluator(r.program, r.evaluator.values, own, year)
-            for (measure, scenario), arr in b.figures.items():
-                fig = alone.measure(measure, scenario)
-                got = float(arr[i, j])
-                where = (own, year, measure, scenario)
-                if fig.status is Status.NOT_COMPUTED:
-                    assert np.isnan(got), where
-                    assert batch.reason(b, measure, scenario, own, year) == fig.error.message
-                else:
-                    # The same operations in the same order on IEEE doubles: equal, not merely close.
-                    assert got == fig.raw, where
-                    assert (got > 0) == (fig.status is Status.SAVING), where
+    assert_same_alone_and_for_all(tmp_path_factory.mktemp("d"), rules, panel)
 
 
 @settings(max_examples=max(10, settings().max_examples // 3))

@@ -13,13 +13,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from benchdsl import batch
-from benchdsl.evaluate import Evaluator, Status
+from benchdsl.evaluate import Status
 from benchdsl.pipeline import check_paths, run_paths
+
+from helpers import assert_same_alone_and_for_all
 
 BENCHDSL = str(Path(sys.executable).parent / "benchdsl")
 DKI_FILE = Path(__file__).parent / "fixtures" / "realdata" / "dki_2025.csv"
@@ -278,24 +279,7 @@ measure cost_adjusted "an adjustment of the value" {{
 @given(need_rule_sets())
 def test_needmean_is_the_same_alone_and_for_all(tmp_path_factory, case):
     rules, data = case
-    d = tmp_path_factory.mktemp("n")
-    (d / "r.bench").write_text(rules, encoding="utf-8")
-    (d / "p.csv").write_text(data, encoding="utf-8")
-    r = run_paths([str(d)])
-    assert r.program is not None and r.ok, [x.message for x in r.diags if x.is_error]
-    b = batch.evaluate(r.program, r.evaluator.values)
-    for i, own in enumerate(b.municipalities):
-        for j, year in enumerate(b.years):
-            alone = Evaluator(r.program, r.evaluator.values, own, year)
-            for (measure, scenario), arr in b.figures.items():
-                fig = alone.measure(measure, scenario)
-                got = float(arr[i, j])
-                where = (own, year, measure, scenario)
-                if fig.status is Status.NOT_COMPUTED:
-                    assert np.isnan(got), where
-                    assert batch.reason(b, measure, scenario, own, year) == fig.error.message
-                else:  # the same operations in the same order: equal, not merely close
-                    assert got == fig.raw, where
+    assert_same_alone_and_for_all(tmp_path_factory.mktemp("n"), rules, data)
 
 
 def test_made_and_described_as_written():
