@@ -207,8 +207,8 @@ class Tables:
             fig = self.series(t, r, ci)
             return math.nan if fig is None or fig.error is not None else fig.value
         # A total adds the rows as the table shows them, as a printed table's sum does.
-        parts = [self(table, x.name, column) for x in t.rows if x.kind in ir.SUMMED_ROWS]
-        return _sum_shown(parts, t.decimals)
+        parts = [(self(table, x.name, column), t.shown(x)[1]) for x in t.rows if x.kind in ir.SUMMED_ROWS]
+        return _sum_shown(parts)
 
     def series(self, t: ir.Table, r: ir.Row, ci: int) -> Figure | None:
         """A year table's cell: its indicator at the row's place in the column's year, by the one kernel
@@ -226,15 +226,16 @@ class Tables:
         total = next((r for r in t.rows if r.kind == ir.RowKind.TOTAL), None)
         if total is not None:
             return self(table, total.name, col)
-        parts = [self(table, r.name, col) for r in t.rows if r.kind in ir.SUMMED_ROWS]
-        return _sum_shown(parts, t.decimals)
+        parts = [(self(table, r.name, col), t.shown(r)[1]) for r in t.rows if r.kind in ir.SUMMED_ROWS]
+        return _sum_shown(parts)
 
 
-def _sum_shown(parts: list, decimals: int) -> float | None:
-    """A total as the table shows it: the rows rounded as printed, added; not computed if a row is not."""
-    if any(v is not None and math.isnan(v) for v in parts):
+def _sum_shown(parts: list) -> float | None:
+    """A total as the table shows it: the rows (value, decimals shown) rounded as printed, added; not
+    computed if a row is not."""
+    if any(v is not None and math.isnan(v) for v, _ in parts):
         return math.nan
-    shown = [round_half_up(v, decimals) for v in parts if v is not None]
+    shown = [round_half_up(v, d) for v, d in parts if v is not None]
     return fsum(shown) if shown else None
 
 
@@ -303,7 +304,7 @@ def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True, search: bo
                 if v is not None and math.isnan(v):
                     not_computed[(t.name, r.name, col.name)] = _why(program, ev, t, r, col, plain)
             # a year table's row has its own unit and precision
-            unit, decimals = (r.unit, r.decimals) if r.kind == ir.RowKind.SERIES else (t.unit, t.decimals)
+            unit, decimals = t.shown(r)
             for ci, (col, pub) in enumerate(zip(t.columns, r.published)):
                 if pub is None:  # a cell the report leaves empty
                     continue

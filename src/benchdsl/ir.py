@@ -359,8 +359,13 @@ class Table:
     span: Span | None = None
 
     def shown(self, r: Row) -> tuple[str, int]:
-        """A row's unit and printed decimals: the table's, or a year table's row's own."""
-        return (r.unit, r.decimals) if r.kind == RowKind.SERIES else (self.unit, self.decimals)
+        """A row's unit and printed decimals: the table's; a year table's row's own; a measure's row at
+        its measure's `round` (a table of rows with `round 1` and `round 2` shows each as it rounds)."""
+        if r.kind == RowKind.SERIES:
+            return r.unit, r.decimals
+        if r.kind == RowKind.MEASURE:
+            return self.unit, r.decimals
+        return self.unit, self.decimals
 
 
 @attrs.frozen

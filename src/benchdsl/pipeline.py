@@ -207,6 +207,13 @@ def run_paths(paths: list[str], own: str | None = None, year: int | None = None,
         # The rules as run for another municipality or year: every header, title and field says so.
         import attrs
 
+        published = any(t.published for tb in program.tables.values() for t in tb.rows) or program.claims
+        if published:
+            result.diags.append(warning(
+                None, f"the published values in the rules are the report's for {program.own} {program.year}: "
+                      f"compared with {own or program.own} {year or program.year}'s figures, a mismatch says only "
+                      f"that the two differ",
+                "read the audit marks as a comparison with the report, not as errors in the figures"))
         program = result.program = attrs.evolve(program, own=own or program.own, year=year or program.year)
     t = time.perf_counter()
     values, diags = load_data(program, result.sources, panels, result.progress)

@@ -71,6 +71,11 @@ class Tables:
                 self.c.err(item.span, f"row `{item.name}` gives {plural(len(item.published), 'published value')} "
                                       f"for {plural(len(columns), 'column')}", _decimal_comma(item.published))
                 ok = False
+            elif (hint := _decimal_comma(item.published)) is not None:  # as many values as columns: maybe meant
+                from benchdsl.diagnostics import warning
+
+                self.c.diags.append(warning(item.span, f"row `{item.name}`: two published values with no space "
+                                                        f"between them", hint))
             if any(isinstance(p, ast.PubBlank) for p in item.published):
                 self.c.err(item.span, f"row `{item.name}` leaves a cell empty, which only a year table's rows may",
                            "write `-` for a cell that shows no saving")
@@ -125,7 +130,9 @@ class Tables:
                     ok = False
                 else:
                     pubs.append(pv)
-            rows.append(ir.Row(item.name, item.label, kind, source, tuple(pubs), item.span))
+            # a measure's row is shown (and added into a total) at the measure's own `round`
+            rows.append(ir.Row(item.name, item.label, kind, source, tuple(pubs), item.span,
+                               decimals=rd if kind == ir.RowKind.MEASURE else 0))
         if not ok:
             return None
         return ir.Table(d.name, d.title or d.name, unit or "", decimals, tuple(columns), tuple(rows), d.notes, d.span)
@@ -271,6 +278,6 @@ def _decimal_comma(published) -> str | None:
         sa, sb = getattr(a, "span", None), getattr(b, "span", None)
         if (isinstance(a, ast.PubNumber) and isinstance(b, ast.PubNumber) and sa and sb and sa.end_line == sb.line
                 and sb.column == sa.end_column + 1 and a.unit is None and "." not in a.text):
-            return (f"`{a.text},{b.text}` reads as two values; a decimal is written with a point: "
-                    f"{a.text}.{b.text} (values are separated by a comma and a space)")
+            return (f"`{a.text},{b.text}` reads as two values, {a.text} and {b.text}; a decimal is written with "
+                    f"a point: {a.text}.{b.text}; two values are written {a.text}, {b.text}")
     return None

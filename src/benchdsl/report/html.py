@@ -4,6 +4,7 @@ derivation one click from its cell.  No external files, fonts or scripts."""
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 from benchdsl import ir, published
@@ -122,7 +123,8 @@ def _table(t: ir.Table, items: dict[str, Item], values: dict, norwegian: bool, l
         indent = ' class="indent"' if has_sections and r.kind != ir.RowKind.TOTAL else ""
         decimals = t.shown(r)[1]  # a year table's row has its own precision
         cells = "".join(
-            _value_cell(items[key], fmt(items[key].computed, decimals, norwegian), norwegian, lang) if key in items
+            _value_cell(items[key], fmt(math.nan if items[key].status == Status.ERROR else items[key].computed,
+                                        decimals, norwegian), norwegian, lang) if key in items
             else ("<td></td>" if r.blank(ci) else f'<td>{fmt(values.get((t.name, r.name, c.name)), decimals, norwegian)}</td>')
             + ("<td></td><td></td>" if audited else "")
             for ci, (key, c) in enumerate((f"{t.name}.{r.name}.{c.name}", c) for c in t.columns))

@@ -241,10 +241,11 @@ def to_csv(program: ir.Program, audit: Audit, norwegian: bool = False, lang: str
     w.writerow(["name", "kind", "table", "row", "column", "label", "computed", "shown", "unit",
                 "published", "status", "delta"])
     for i in audit.items:
-        shown = computed_text(i, norwegian) if i.kind == ItemKind.CLAIM else fmt(i.computed, i.decimals, norwegian, dash="-")
+        shown = ("?" if i.status == Status.ERROR else computed_text(i, norwegian) if i.kind == ItemKind.CLAIM
+                 else fmt(i.computed, i.decimals, norwegian, dash="-"))
         w.writerow([i.name, i.kind, i.table or "", i.row or "", i.column or "", i.label,
                     "" if i.computed is None else repr(i.computed) if not norwegian else str(i.computed).replace(".", ","),
-                    shown, i.unit, i.published.text, i.status,
+                    shown, i.unit, published.text(i.published, norwegian), i.status,
                     "" if i.delta is None else f"{i.delta:.6g}".replace(".", "," if norwegian else ".")])
     # Every other cell: computed and shown, nothing published to audit it against (an analysis of
     # one's own has only these), or not computed with its reason.
@@ -312,7 +313,8 @@ def to_markdown(program: ir.Program, audit: Audit, norwegian: bool = False, lang
                 if i is None:  # computed, nothing published
                     cells.append(md(fmt(audit.cells.get((t.name, r.name, c.name)), decimals, norwegian)))
                     continue
-                cells.append(md(f"{fmt(i.computed, decimals, norwegian)} ({published.text(i.published, norwegian)})")
+                cells.append(md(f"{fmt(math.nan if i.status == Status.ERROR else i.computed, decimals, norwegian)} "
+                                f"({published.text(i.published, norwegian)})")
                              + f" {MARKS[i.status]}")
             label = f"**{md(r.label)}**" if r.kind == ir.RowKind.TOTAL else md(r.label)
             out.append(f"| {label} | " + " | ".join(cells) + " |")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import os
 import re
 import textwrap
@@ -111,7 +113,9 @@ def _table(t: ir.Table, by_name: dict[str, Item], cells: dict, norwegian: bool, 
         for c in t.columns:
             item = by_name.get(f"{t.name}.{r.name}.{c.name}")  # None: nothing published to audit
             computed = item.computed if item else cells.get((t.name, r.name, c.name))
-            line += "  " + fmt(computed, t.decimals, norwegian).rjust(cell)
+            if item is not None and item.status == Status.ERROR:
+                computed = math.nan  # not computed: "?", never the "–" of no saving
+            line += "  " + fmt(computed, t.shown(r)[1], norwegian).rjust(cell)
             if audited:
                 line += " " + (published.text(item.published, norwegian) if item else "").rjust(cell)
                 line += " " + (MARKS[item.status] if item else " ")
