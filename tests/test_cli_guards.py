@@ -122,3 +122,13 @@ def test_a_published_figure_not_computed_shows_a_question_mark(tmp_path):
     assert p.returncode == 1
     rows = {line.split()[0]: line.split()[1:4] for line in p.stdout.splitlines() if line.split()[:1] in (["A"], ["Sum"])}
     assert rows == {"A": ["?", "1.18", "?"], "Sum": ["?", "17.38", "?"]}  # computed, published, mark
+
+
+def test_another_municipality_against_the_published_values_is_a_warning(tmp_path):
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "r.bench").write_text(MIXED)
+    (tmp_path / "r" / "p.csv").write_text(MIXED_PANEL + "u,B,2007,10,user\n")
+    p = cli(tmp_path, "run", "r", "--own", "B")
+    assert ("warning: the published values in the rules are the report's for A 2007: compared with B 2007's "
+            "figures, a mismatch says only that the two differ") in p.stderr
+    assert "published values" not in cli(tmp_path, "run", "r").stderr

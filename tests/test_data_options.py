@@ -166,3 +166,9 @@ def test_explain_without_rules_folder_says_how(tmp_path):
     code, _, err = cli(tmp_path, "explain", "s")
     assert code == 2
     assert "no folder `rules` here" in err and "benchdsl explain s FOLDER" in err
+
+
+def test_a_year_the_panels_lack_entirely_is_said_once(folder):
+    code, out, err = cli(folder, "run", "r", "--year", "2009")
+    assert code == 1  # every figure not computed
+    assert "warning: the panels have no value for 2009 at all (their years: 2007–2008)" in err

@@ -132,6 +132,16 @@ def check_paths(paths: list[str], progress: Progress | None = None) -> Result:
     return result
 
 
+def _years_text(years: list[int]) -> str:
+    """2004, 2005, 2006, 2007 -> '2004–2007'; gaps listed: '2004, 2006–2007'."""
+    runs, start = [], years[0]
+    for a, b in zip(years, [*years[1:], None]):
+        if b != a + 1:
+            runs.append(str(a) if a == start else f"{start}–{a}")
+            start = b
+    return ", ".join(runs)
+
+
 def missing_panels(program) -> list[Diagnostic]:
     """`check` reads no data, but a panel or mapping named in the rules that is not there is an error
     it can see (not kept with the checked rules: the file may appear or go between runs)."""
@@ -221,6 +231,11 @@ def run_paths(paths: list[str], own: str | None = None, year: int | None = None,
     result.timings["data"] = time.perf_counter() - t
     if not result.ok or not evaluate:
         return result
+    years = sorted(values.years()) if hasattr(values, "years") else []
+    if years and program.year not in years:  # say it once, before a warning for every value it lacks
+        result.diags.append(warning(None, f"the panels have no value for {program.year} at all "
+                                          f"(their years: {_years_text(years)})",
+                                    f"choose one of their years with --year, or add {program.year}'s data"))
     ev = Evaluator(program, values, own, year)
     result.evaluator = ev
     result.progress.finish()
