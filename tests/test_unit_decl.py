@@ -134,3 +134,17 @@ def test_fmt_lays_out_a_declaration(tmp_path):
     text = (folder / "r.bench").read_text(encoding="utf-8")
     assert text.startswith('unit loan "utlån", "lån"\n')
     assert cli(tmp_path, "fmt", "--check", "r")[0] == 0
+
+
+def test_a_published_value_with_a_unit_is_converted_or_refused(tmp_path):
+    # A claim's published value is converted: B's rate 0.4 % = 4 per mille (the claim's basis), so
+    # `= 0.4 %` reproduces it as `= 4` does.  A table cell is compared in the table's unit: 2000 NOK
+    # in a kNOK table would be read as 2000 kNOK, so it is refused at the value, never ignored.
+    write(tmp_path, RULES.replace("basis(rate) = 4", "basis(rate) = 0.4 %"))
+    code, out, err = cli(tmp_path, "run", "r", "--format", "json")
+    assert code == 0, err
+    assert {i["name"]: i["status"] for i in json.loads(out)["items"]}["r"] == "ok"
+    write(tmp_path, RULES.replace('row "S" = s: 2.0', 'row "S" = s: 2000 NOK'), name="bad")
+    code, _, err = cli(tmp_path, "check", "bad")
+    assert code == 2
+    assert "bad/r.bench:34:18: error: row `s`: 2000 NOK is not in the table's unit, kNOK" in err

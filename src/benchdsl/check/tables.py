@@ -128,6 +128,13 @@ class Tables:
                 pv = self.x.published(p, units.parse(unit or "MNOK"), item.span, f"row `{item.name}`")
                 if pv is None:
                     ok = False
+                elif getattr(p, "unit", None) is not None and self.x.pub_factor(units.parse(unit or "MNOK"), p) != 1.0:
+                    # a cell is compared in the table's unit: a value in another unit would be read as if
+                    # it were in the table's (2000 NOK as 2000 kNOK), so it is refused, never ignored
+                    self.c.err(p.span or item.span, f"row `{item.name}`: {p.text} is not in the table's unit, "
+                                                    f"{unit or 'MNOK'}", f"write the value in {unit or 'MNOK'}, "
+                                                    f"as the table prints it (or leave the unit out)")
+                    ok = False
                 else:
                     pubs.append(pv)
             # a measure's row is shown (and added into a total) at the measure's own `round`
