@@ -101,13 +101,19 @@ def evaluate_arrays(program: ir.Program, munis, years, data: dict, measures=None
                  {m: program.measures[m].saving.unit for m in measures or program.measures})
 
 
-def reason(batch: Batch, measure: str, scenario: str, muni: str, year: int) -> str:
-    """Why a cell is not computed: the same kernel, on the scalar backend, for that municipality-year."""
+def reason(batch: Batch, measure: str, scenario: str, muni: str, year: int, evaluators: dict | None = None) -> str:
+    """Why a cell is not computed: the same kernel, on the scalar backend, for that municipality-year
+    (no derivation is recorded: only the reason is wanted). `evaluators` keeps one per municipality-year
+    across the rows of a table."""
     from benchdsl.evaluate import Evaluator
 
     if batch.program is None:
         return "not computed"
-    fig = Evaluator(batch.program, batch.values, muni, year).measure(measure, scenario)
+    evaluators = {} if evaluators is None else evaluators
+    ev = evaluators.get((muni, year))
+    if ev is None:
+        ev = evaluators[(muni, year)] = Evaluator(batch.program, batch.values, muni, year)
+    fig = ev.measure(measure, scenario, record=False)
     return fig.error.message if fig.error is not None else "not computed"
 
 
@@ -117,13 +123,14 @@ def rows(batch: Batch):
     status: "saving"; "no saving" (at or better than the basis); "not computed" (with the reason).
     """
     signed = {n for n, x in batch.program.measures.items() if x.signed} if batch.program else set()
+    evaluators: dict = {}  # one per municipality-year that has a figure not computed, for its reasons
     for (measure, basis), values in batch.figures.items():
         for i, m in enumerate(batch.municipalities):
             for j, y in enumerate(batch.years):
                 v = float(values[i, j])
                 if np.isnan(v):
                     yield m, y, measure, basis, None, batch.units[measure], "not computed", \
-                        reason(batch, measure, basis, m, y)
+                        reason(batch, measure, basis, m, y, evaluators)
                 elif v > 0:
                     yield m, y, measure, basis, v, batch.units[measure], "saving", ""
                 else:  # a signed measure shows how far below the basis

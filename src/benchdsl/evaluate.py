@@ -161,11 +161,13 @@ class Evaluator:
         return None if isinstance(v, Missing) else v
 
     def measure(self, name: str, scenario: str | None, record: bool = True) -> Figure:
+        """A measure's figure under a basis, with its derivation; `record=False`: the figure without
+        one (the same value or reason, by the same kernel), not kept (a --for all row's reason)."""
         key = (name, scenario)
         if key in self._figures:
             return self._figures[key]
         m = self.p.measures[name]
-        trace = self.kernel.tracer = Trace()
+        trace = self.kernel.tracer = Trace() if record else None
         try:
             raw = self.kernel.saving(m, self._policy(scenario), scenario, self._raw)
         finally:
@@ -175,7 +177,8 @@ class Evaluator:
                          trace=trace)
         else:  # at or better than the basis: no saving
             fig = Figure(name, scenario, raw if raw > 0 or m.signed else None, m.saving.unit, m.round, raw, trace=trace)
-        self._figures[key] = fig
+        if record:
+            self._figures[key] = fig
         return fig
 
     def claim(self, c: ir.Claim, cells=None, record: bool = True) -> Figure:

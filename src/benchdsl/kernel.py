@@ -74,7 +74,7 @@ class Scalar:
         if got.__class__.__name__ == "Obs":  # a gap the panel states (SSB's symbols)
             return Missing(span, f"`{ind.name}` for {muni} {year} is missing in the panel: {got.missing}",
                            f"see {got.span}"), None
-        return got.value, got.obs
+        return got.value, got  # where it came from: its `.obs`, looked up only if a derivation is recorded
 
     @staticmethod
     def missing(span, message, hint=None):
@@ -338,7 +338,8 @@ class _Ctx:
             delta = _scaled(b, amount, a.amount.factor, a.span)
             reason = a.reason
         if self.tracer is not None and not b.is_missing(v):
-            self.tracer.input(name, b.name(who), b.year_of(when), v, ind.unit, obs, delta, reason)
+            self.tracer.input(name, b.name(who), b.year_of(when), v, ind.unit,
+                              obs.obs if obs is not None else None, delta, reason)
         out = b.arith("+", v, delta, span) if name in adjust else v
         self.memo[key] = out
         if shared is not None:
