@@ -165,7 +165,10 @@ def test_a_total_is_the_sum_of_its_parts_as_shown(tmp_path_factory, case):
     items = {i.name: i for i in r.audit.items}
     for col in ("mean", "kth"):
         parts = [i for n, i in items.items() if n.endswith("." + col) and n.startswith("T.m")]
-        shown = [round_half_up(i.computed, r.program.tables["T"].decimals) for i in parts if i.computed is not None]
+        # each row as the table shows it: at its measure's `round`
+        rounds = {m.name: m.round for m in r.program.measures.values()}
+        rows = {row.name: row.source for row in r.program.tables["T"].rows}
+        shown = [round_half_up(i.computed, rounds[rows[i.row]]) for i in parts if i.computed is not None]
         total = items[f"T.total.{col}"].computed
         assert (total is None) == (not shown)
         if shown:
