@@ -127,3 +127,17 @@ def assert_same_alone_and_for_all(folder: Path, rules: str, panel: str) -> None:
                 else:
                     assert got == fig.raw, where
                     assert (got > 0) == (fig.status is Status.SAVING), where
+
+
+def run_cli(folder: Path, *args: str):
+    """The installed `benchdsl` as an analyst runs it: a subprocess in `folder`, with a cache folder of
+    its own there; never a traceback. -> subprocess.CompletedProcess"""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "BENCHDSL_CACHE_DIR": str(folder / "cache")}
+    p = subprocess.run([str(Path(sys.executable).parent / "benchdsl"), *args], capture_output=True, text=True,
+                       timeout=60, cwd=folder, env=env)
+    assert "Traceback" not in p.stderr
+    return p

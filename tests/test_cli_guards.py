@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from helpers import run_cli
+
 ROOT = Path(__file__).resolve().parent.parent
-BENCHDSL = str(Path(sys.executable).parent / "benchdsl")
 
 
-def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "BENCHDSL_CACHE_DIR": str(tmp_path / "cache")}
-    p = subprocess.run([BENCHDSL, *args], capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
-    assert "Traceback" not in p.stderr
-    return p
+cli = run_cli
 
 
 @pytest.fixture

@@ -7,14 +7,12 @@ hand from the panels in this file.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-BENCHDSL = str(Path(sys.executable).parent / "benchdsl")
+from helpers import run_cli
+
 
 RULES = """\
 municipality A 0001
@@ -77,9 +75,7 @@ def folder(tmp_path: Path) -> Path:
 
 
 def cli(folder: Path, *args: str) -> tuple[int, str, str]:
-    env = {**os.environ, "BENCHDSL_CACHE_DIR": str(folder / "cache")}
-    p = subprocess.run([BENCHDSL, *args], capture_output=True, text=True, timeout=60, cwd=folder, env=env)
-    assert "Traceback" not in p.stderr
+    p = run_cli(folder, *args)
     return p.returncode, p.stdout, p.stderr
 
 

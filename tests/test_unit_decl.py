@@ -4,12 +4,10 @@ unit, and `‰` in a rule's unit.  Run as the analyst runs them: the CLI in a su
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-BENCHDSL = str(Path(sys.executable).parent / "benchdsl")
+from helpers import run_cli
+
 
 RULES = """\
 unit loan "utlån", "lån"
@@ -65,9 +63,7 @@ h,B,2007,180,min/brukar
 
 
 def cli(folder: Path, *args: str) -> tuple[int, str, str]:
-    env = {**os.environ, "BENCHDSL_CACHE_DIR": str(folder / "cache")}
-    p = subprocess.run([BENCHDSL, *args], capture_output=True, text=True, timeout=60, cwd=folder, env=env)
-    assert "Traceback" not in p.stderr
+    p = run_cli(folder, *args)
     return p.returncode, p.stdout, p.stderr
 
 
