@@ -331,13 +331,31 @@ def to_markdown(program: ir.Program, audit: Audit, norwegian: bool = False, lang
     return "\n".join(out) + "\n"
 
 
-BATCH_HEADER = ("municipality", "year", "measure", "basis", "saving", "unit", "status", "reason")
+# `saving` at full precision (the shortest text that reads back as the same float); `shown` as a
+# table shows it, rounded to the measure's `round` (`-`: no saving, `?`: not computed)
+BATCH_HEADER = ("municipality", "year", "measure", "basis", "saving", "unit", "status", "reason", "shown")
+
+
+def _batch_shown(b, norwegian: bool):
+    """-> fn(measure, saving or None, status) giving the `shown` cell."""
+    rounds = {m: x.round for m, x in b.program.measures.items()} if b.program is not None else {}
+
+    def shown(measure: str, v: float | None, status: str) -> str:
+        if v is None:
+            return "?" if status == FigureStatus.NOT_COMPUTED.value else "-"
+        d = rounds.get(measure, 1)
+        text = f"{round_half_up(v, d):.{d}f}"
+        return text.replace(".", ",") if norwegian else text
+
+    return shown
 
 
 def batch_json(b, norwegian: bool = False) -> str:
     from benchdsl.batch import rows
 
-    return dumps({"schema": 1, "rows": [dict(zip(BATCH_HEADER, r)) for r in rows(b)]}, indent=1)
+    shown = _batch_shown(b, False)
+    return dumps({"schema": 1, "rows": [dict(zip(BATCH_HEADER, (*r, shown(r[2], r[4], r[6])))) for r in rows(b)]},
+                 indent=1)
 
 
 def batch_csv(b, norwegian: bool = False) -> str:
@@ -346,7 +364,8 @@ def batch_csv(b, norwegian: bool = False) -> str:
     buf = io.StringIO()
     w = GuardedWriter(buf, norwegian)
     w.writerow(BATCH_HEADER)
+    shown = _batch_shown(b, norwegian)
     for r in rows(b):
         value = "" if r[4] is None else (repr(r[4]).replace(".", ",") if norwegian else repr(r[4]))  # full precision
-        w.writerow((*r[:4], value, *r[5:]))
+        w.writerow((*r[:4], value, *r[5:], shown(r[2], r[4], r[6])))
     return buf.getvalue()
