@@ -460,3 +460,23 @@ def test_a_change_to_one_file_rechecks_rules_quickly(tmp_path):
     checked = project.check()
     assert checked.diags == [] and checked.program is not None
     assert checked.seconds < 1.0, checked.seconds
+
+
+def test_the_index_reads_every_kind_of_declaration_in_the_shipped_rules():
+    """The outline, definitions and references are built over every declaration the language has
+    (units, readings, tests, year tables, needs-adjusted bases ...): the shipped rules use them all,
+    and every position of every line can be asked about."""
+    files = []
+    for p in sorted((ROOT / "rules").glob("*.bench")) + sorted((ROOT / "examples").rglob("*.bench")):
+        text = p.read_text(encoding="utf-8")
+        f, diags = parse(text, str(p))
+        assert not diags, diags[:1]
+        files.append((text, f))
+    index = symbols.build(files)
+    for text, f in files:
+        for i, line in enumerate(text.split("\n"), 1):
+            for c in range(1, len(line) + 1):
+                index.at(f.path, i, c)
+                index.published_at(f.path, i, c)
+    # a declaration from each file is in the index: the measure of Table 4's first row, a section 1 table
+    assert ("measure", "group_size") in index.symbols and ("table", "T1") in index.symbols
