@@ -171,3 +171,11 @@ def test_changing_one_input_changes_exactly_the_figures_that_depend_on_it(report
         # figures, so it moves only when one of them moves past a rounding step.
         measures = {n for n in dependent if _is_measure_cell(report, n)}
         assert measures <= changed <= dependent, rows[k][:3]
+
+
+def test_a_share_of_counted_things_is_shown_in_percent_and_a_group_size_is_not():
+    from benchdsl.report.numbers import as_percent
+
+    assert as_percent(0.113, "pupil/inhabitant") == " (11.30 %)"  # a share: 11.3 % of the inhabitants
+    assert as_percent(14.8, "pupil/teaching_group") == ""  # 14.8 pupils a group: no share (was 1 480 %)
+    assert as_percent(0.5, "NOK/user") == ""  # money per user: never a share

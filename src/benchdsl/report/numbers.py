@@ -64,11 +64,13 @@ def auto(value: float, norwegian: bool = False) -> str:
 
 
 def as_percent(value: float, unit: str, norwegian: bool = False) -> str:
-    """' (11.30 %)' for a share of counted things (pupil/inhabitant), as reports print it; else ''."""
+    """' (11.30 %)' for a share of counted things (pupil/inhabitant), as reports print it; else ''.
+
+    A ratio of counted things above 1 is no share (14.8 pupils per teaching group is not 1 480 %)."""
     from benchdsl.units import DOMAIN_UNITS
 
     parts = unit.split("/")
     counted = {u for u in DOMAIN_UNITS if "NOK" not in u}
-    if len(parts) == 2 and set(parts) <= counted:
+    if len(parts) == 2 and set(parts) <= counted and 0 <= value <= 1:
         return f" ({fmt(value * 100, 2, norwegian)} %)"
     return ""
