@@ -167,6 +167,17 @@ def test_explain_a_basis_value_and_a_let(tmp_path):
     doc = json.loads(cli(tmp_path, "run", str(tmp_path / "r"), "--format", "json").stdout)
     assert doc["lets"] == [{"name": "s.m.g", "measure": "s", "basis": "m", "let": "g", "value": 2.0,
                             "unit": "NOK/user"}]
+    assert doc["indicators"] == [{"name": "c", "value": 12.0, "unit": "NOK/user", "derived": False,
+                                  "source": str(tmp_path / "r" / "p.csv") + ":2"}]
+
+
+def test_explain_an_indicator_derived_or_read(tmp_path):
+    # data/trondheim2007.csv: Trondheim's SFO gross cost 22 200 (line 31) less net 6 782 (line 32)
+    r = cli(tmp_path, "explain", "sfo_fee_per_user", str(ROOT / "rules"), cwd=ROOT)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert "= sfo_gross_per_user − sfo_net_per_user" in r.stdout
+    assert "Trondheim 2007: 15 418 NOK/user   by formula from sfo_gross_per_user " in r.stdout
+    assert "data/trondheim2007.csv:31, sfo_net_per_user " in r.stdout
 
 
 LET_RULES = """\

@@ -46,6 +46,7 @@ class ItemKind(enum.StrEnum):
     # Figures that are never audited, only exported and explained:
     BASIS = "basis"  # a basis value of an indicator: BASIS.INDICATOR
     LET = "let"  # a measure's `let` under a basis: MEASURE.BASIS.LET
+    INDICATOR = "indicator"  # the own municipality's value of an indicator, derived ones too: INDICATOR
 
 
 @attrs.frozen
@@ -163,6 +164,19 @@ class Audit:
                 for name, value, unit, _ in fig.trace.lets:
                     out[(measure, basis, name)] = (value, unit)
         return out
+
+    def indicator_values(self, program: ir.Program) -> dict:
+        """indicator -> (evaluate.Input, the Trace it is in): the own municipality's value of every indicator the figures read
+        in the evaluated year (a derived one by its formula: `obs` None), as their derivations recorded
+        it, before any measure's adjustment."""
+        out: dict = {}
+        for fig in self.figures.values():
+            if fig.trace is None:
+                continue
+            for (name, muni, year), inp in fig.trace.inputs.items():
+                if muni == program.own and year == program.year:
+                    out.setdefault(name, (inp, fig.trace))
+        return dict(sorted(out.items()))
 
     def unpublished_not_computed(self) -> dict:
         """Cells not computed that nothing was published for (those are audit items with status error)."""

@@ -28,7 +28,8 @@ def names(program: ir.Program, audit) -> list[str]:
     (`BASIS.INDICATOR`) and lets (`MEASURE.BASIS.LET`)."""
     return [i.name for i in audit.items] + list(program.measures) + list(_unpublished(program, audit)) + [
         f"{b}.{ind}" for b, ind in audit.basis_values(program)] + [
-        f"{m}.{b}.{let}" for m, b, let in audit.lets()]
+        f"{m}.{b}.{let}" for m, b, let in audit.lets()] + [
+        name for name in audit.indicator_values(program) if name not in program.measures]
 
 
 def _unpublished(program: ir.Program, audit) -> dict:
@@ -61,6 +62,18 @@ def explain(program: ir.Program, audit, name: str, norwegian: bool = False, lang
                 mine = [i for i in trace.inputs.values() if i.municipality == program.own]
                 return terminal_safe("\n".join(head + _basis(program, trace, use, program.own, mine, "", norwegian, lang))
                                      + "\n")
+        got = audit.indicator_values(program).get(name) if name not in program.measures else None
+        if got is not None:
+            inp, trace = got
+            ind = program.indicators[name]
+            unit = "" if inp.unit in ("1", "", "dimensionless") else f" {unit_label(inp.unit, norwegian)}"
+            how = f"= {symbolic(ind.formula.expr)}" if ind.formula is not None else f'source "{ind.source}"'
+            lines = [f"{name}: indicator `{name}` ({ind.title}), {how}",
+                     f"  {program.own} {program.year}: {auto(inp.value, norwegian)}{unit}"
+                     f"{as_percent(inp.value, inp.unit, norwegian)}   {_source(program, trace, inp)}"]
+            if inp.obs and (inp.obs.provenance or inp.obs.note):
+                lines.append(f"      [{inp.obs.provenance}] {inp.obs.note}")
+            return terminal_safe("\n".join(lines) + "\n")
         for (m, b, let), _ in audit.lets().items():
             if name == f"{m}.{b}.{let}":
                 fig = audit.figures[(m, b)]

@@ -201,6 +201,11 @@ def to_json(program: ir.Program, audit: Audit, derivations: bool = True, norwegi
                          for (b, ind), (use, _) in audit.basis_values(program).items()],
         "lets": [{"name": f"{m}.{b}.{name}", "measure": m, "basis": b, "let": name, "value": _num(v), "unit": u}
                  for (m, b, name), (v, u) in audit.lets().items()],
+        # The own municipality's value of every indicator the figures read, derived ones too
+        "indicators": [{"name": name, "value": _num(inp.value), "unit": inp.unit,
+                        "derived": inp.obs is None,
+                        "source": f"{inp.obs.span.path}:{inp.obs.span.line}" if inp.obs is not None else None}
+                       for name, (inp, _) in audit.indicator_values(program).items()],
         # Comparisons across a merger or split, each with the figures that make them.
         "series_breaks": [{**br.as_dict(), "figures": names} for br, names in breaks.of_audit(program, audit)],
     }
@@ -272,6 +277,8 @@ def to_csv(program: ir.Program, audit: Audit, norwegian: bool = False, lang: str
     figures = [(f"{b}.{ind}", ItemKind.BASIS, use.policy, use.value, use.unit)
                for (b, ind), (use, _) in audit.basis_values(program).items()]
     figures += [(f"{m}.{b}.{name}", ItemKind.LET, name, v, u) for (m, b, name), (v, u) in audit.lets().items()]
+    figures += [(name, ItemKind.INDICATOR, program.indicators[name].title, inp.value, inp.unit)
+                for name, (inp, _) in audit.indicator_values(program).items()]
     for name, kind, label, v, unit in figures:
         ok = v is not None and math.isfinite(v)
         w.writerow([name, kind, "", "", "", label,
