@@ -160,6 +160,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None, recorder) -> int:
     args = _parser().parse_args(argv)
+    if argv is None and args.command in ("run", "check", "explain", "sensitivity", "diff"):
+        # the process ends with this command (not a call from a test or a script, nor the server)
+        from benchdsl import pipeline
+
+        pipeline.ONE_SHOT = True
     if getattr(args, "lang", None) is not None and getattr(args, "norwegian", False) is None:
         args.norwegian = args.lang == "nb"  # --lang nb: Norwegian numbers too, unless --no-norwegian
     if args.version:

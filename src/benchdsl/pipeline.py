@@ -114,7 +114,7 @@ def check_paths(paths: list[str], progress: Progress | None = None) -> Result:
     if hit is not None:  # unchanged rules: no parsing, no checking, neither lark nor pint
         # The checked program lives as long as the run: out of the cycle collector's way, so that its
         # collections while the figures are made do not walk the whole program again and again.
-        gc.freeze()
+        _freeze()
         result.program, warnings = hit
         result.diags.extend(warnings)
         return result
@@ -142,6 +142,17 @@ def _parse_and_check(raw, key, result: Result, check) -> Result:
     if program is not None and key and not has_errors(diags):
         cache.store_program(key, program, diags)
     return result
+
+
+# Set by the command line, whose process ends with the command: what it has made so far lives as long
+# as the process, and can be moved out of the cycle collector's way (gc.freeze). A program that calls
+# the pipeline many times (tests, a script) keeps the collector as it is.
+ONE_SHOT = False
+
+
+def _freeze() -> None:
+    if ONE_SHOT:
+        gc.freeze()
 
 
 @contextlib.contextmanager
@@ -267,7 +278,7 @@ def run_paths(paths: list[str], own: str | None = None, year: int | None = None,
     result.progress.finish()
     with _no_cycle_collection():  # figures and their derivations: many small objects, no cycles to find
         result.audit = _timed(result, "evaluate+audit", audit, program, ev)
-    gc.freeze()  # and they live as long as the run: out of the way of collections while reports are written
+    _freeze()  # and they live as long as the run: out of the way of collections while reports are written
     if result.audit.items:  # which published figures are evidence, and which built the panel
         import attrs
 
