@@ -166,3 +166,11 @@ def test_a_lone_carriage_return_ends_a_line():
     # ... but not inside a string
     text = 'municipality A 0001\nown A 2007\nmeasure m "a\rb" {\n    saving = 1 MNOK\n    unit MNOK\n}\n'
     assert format_text(text) == text
+
+
+def test_a_blank_unit_in_brackets_stays_one_that_parses():
+    """The thorough robustness run's find: `[ \t ]` (no unit) was laid out as `[]`, which does not parse."""
+    text = 'indicator x {\n    unit NOK\n    source "x"\n    = 2 [ \t ]\n}\n'
+    formatted = format_text(text)
+    assert "= 2 [ ]" in formatted
+    assert parse(formatted, "x.bench")[1] == [] and format_text(formatted) == formatted

@@ -128,8 +128,8 @@ def _join(tokens: list[Token]) -> str:
 
 
 def _text(tok: Token) -> str:
-    if tok.type == "UNIT_TEXT":
-        return " ".join(str(tok).split())
+    if tok.type == "UNIT_TEXT":  # `[ ]` (no unit) keeps a blank: `[]` does not parse
+        return " ".join(str(tok).split()) or " "
     if tok.type in ("QUALIFIER", "NOT_COMPUTED"):
         return " ".join(str(tok).split())
     if tok.type == "PANEL_ROW":  # a line of an inline panel stays as written, but for the blanks before a comment
