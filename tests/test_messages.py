@@ -277,3 +277,43 @@ def test_a_misspelt_source_gets_the_panels_variable_as_suggestion(tmp_path):
     (tmp_path / "r.bench").write_text(RULES, encoding="utf-8")
     result = check_paths([str(tmp_path)])
     assert check_sources(result.program, obs.variables, result.sources) == []
+
+
+# --- a test's inline panel without its `}`
+
+TEST_BLOCK = """
+test "the mean of the others" {
+    panel {
+        variable,municipality,year,value,unit
+        cost,A,2024,110,NOK/user
+        cost,B,2024,100,NOK/user
+        cost,C,2024,90,NOK/user
+        users,A,2024,10000,user
+    }
+    # (110 - (100 + 90) / 2) NOK/user × 10 000 users = 150 000 NOK = 0.15 MNOK
+    expect m under mean_others = 0.15 MNOK
+}
+"""
+
+
+def test_a_test_panel_without_its_brace_is_one_error_at_the_first_line_it_swallowed(tmp_path):
+    """The panel read `expect …` as a row and the test's `}` as its own: that gave "test … expects
+    nothing" and "the test has no closing `}`" at its last line.  Now: one error, at the `expect`."""
+    broken = RULES + TEST_BLOCK.replace("        users,A,2024,10000,user\n    }\n", "        users,A,2024,10000,user\n")
+    p = _check(tmp_path, broken)
+    at = line_of(broken, "    expect m under")
+    last_row = line_of(broken, "        users,A,2024")
+    assert p.stderr == (f"{tmp_path / 'r.bench'}:{at}:5: error: the test's panel has no closing `}}`: "
+                        "this `expect` line is read as a row of the panel\n"
+                        "      expect m under mean_others = 0.15 MNOK\n"
+                        "      ^~~~~~\n"
+                        f"  hint: end the panel with a line holding only `}}` after its last row (line {last_row})\n")
+
+
+def test_the_same_rules_with_the_brace_check_clean(tmp_path):
+    (tmp_path / "r.bench").write_text(RULES + TEST_BLOCK, encoding="utf-8")
+    (tmp_path / "panel.csv").write_text(PANEL, encoding="utf-8")
+    for command in ("check", "test"):
+        p = subprocess.run([BENCHDSL, command, str(tmp_path)], capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "BENCHDSL_CACHE_DIR": str(tmp_path / "cache")})
+        assert p.returncode == 0, p.stdout + p.stderr

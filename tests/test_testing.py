@@ -286,4 +286,6 @@ def test_syntax_errors_in_a_test_block_name_the_test_and_no_terminal():
     assert messages[1][0] == 8 and "`not computed`" in messages[1][1], messages
     assert not any("PANEL_ROW" in m or "NOT_COMPUTED" in m or "_" in m.split(";")[-1] for _, m in messages)
     _, diags = parse('test "x" {\n    panel {\n        a,b\n    expect m under = 3\n}\n', "x.bench")
-    assert diags[0].message == "the test `x` has no closing `}`"
+    # the panel lacks its `}`: said there, at the first line it swallowed (line 4), not at the test's end
+    assert (diags[0].span.line, diags[0].message) == (
+        4, "the test's panel has no closing `}`: this `expect` line is read as a row of the panel")

@@ -83,6 +83,16 @@ def syntax_error(exc: UnexpectedInput, text: str, path: str, line0: int) -> Diag
     found = _found(exc, text, pos)
     expected = _expected(exc)
     ctx = _Context(text, pos, line, line[: col - 1], found, expected)
+    row = _unclosed_panel(ctx)
+    if row is not None:  # where the panel should have ended, not where the test did
+        at = text.count("\n", 0, row) + 1 + line0
+        keyword = text[row:].split(None, 1)[0]
+        column = 1 + len(text[row:]) - len(text[row:].lstrip(" \t"))
+        span = ast.Span(path, at, column, at, column + len(keyword))
+        rows = [i for i, x in enumerate(text[:row].split("\n")) if x.strip() and not x.lstrip().startswith("#")]
+        last = rows[-1] + 1 + line0  # the panel's last row: the last line before that is no comment
+        return error(span, f"the test's panel has no closing `}}`: this `{keyword}` line is read as a row of the panel",
+                     f"end the panel with a line holding only `}}` after its last row (line {last})")
     for rule in _RULES:
         got = rule(ctx)
         if got is not None:
@@ -466,6 +476,24 @@ def _open_block(text: str, pos: int) -> tuple[str, str, int] | None:
     return None
 
 
+_TEST_FIELD_LINE = re.compile(r"[ \t]*(?:expect|own|note|panel)[ \t]", re.M)
+
+
+def _unclosed_panel(ctx: _Context) -> int | None:
+    """A test's inline `panel {` without its `}`: the panel read the test's own lines (`expect
+    …`) as rows and the test's `}` as its own.  The offset of the first such line, or None."""
+    if ctx.found or "RBRACE" not in ctx.expected or ctx.text[ctx.pos:].strip():
+        return None
+    block = _open_block(ctx.text, ctx.pos)
+    if block is None or block[0] != "test":
+        return None
+    for panel in re.finditer(r"^[ \t]*panel[ \t]*\{[ \t]*(?:#.*)?$", ctx.text[: ctx.pos], re.M):
+        field = _TEST_FIELD_LINE.search(ctx.text, panel.end() + 1, ctx.pos)
+        if field and not re.search(r"^[ \t]*\}", ctx.text[panel.end() : field.start()], re.M):
+            return field.start()
+    return None
+
+
 def repair(exc: UnexpectedInput, text: str) -> tuple[str, list[str]] | None:
     """The declaration as its author evidently meant it, and the names it then lacks; None
     where there is no one obvious reading.
@@ -478,6 +506,8 @@ def repair(exc: UnexpectedInput, text: str) -> tuple[str, list[str]] | None:
     found = _found(exc, text, pos)
     expected = _expected(exc)
     line_start = text.rfind("\n", 0, pos) + 1
+    if _unclosed_panel(_Context(text, pos, "", "", found, expected)) is not None:
+        return None  # a `}` put in would move the lines after it: the test is left out, reported once
     if not found and "RBRACE" in expected and not text[pos:].strip() and _open_block(text, pos):
         return text.rstrip("\n") + "\n}\n", []
     if found == "}" and "RBRACE" not in expected and _open_block(text, pos) is None:
