@@ -338,8 +338,10 @@ class _Ctx:
             delta = _scaled(b, amount, a.amount.factor, a.span)
             reason = a.reason
         if self.tracer is not None and not b.is_missing(v):
+            # An amount read from the panel may be missing (`adjust x by y` where y has no value):
+            # the figure is then not computed, with y's reason; the trace keeps the value as read.
             self.tracer.input(name, b.name(who), b.year_of(when), v, ind.unit,
-                              obs.obs if obs is not None else None, delta, reason)
+                              obs.obs if obs is not None else None, 0.0 if b.is_missing(delta) else delta, reason)
         out = b.arith("+", v, delta, span) if name in adjust else v
         self.memo[key] = out
         if shared is not None:
