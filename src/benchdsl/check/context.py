@@ -29,6 +29,7 @@ class Context:
         self.measure_units: dict[str, object] = {}
         self.tables: dict[str, ir.Table] = {}
         self.tests: list = []  # the checked `test` blocks (check/tests.py)
+        self.words: dict = {}  # the scale of qualitative words: word -> check.words.Meaning
         self.too_deep: set[int] = set()  # ids of expressions reported as too deep: never typed
 
     def err(self, span, message, hint=None, about: str | None = None) -> None:

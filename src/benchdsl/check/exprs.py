@@ -333,6 +333,13 @@ class Exprs:
         """A published value, read by its form (see `published`); q: the computed unit, None for a municipality."""
         return published.read(p, q, self, span, what)
 
+    def word(self, name: str):
+        """A word's meaning in the scale (`check.words.Meaning`), or None: not a word of the scale."""
+        return self.c.words.get(name)
+
+    def words_like(self, name: str, before_number: bool) -> list[str]:
+        return [w for w, m in self.c.words.items() if m.before_number == before_number]
+
     def pub_factor(self, q, p) -> float:
         """Converts a computed value into the unit a published value is written in."""
         if getattr(p, "unit", None) is None:
