@@ -50,6 +50,7 @@ class Published:
     names_municipality = False  # published as a municipality's name: only peer() computes one
     numeric = False  # a number (or numbers) a figure is held against with a tolerance
     pinnable = False  # `known`: the audit can replace a computed cell by this value
+    unit_after = True  # a report may print the unit after its text (`3.5 %`; not after `noe over`)
 
     def read(self, p, q, ctx, span, what: str) -> ir.PubValue | None:
         """The checked value, or None after reporting through ctx.err; q: the computed unit (None: a municipality)."""
@@ -82,11 +83,12 @@ class Published:
         """Its fields in the JSON report, besides kind, text and source (docs/output.md)."""
         return {}
 
-    def meaning(self, pub: ir.PubValue) -> str | None:
-        """The word of the scale it uses, its meaning and where that comes from (explain); None: no word."""
+    def meaning(self, pub: ir.PubValue) -> tuple[str, str, str] | None:
+        """The word of the scale it uses, its meaning and where that comes from ("default", or the
+        `word` declaration's file:line), for explain; None: it uses no word."""
         if not pub.word:
             return None
-        return f"“{pub.word}” means {pub.meaning} ({pub.meaning_from})"
+        return pub.word, pub.meaning, pub.meaning_from
 
 
 class Dash(Published):
@@ -316,7 +318,7 @@ class Range(_Numeric):
 class Words(Published):
     """`= noe over`: a comparative phrase alone; the figure lies in the range the scale gives it."""
 
-    form, node = ir.Form.WORD, "PubWords"
+    form, node, unit_after = ir.Form.WORD, "PubWords", False
 
     def read(self, p, q, ctx, span, what):
         if q is None:
@@ -325,19 +327,18 @@ class Words(Published):
         m = _meaning(p.words, False, p.span, ctx, what)
         if m is None:
             return None
-        factor = 1.0  # the word's limits in the unit computed
-        if m.unit is not None:
+        if m.unit is not None:  # the figure is compared in the meaning's unit (a ratio - 1 in %)
             try:
-                factor = units.published_factor(q, units.parse(m.unit))
+                units.published_factor(q, units.parse(m.unit))
             except units.UnitError as exc:
                 ctx.err(p.span, f"{what} computes {ctx.show(q)}, but “{m.word}” means {m.text} ({m.source})",
                         (exc.hint + "; " if exc.hint else "")
                         + f"compute a relative difference (x / basis(x) - 1), or give the word a meaning in "
                           f'{ctx.show(q)}: word "{m.word}" = …')
                 return None
-        low = -math.inf if m.low is None else m.low / factor
-        high = math.inf if m.high is None else m.high / factor
-        return ir.PubValue(self.form, low, high, 1, text=m.word, span=p.span,
+        low = -math.inf if m.low is None else m.low
+        high = math.inf if m.high is None else m.high
+        return ir.PubValue(self.form, low, high, 0, text=m.word, span=p.span,
                            word=m.word, meaning=m.text, meaning_from=m.source)
 
     def accepted(self, pub):
@@ -410,8 +411,8 @@ def read(p, q, ctx, span, what: str) -> ir.PubValue | None:
     return BY_NODE[node].read(p, q, ctx, span, what)
 
 
-def meaning(pub: ir.PubValue) -> str | None:
-    """“word” means … (where from), for a published value that uses a word of the scale; else None."""
+def meaning(pub: ir.PubValue) -> tuple[str, str, str] | None:
+    """(word, its meaning, where from: "default" or file:line) of a published value that uses a word; else None."""
     return form(pub).meaning(pub)
 
 
