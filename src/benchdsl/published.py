@@ -332,7 +332,7 @@ class Words(Published):
                 units.published_factor(q, units.parse(m.unit))
             except units.UnitError as exc:
                 ctx.err(p.span, f"{what} computes {ctx.show(q)}, but “{m.word}” means {m.text} ({m.source})",
-                        (exc.hint + "; " if exc.hint else "")
+                        (exc.hint + "; " if exc.hint and "percentage points" in exc.hint else "")
                         + f"compute a relative difference (x / basis(x) - 1), or give the word a meaning in "
                           f'{ctx.show(q)}: word "{m.word}" = …')
                 return None
@@ -372,11 +372,13 @@ class Words(Published):
 def _meaning(word: str, before_number: bool, span, ctx, what: str):
     """The scale's meaning of a word used before a number or alone, or None after saying what is wrong."""
     m = ctx.word(word)
+    if m is None and ctx.word_failed(word):
+        return None  # its declaration is reported already
     if m is None:
         example = f'word "{word} …" = 0 % to 5 %' if before_number else f'word "{word}" = 0 % to 25 %'
+        near = did_you_mean(word, ctx.words_like(word, before_number))
         ctx.err(span, f"{what}: “{word}” is not a word of the scale",
-                did_you_mean(word, ctx.words_like(word, before_number))
-                or f"the scale is in docs/audit.md; to add a word, declare it: {example}")
+                (f"{near} " if near else "") + f"The scale is in docs/audit.md; to add a word, declare it: {example}")
         return None
     if m.before_number and not before_number:
         ctx.err(span, f"{what}: “{word}” is written before a number",

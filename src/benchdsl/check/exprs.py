@@ -337,6 +337,9 @@ class Exprs:
         """A word's meaning in the scale (`check.words.Meaning`), or None: not a word of the scale."""
         return self.c.words.get(name)
 
+    def word_failed(self, name: str) -> bool:
+        return name in self.c.broken_words
+
     def words_like(self, name: str, before_number: bool) -> list[str]:
         return [w for w, m in self.c.words.items() if m.before_number == before_number]
 

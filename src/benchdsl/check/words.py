@@ -60,7 +60,8 @@ class Words:
         declared: dict[str, ast.Word] = {}
         for d in decls:
             m = self.meaning(d, scale)
-            if m is None:
+            if m is None:  # reported: its uses are not errors too
+                self.c.broken_words.add(lexicon.normal_word(d.name.strip().rstrip("…").rstrip(".")))
                 continue
             if m.word in declared:
                 self.c.err(d.span, f'the word "{m.word}" is declared twice',
@@ -98,12 +99,12 @@ class Words:
         unit = self.unit(d, low, high)
         if unit is False:
             return None
+        if not all(math.isfinite(b.value) for b in (low, high) if b is not None):
+            c.err(d.span, f'a limit of "{word}" is too large for a number (at most about 1.8e308)')
+            return None
         if low is not None and high is not None and low.value > high.value:
             c.err(d.span, f'the meaning of "{word}" runs backwards: {d.text}',
                   f"write the lower limit first: {high.text} to {low.text}")
-            return None
-        if not all(math.isfinite(b.value) for b in (low, high) if b is not None):
-            c.err(d.span, f'a limit of "{word}" is too large for a number (at most about 1.8e308)')
             return None
         lo = None if low is None else low.value
         hi = None if high is None else high.value
