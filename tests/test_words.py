@@ -244,3 +244,13 @@ def test_a_municipality_is_still_a_municipality(tmp_path):
     r = run(tmp_path, COST_USERS + 'claim who "x" under second: peer(cost) = B\nclaim bad "x": cost = B\n', ROWS)
     assert any("publishes a municipality" in d.message for d in r.diags if d.is_error)
     assert not any("word" in d.message for d in r.diags)
+
+
+def test_fmt_lays_out_a_word_declaration_and_keeps_its_meaning():
+    from benchdsl import fmt
+
+    text = 'word  "x"=-5 %  to -1%\nword "y" = less than  -20 %\nclaim a "x" under m: c/basis(c) -1 = Noe   over\n'
+    out = fmt.format_text(text)
+    assert out == ('word "x" = -5 % to -1 %\nword "y" = less than -20 %\n'
+                   'claim a "x" under m: c / basis(c) - 1 = Noe over\n')
+    assert parse.read(out, "t.bench") == parse.read(text, "t.bench")
