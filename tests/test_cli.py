@@ -52,11 +52,16 @@ def test_json_is_strict_and_says_where_a_tolerance_is_unbounded():
     code, out, _ = cli("run", RULES, "--format", "json")
     doc = json.loads(out, parse_constant=_no_constants)  # Infinity or NaN would raise
     pubs = [i["published"] for i in doc["items"]]
-    # by hand (grep the rules): "mer enn"/"more than" 6 times in section 2 and 6 in section 1 -> no
-    # upper limit; "less than" twice in section 2 and "mindre enn" 3 times in section 1 -> no lower limit
+    # by hand (grep the rules for `= mer enn`, `= more than`, `= mindre enn`, `= less than`): before a
+    # number 4 times in section 2 (barnevern, grunnskole, oppsummering, sosialhjelp) and 5 in section 1
+    # -> no upper limit; once in section 2 (oppsummering) and 3 times in section 1 -> no lower limit;
+    # the phrase "vesentlig høyere" (10 % or more, section 1) alone -> no upper limit of its range
     above = [p for p in pubs if p.get("accept_above_unbounded")]
     below = [p for p in pubs if p.get("accept_below_unbounded")]
-    assert len(above) == 12 and len(below) == 5
+    assert len(above) == 9 and len(below) == 4
+    words = [p for p in pubs if p["kind"] == "word"]
+    assert [p["word"] for p in words if p.get("accept_high_unbounded")] == ["vesentlig høyere"]
+    assert all(p["accept_low"] is not None for p in words)
     assert all(p["accept_above"] is None and p["accept_below"] == 0.0 for p in above)
     assert all(p["accept_below"] is None and p["accept_above"] == 0.0 for p in below)
     bounded = [p for p in pubs if "accept_above" in p and p not in above + below]

@@ -89,7 +89,7 @@ class PubNone:
 class PubNumber:
     value: float
     decimals: int
-    qualifier: str | None  # None (exact), "about", "over", "nearly"
+    qualifier: str | None  # the word of the scale before it, as looked up ("om lag", "vel"); None: exact
     unit: UnitSpec | None
     tolerance: float | None
     text: str
@@ -113,13 +113,22 @@ class PubName:
 
 
 @attrs.frozen
+class PubWords:
+    """A comparative phrase alone (`= noe over`): the figure lies in the range the scale gives it."""
+
+    words: str  # as looked up in the scale: lower case, single spaces
+    text: str  # as written
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class PubBlank:
     """A cell of a year table left empty (`: , , 3.5, 1.7`): the report prints no value there."""
 
     span: Span | None = _span()
 
 
-Published = PubNone | PubNumber | PubRange | PubName
+Published = PubNone | PubNumber | PubRange | PubName | PubWords
 
 
 # --- declarations ----------------------------------------------------------
@@ -364,7 +373,33 @@ class Reading:
         return f"{'group' if isinstance(self.target, Group) else 'basis'} {self.target.name}"
 
 
-Decl = Municipality | Group | Own | Panel | Basis | Indicator | Measure | Table | Claim | Known | Reading | Test | UnitDecl
+@attrs.frozen
+class Bound:
+    """A limit of a word's meaning as written: `-20 %`, `25`, `0.5 pp`."""
+
+    value: float
+    text: str
+    unit: UnitSpec | None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Word:
+    """`word "noe over" = 0 % to 25 %`: a word of the scale and its meaning (docs/audit.md).
+
+    `low`/`high`: None where the meaning has no limit on that side (`= more than 25 %`); `side`
+    is the phrase written before a one-sided limit, for the checker to read."""
+
+    name: str  # as quoted: "noe over", "om lag …"
+    low: Bound | None
+    high: Bound | None
+    text: str  # the meaning as written
+    side: str | None = None
+    span: Span | None = _span()
+
+
+Decl = (Municipality | Group | Own | Panel | Basis | Indicator | Measure | Table | Claim | Known | Reading | Test
+        | UnitDecl | Word)
 
 
 @attrs.frozen

@@ -157,4 +157,5 @@ def _is_call(prev: Token) -> bool:
 def _is_unary(parts: list[str]) -> bool:
     """Is the '-' just written a sign (after an operator or at the start) rather than a minus?"""
     before = [x for x in parts[:-1] if x != " "]
-    return not before or before[-1] in _OPERATORS
+    # a `word` declaration has no arithmetic: each `-` in it is a sign (`more than -20 %`)
+    return not before or before[-1] in _OPERATORS or before[0] == "word"

@@ -283,6 +283,7 @@ class Form(enum.StrEnum):
     NUMBER = "number"
     RANGE = "range"
     NAME = "name"  # a municipality
+    WORD = "word"  # a comparative phrase alone ("noe over"): a range from the scale of words
 
 
 @attrs.frozen
@@ -296,6 +297,15 @@ class PubValue:
     name: str | None = None
     text: str = ""
     span: Span | None = None
+    # A word of the scale (docs/audit.md, "Qualitative words"), before the number or alone: the word,
+    # its meaning as the scale writes it, and where that meaning comes from ("default", or the
+    # `word` declaration's file:line).  `offsets`: a number's limits the word gives, (below, above)
+    # as signed amounts in the published unit (±inf: none that side), ± included, before the
+    # printed precision's half unit.  A phrase alone keeps its range in `value`..`high`.
+    word: str = ""
+    meaning: str = ""
+    meaning_from: str = ""
+    offsets: tuple[float, float] | None = None
 
 
 @attrs.frozen

@@ -14,7 +14,7 @@ import sys
 
 # Declarations start a line; each is one kind of thing a rule file declares.
 DECLARATIONS = ("municipality", "group", "own", "panel", "basis", "indicator", "measure", "table", "claim", "known", "reading",
-                "unit", "test")
+                "unit", "test", "word")
 
 # The fields of each block, in the order `fmt` and the docs present them.
 FIELDS = {
@@ -25,7 +25,7 @@ FIELDS = {
 }
 
 # Words inside a declaration or field that are not fields themselves.
-CONNECTIVES = ("by", "because", "under", "mapping", "reconcile", "from", "until")
+CONNECTIVES = ("by", "because", "under", "mapping", "reconcile", "from", "until", "to")
 
 # Values of `better`, and `own` as a value (the municipality being evaluated).
 CONSTANTS = ("lower", "higher", "own")
@@ -38,14 +38,53 @@ NOT_COMPUTED = "not computed"
 FUNCTIONS = ("basis", "gap", "peer", "max", "min", "growth", "compound", "annual", "points")
 BASES = ("mean", "wmean", "needmean", "best", "year")
 
-# Qualifiers of a published value, as the text writes them -> what the audit reads them as.
-QUALIFIERS = {
-    "about": "about", "om lag": "about",
-    "over": "over", "vel": "over",
-    "nearly": "nearly", "nærmere": "nearly", "knappe": "nearly",
-    "more than": "above", "mer enn": "above",
-    "less than": "below", "mindre enn": "below",
+# The scale of qualitative words: each word's default meaning, written once.  docs/audit.md
+# ("Qualitative words") shows the same values with the reasons for them, and a test checks that
+# the two agree; `word` declarations in the rules override a meaning or add a word.
+# Each meaning is (low, high) in %; None: no limit on that side.  Words are matched in lower
+# case with single spaces ("Om  lag" is "om lag").
+#
+# Written before a number ("om lag 275", "vel 7 %"): how far below and above the number the
+# figure may lie, in % of the number.  The limits are never narrower than the printed precision
+# (half a unit of the last decimal), except that a word with no limit on one side ("mer enn 50")
+# makes the number a threshold, which is exact.
+BEFORE_NUMBER = {
+    "om lag": (-5, 5), "omtrent": (-5, 5), "rundt": (-5, 5), "cirka": (-5, 5),
+    "about": (-5, 5), "around": (-5, 5), "approximately": (-5, 5),
+    "vel": (0, 5), "drøyt": (0, 5), "over": (0, 5), "just over": (0, 5),
+    "nærmere": (-5, 0), "knappe": (-5, 0), "knapt": (-5, 0), "snaut": (-5, 0),
+    "nearly": (-5, 0), "almost": (-5, 0), "just under": (-5, 0),
+    "mer enn": (0, None), "more than": (0, None),
+    "mindre enn": (None, 0), "less than": (None, 0),
 }
+# A comparative phrase standing alone ("= noe over"): the range of the relative difference the
+# claim computes (x / basis(x) - 1), in %.  A "lower" word's limits are the "higher" word's
+# ratios turned round: 25 % above is 1.25, and 1 / 1.25 = 0.8 is 20 % below.
+ALONE = {
+    "på linje med": (-2, 2), "på nivå med": (-2, 2), "in line with": (-2, 2), "on a par with": (-2, 2),
+    "så vidt over": (0, 2), "så vidt høyere": (0, 2), "just above": (0, 2),
+    "så vidt under": (-2, 0), "så vidt lavere": (-2, 0), "just below": (-2, 0),
+    "litt over": (0, 10), "litt høyere": (0, 10), "slightly above": (0, 10), "slightly higher": (0, 10),
+    "litt under": (-9.1, 0), "litt lavere": (-9.1, 0), "slightly below": (-9.1, 0), "slightly lower": (-9.1, 0),
+    "noe over": (0, 25), "noe høyere": (0, 25), "somewhat above": (0, 25), "somewhat higher": (0, 25),
+    "noe under": (-20, 0), "noe lavere": (-20, 0), "somewhat below": (-20, 0), "somewhat lower": (-20, 0),
+    "betydelig over": (10, None), "betydelig høyere": (10, None), "vesentlig høyere": (10, None),
+    "considerably higher": (10, None),
+    "betydelig under": (None, -9.1), "betydelig lavere": (None, -9.1), "vesentlig lavere": (None, -9.1),
+    "considerably lower": (None, -9.1),
+    "langt over": (25, None), "langt høyere": (25, None), "mye høyere": (25, None),
+    "far above": (25, None), "much higher": (25, None),
+    "langt under": (None, -20), "langt lavere": (None, -20), "mye lavere": (None, -20),
+    "far below": (None, -20), "much lower": (None, -20),
+}
+# How a `word` declaration writes a limit on one side only: `= more than 25 %`.
+ONE_SIDED = {"more than": "low", "mer enn": "low", "at least": "low", "minst": "low",
+             "less than": "high", "mindre enn": "high", "at most": "high", "høyst": "high"}
+
+
+def normal_word(text: str) -> str:
+    """A word of the scale as it is looked up: lower case, single spaces."""
+    return " ".join(text.split()).lower()
 
 
 def keywords() -> set[str]:
@@ -55,8 +94,8 @@ def keywords() -> set[str]:
 
 
 def qualifier_pattern(space: str = r"[ \t]+") -> str:
-    """The qualifiers as one regex alternation, longest first, any spacing inside."""
-    words = sorted(QUALIFIERS, key=len, reverse=True)
+    """The words of the scale as one regex alternation, longest first, any spacing inside."""
+    words = sorted({*BEFORE_NUMBER, *ALONE}, key=lambda w: (-len(w), w))
     return "(" + "|".join(w.replace(" ", space) for w in words) + ")"
 
 

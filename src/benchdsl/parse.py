@@ -299,8 +299,8 @@ class _Build:
     def pub_number(self, pos, c):
         qualifier, unit, tol = None, None, None
         rest = list(c)
-        if rest[0].__class__ is tuple and rest[0][0] == "QUALIFIER":
-            qualifier = _QUALIFIERS[" ".join(rest.pop(0)[1].split())]
+        if rest[0].__class__ is _Phrase:
+            qualifier = rest.pop(0)[0]
         num = rest.pop(0)[1]
         for x in rest:
             if isinstance(x, ast.UnitSpec):
@@ -310,6 +310,16 @@ class _Build:
         text = num + (f" {unit.text}" if unit else "")
         return ast.PubNumber(float(num), _decimals(num), qualifier, unit, tol, text, self._s(pos))
 
+    def phrase(self, pos, c):
+        written = " ".join(t[1] for t in c)
+        return _Phrase((lexicon.normal_word(written), written, len(c)))
+
+    def pub_words(self, pos, c):
+        words, written, count = c[0]
+        if count == 1:  # `= Bergen`, or a word of one word (`= litt`): the checker tells them apart
+            return ast.PubName(written, self._s(pos))
+        return ast.PubWords(words, written, self._s(pos))
+
     def pub_range(self, pos, c):
         lo, hi = c[0][1], c[1][1]
         unit = c[2] if len(c) > 2 else None
@@ -317,8 +327,29 @@ class _Build:
         text = f"{lo}..{hi}" + (f" {unit.text}" if unit else "")
         return ast.PubRange(float(lo), float(hi), decimals, unit, text, self._s(pos))
 
-    def pub_name(self, pos, c):
-        return ast.PubName(c[0][1], self._s(pos))
+    # --- the scale of words (`word "noe over" = 0 % to 25 %`)
+    def word(self, pos, c):
+        low, high, side, text = c[1]
+        return ast.Word(_string(c[0]), low, high, text, side, self._s(pos))
+
+    def bound(self, pos, c):
+        unit = c[1] if len(c) > 1 else None
+        return ast.Bound(float(c[0][1]), c[0][1] + (f" {unit.text}" if unit else ""), unit, self._s(pos))
+
+    def negative_bound(self, pos, c):
+        b = self.bound(pos, c)
+        return attrs.evolve(b, value=-b.value, text="-" + b.text)
+
+    def word_range(self, pos, c):
+        return _Meaning((c[0], c[1], None, f"{c[0].text} to {c[1].text}"))
+
+    def word_within(self, pos, c):
+        high = self.bound(pos, c)
+        return _Meaning((attrs.evolve(high, value=-high.value, text="-" + high.text), high, None, f"± {high.text}"))
+
+    def word_side(self, pos, c):
+        words, written, _ = c[0]
+        return _Meaning((c[1], None, words, f"{written} {c[1].text}"))
 
     # --- declarations
     def municipality(self, pos, c):
@@ -566,9 +597,6 @@ class _Field(tuple):
 
 
 
-_QUALIFIERS = lexicon.QUALIFIERS
-
-
 def _head(c):
     name = c[0][1]
     if len(c) > 1 and c[1].__class__ is tuple and c[1][0] == "STRING":
@@ -594,6 +622,18 @@ def _fields(fields, span) -> tuple[dict, tuple[ast.Repeated, ...]]:
             else:
                 out[key], where[key] = value, pos
     return out, tuple(repeated)
+
+
+class _Phrase(tuple):
+    """Words before a number or standing alone: (as looked up, as written, how many)."""
+
+    __slots__ = ()
+
+
+class _Meaning(tuple):
+    """A `word` declaration's meaning as read: (low Bound or None, high Bound or None, one-sided phrase, text)."""
+
+    __slots__ = ()
 
 
 class _Target(tuple):

@@ -36,7 +36,7 @@ _FIELD_KEYWORDS = lexicon.FIELDS
 _TERMINAL_NAMES = {
     "NAME": "a name", "NUMBER": "a number", "STRING": 'a quoted "text"',
     "UNIT": "a unit", "UNIT_TEXT": "a unit", "_NL": "end of line",
-    "BETTER": "`lower` or `higher`", "QUALIFIER": "`about`, `over` or `nearly`",
+    "BETTER": "`lower` or `higher`",
     "$END": "end of file", "NOT_COMPUTED": "`not computed`", "PANEL_ROW": "a line of the panel",
 }
 
@@ -52,6 +52,7 @@ _FORMS = {
     "table": 'table NAME "title" {   (columns and rows on the lines below, then `}`)',
     "claim": 'claim NAME "what the text says" under BASIS: EXPRESSION = 3.5 %',
     "known": 'known T4.row.column: "why the report cannot be reproduced"',
+    "word": 'word "noe over" = 0 % to 25 %   or, before a number, word "om lag …" = ± 5 %',
     "unit": "unit NOK/user   or, with spaces, unit [NOK / user]",
     "better": "better lower   or   better higher",
     "source": 'source "panel_variable"',

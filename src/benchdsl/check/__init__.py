@@ -14,6 +14,7 @@ The parts, each a class given the shared `Context`:
   tests     `test` blocks: checked here, kept aside for `benchdsl test` (not part of the program)
   units     `unit` declarations, put in effect before any unit text is read
   readings  `reading` declarations: the rules checked again with each in place
+  words     `word` declarations: the scale of qualitative words, read before any published value
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from benchdsl.check.names import Names
 from benchdsl.check.tables import Tables
 from benchdsl.check.tests import Test, Tests
 from benchdsl.check.units import Units
+from benchdsl.check.words import Words
 from benchdsl.diagnostics import Diagnostic
 
 __all__ = ["check", "check_tests"]
@@ -50,6 +52,7 @@ def check_tests(files: Iterable[ast.File]) -> tuple[ir.Program | None, list[Test
 
 def _check(c: Context) -> ir.Program | None:
     declared = Units(c).check([d for f in c.files for d in f.decls if isinstance(d, ast.UnitDecl)])
+    c.words = Words(c).check([d for f in c.files for d in f.decls if isinstance(d, ast.Word)])
     names, depth = Names(c), Depth(c)
     exprs = Exprs(c, names)
     measures, tables = Measures(c, exprs, depth), Tables(c, exprs, depth)
@@ -69,7 +72,7 @@ def _check(c: Context) -> ir.Program | None:
                 claims.append(d)
             elif isinstance(d, ast.Test):
                 tests.append(d)
-            elif isinstance(d, ast.UnitDecl):
+            elif isinstance(d, (ast.UnitDecl, ast.Word)):
                 pass  # checked above
             elif isinstance(d, ast.Reading):
                 pass  # checked last, against the checked rules (check/readings.py)

@@ -29,6 +29,8 @@ class Context:
         self.measure_units: dict[str, object] = {}
         self.tables: dict[str, ir.Table] = {}
         self.tests: list = []  # the checked `test` blocks (check/tests.py)
+        self.words: dict = {}  # the scale of qualitative words: word -> check.words.Meaning
+        self.broken_words: set[str] = set()  # `word` declarations reported as wrong: quiet about their uses
         self.too_deep: set[int] = set()  # ids of expressions reported as too deep: never typed
 
     def err(self, span, message, hint=None, about: str | None = None) -> None:

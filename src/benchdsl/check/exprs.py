@@ -333,13 +333,34 @@ class Exprs:
         """A published value, read by its form (see `published`); q: the computed unit, None for a municipality."""
         return published.read(p, q, self, span, what)
 
+    def word(self, name: str):
+        """A word's meaning in the scale (`check.words.Meaning`), or None: not a word of the scale."""
+        return self.c.words.get(name)
+
+    def word_failed(self, name: str) -> bool:
+        return name in self.c.broken_words
+
+    def words_like(self, name: str, before_number: bool) -> list[str]:
+        return [w for w, m in self.c.words.items() if m.before_number == before_number]
+
     def pub_factor(self, q, p) -> float:
         """Converts a computed value into the unit a published value is written in."""
-        if getattr(p, "unit", None) is None:
+        text = self.written_unit(q, p)
+        if text is None:
             return 1.0
-        return units.published_factor(q, units.parse(p.unit.text))
+        return units.published_factor(q, units.parse(text))
 
     def pub_unit(self, q, p) -> str:
-        if getattr(p, "unit", None) is None:
-            return self.show(q)
-        return p.unit.text
+        text = self.written_unit(q, p)
+        return self.show(q) if text is None else text
+
+    def written_unit(self, q, p) -> str | None:
+        """The unit a published value is in: its own, or for a phrase alone its meaning's (`noe over`: %);
+        None: the unit computed."""
+        if getattr(p, "unit", None) is not None:
+            return p.unit.text
+        words = getattr(p, "words", None)
+        if words is None and isinstance(p, ast.PubName) and q is not None and not self.is_municipality(p.name):
+            words = lexicon.normal_word(p.name)  # `= litt`: read as a word (published.read)
+        m = self.word(words) if words is not None else None
+        return m.unit if m is not None and not m.before_number else None

@@ -130,6 +130,9 @@ NB: dict[str, str | tuple[str, str]] = {
     " (shown as {value})": " (vist som {value})",
     " (accepted: −{below} / +{above})": " (godtatt: −{below} / +{above})",
     "published: {value}": "publisert: {value}",
+    "“{word}” means {meaning} ({where})": "«{word}» betyr {meaning} ({where})",
+    "the scale's default, docs/audit.md": "skalaens standard, docs/audit.md",
+    "declared at {where}": "deklarert i {where}",
     "audit: {mark} {status}": "kontroll: {mark} {status}",
     # --- sensitivity ---
     "Savings under alternative bases, {own} {year} ({unit}); group {group}":

@@ -162,7 +162,8 @@ def _claim_line(i: Item, program: ir.Program, norwegian: bool, width: int) -> st
     scenario = i.figure.scenario if i.figure else None
     if scenario and i.name.endswith("." + scenario):  # one claim audited under several bases
         label = f"[{program.scenarios[scenario].title}] {label}"
-    left = f"    {MARKS[i.status]} {computed_text(i, norwegian, unit=False) + pct:>13} {published.text(i.published, norwegian) + pct:<12}"
+    pub = published.text(i.published, norwegian) + (pct if published.form(i.published).unit_after else "")
+    left = f"    {MARKS[i.status]} {computed_text(i, norwegian, unit=False) + pct:>13} {pub:<12}"
     room = max(20, width - len(left) - 1)
     return f"{left} {_clip(label, room)}"
 
