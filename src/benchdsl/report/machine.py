@@ -366,13 +366,53 @@ def batch_json(b, norwegian: bool = False) -> str:
 
 
 def batch_csv(b, norwegian: bool = False) -> str:
+    return "".join(batch_csv_chunks(b, norwegian))
+
+
+def batch_csv_chunks(b, norwegian: bool = False, rows_per_chunk: int = 20_000):
+    """`batch_csv`'s text a few thousand rows at a time (a national table is 30 MB of text).
+
+    The cells are those `GuardedWriter` writes, guarded against spreadsheet formulas as it guards
+    them; a text that repeats (a municipality, a measure, a reason) is guarded once."""
     from benchdsl.batch import rows
 
-    buf = io.StringIO()
-    w = GuardedWriter(buf, norwegian)
-    w.writerow(BATCH_HEADER)
-    shown = _batch_shown(b, norwegian)
-    for r in rows(b):
-        value = "" if r[4] is None else (repr(r[4]).replace(".", ",") if norwegian else repr(r[4]))  # full precision
-        w.writerow((*r[:4], value, *r[5:], shown(r[2], r[4], r[6])))
-    return buf.getvalue()
+    lines: list[str] = []
+    w = csv.writer(_Appender(lines), delimiter=";" if norwegian else ",", lineterminator="\n")
+    w.writerow([csv_cell(c) for c in BATCH_HEADER])
+    guarded: dict = {}
+
+    def guard(text):
+        got = guarded[text] = csv_cell(text)
+        return got
+
+    rounds = {m: x.round for m, x in b.program.measures.items()} if b.program is not None else {}
+    not_computed = FigureStatus.NOT_COMPUTED.value
+    for m, y, measure, basis, v, unit, status, reason in rows(b):
+        if v is None:
+            value, shown = "", "?" if status == not_computed else "-"
+        else:
+            value = repr(v)
+            d = rounds.get(measure, 1)
+            shown = f"{round_half_up(v, d):.{d}f}"
+            if norwegian:
+                value, shown = value.replace(".", ","), shown.replace(".", ",")
+            if not v > 0:  # a number stays a number; guarded as any other cell all the same
+                value, shown = csv_cell(value), csv_cell(shown)
+        w.writerow((guarded[m] if m in guarded else guard(m), y,
+                    guarded[measure] if measure in guarded else guard(measure),
+                    guarded[basis] if basis in guarded else guard(basis), value,
+                    guarded[unit] if unit in guarded else guard(unit), status,
+                    guarded[reason] if reason in guarded else guard(reason), shown))
+        if len(lines) >= rows_per_chunk:
+            yield "".join(lines)
+            lines.clear()
+    yield "".join(lines)
+
+
+class _Appender:
+    """A file for csv.writer that keeps what is written, line by line."""
+
+    __slots__ = ("write",)
+
+    def __init__(self, lines: list) -> None:
+        self.write = lines.append
