@@ -16,6 +16,11 @@ from benchdsl.kernel import OWN, ROW, Seen
 NAN = np.nan
 
 
+def _nonzero(x) -> bool:
+    """np.all(x) without numpy's Python wrapper (called for every division)."""
+    return bool(x.all()) if isinstance(x, np.ndarray) else bool(np.all(x))
+
+
 class Arrays:
     scalar = False
     in_parts = True  # a group's values as a `Seen` (summed or sorted once per year), not member by member
@@ -117,7 +122,7 @@ class Arrays:
             return np.subtract(a, b)
         if op == "*":
             return np.multiply(a, b)
-        if np.all(b):  # no divisor is 0 (NaN counts as one that is not)
+        if _nonzero(b):  # no divisor is 0 (NaN counts as one that is not)
             return np.divide(a, b)
         return np.where(np.equal(b, 0), NAN, np.divide(a, b))
 
@@ -153,7 +158,8 @@ class Arrays:
 
     @staticmethod
     def finite(v, span):
-        if np.isfinite(np.sum(v)):  # no infinity, nor NaN: nothing to do (the usual case, in one pass)
+        if np.isfinite(v.sum() if isinstance(v, np.ndarray) else v):  # no infinity, nor NaN: nothing to do
+            # (the usual case, in one pass)
             return v
         inf = np.isinf(v)  # NaN is missing already
         return np.where(inf, NAN, v) if inf.any() else v
@@ -320,7 +326,7 @@ class Arrays:
 
     @staticmethod
     def quotient(num, den, span, message):
-        if np.all(den):
+        if _nonzero(den):
             return np.divide(num, den)
         return np.where(np.equal(den, 0), NAN, np.divide(num, den))  # warnings are off (see arith)
 

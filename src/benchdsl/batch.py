@@ -173,6 +173,24 @@ def scalar_reason(batch: Batch, measure: str, scenario: str, muni: str, year: in
     return fig.error.message if fig.error is not None else "not computed"
 
 
+def cell_reasons(batch: Batch, measure: str, scenario: str, evaluators: dict | None = None) -> list:
+    """Why each cell of a figure is not computed, municipality by municipality and year by year
+    (row-major, as `figure.ravel()`): the reason where it is not computed, None elsewhere."""
+    figure = batch.figures[(measure, scenario)]
+    nan = np.isnan(figure)
+    if not nan.any():
+        return [None] * figure.size
+    why = reasons(batch, measure, scenario)
+    out = why.ravel().tolist() if why is not None else [None] * figure.size
+    evaluators = {} if evaluators is None else evaluators
+    ny = len(batch.years)
+    for k in np.flatnonzero(nan.ravel()).tolist():
+        if out[k] is None:  # not known on arrays: the scalar backend says why
+            m, y = batch.municipalities[k // ny], batch.years[k % ny]
+            out[k] = scalar_reason(batch, measure, scenario, m, y, evaluators) if batch.program else "not computed"
+    return out
+
+
 def rows(batch: Batch):
     """The long table: (municipality, year, measure, basis, saving or None, unit, status, reason).
 
@@ -180,20 +198,15 @@ def rows(batch: Batch):
     """
     signed = {n for n, x in batch.program.measures.items() if x.signed} if batch.program else set()
     evaluators: dict = {}  # one per municipality-year whose reason `reasons` cannot tell
-    years = batch.years
+    places = [(m, y) for m in batch.municipalities for y in batch.years]
     for (measure, basis), values in batch.figures.items():
         unit = batch.units[measure]
         shown_below = measure in signed  # a signed measure shows how far below the basis
-        why = reasons(batch, measure, basis) if np.isnan(values).any() else None
-        for i, (m, row) in enumerate(zip(batch.municipalities, values.tolist())):
-            for j, v in enumerate(row):
-                if v != v:  # NaN
-                    r = why[i, j] if why is not None else None
-                    if r is None:
-                        r = scalar_reason(batch, measure, basis, m, years[j], evaluators) if batch.program \
-                            else "not computed"
-                    yield m, years[j], measure, basis, None, unit, "not computed", r
-                elif v > 0:
-                    yield m, years[j], measure, basis, v, unit, "saving", ""
-                else:
-                    yield m, years[j], measure, basis, v if shown_below else None, unit, "no saving", ""
+        why = cell_reasons(batch, measure, basis, evaluators)
+        for (m, y), v, r in zip(places, values.ravel().tolist(), why):
+            if v != v:  # NaN
+                yield m, y, measure, basis, None, unit, "not computed", r
+            elif v > 0:
+                yield m, y, measure, basis, v, unit, "saving", ""
+            else:
+                yield m, y, measure, basis, v if shown_below else None, unit, "no saving", ""
