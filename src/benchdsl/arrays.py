@@ -378,7 +378,7 @@ class Arrays:
 
 # --- why a value is missing, on every row at once ----------------------------------------------------
 
-class _W:
+class Why:
     """A value on the `Reasons` backend: `v`, the array backend's value; `r`, where the scalar backend's
     value is missing, its message (an object array of str and None, or None: nowhere); `u`, where this
     backend does not know the scalar backend's reason (a bool array, or None: nowhere)."""
@@ -390,15 +390,15 @@ class _W:
 
 
 def _v(x):
-    return x.v if isinstance(x, _W) else x
+    return x.v if isinstance(x, Why) else x
 
 
 def _r(x):
-    return x.r if isinstance(x, _W) else None
+    return x.r if isinstance(x, Why) else None
 
 
 def _u(x):
-    return x.u if isinstance(x, _W) else None
+    return x.u if isinstance(x, Why) else None
 
 
 def _has(r):
@@ -443,7 +443,7 @@ def _pick(cond, a, b, empty):
 
 class Reasons:
     """The array backend that also says why: each value carries, where the scalar backend's value
-    would be `Missing`, that `Missing`'s message (`_W`).  It decides *where* a value is missing from the
+    would be `Missing`, that `Missing`'s message (`Why`).  It decides *where* a value is missing from the
     arrays (their NaN, a zero divisor, a group with too few values); the messages themselves come from
     the scalar backend (`kernel.Scalar`) or from the caller, so they are the same texts.  A value it
     cannot account for exactly (a NaN that no missing value explains: the scalar backend computes with
@@ -487,7 +487,7 @@ class Reasons:
         v, obs = self.a.source(ind, who, when, span)
         nan = np.isnan(v)
         if not nan.any():
-            return _W(v), obs
+            return Why(v), obs
         a = self.a
         r = np.full(np.shape(v), None, dtype=object)
         u = np.zeros(np.shape(v), dtype=bool)
@@ -503,11 +503,11 @@ class Reasons:
                 u[idx] = True
             else:
                 r[idx] = got.message
-        return _W(v, r, u if u.any() else None), obs
+        return Why(v, r, u if u.any() else None), obs
 
     @staticmethod
     def missing(span, message, hint=None):
-        return _W(NAN, np.array(message, dtype=object))
+        return Why(NAN, np.array(message, dtype=object))
 
     @staticmethod
     def is_missing(v):
@@ -516,13 +516,13 @@ class Reasons:
     @staticmethod
     def failed(v, span, message):
         r = _r(v)
-        return v if r is None else _W(v.v, _where(_has(r), message), v.u)
+        return v if r is None else Why(v.v, _where(_has(r), message), v.u)
 
     def select(self, cond, if_true, if_false):
         if cond is True or cond is False:
             return if_true() if cond else if_false()
         x, y = if_true(), if_false()
-        return _W(np.where(cond, _v(x), _v(y)), _pick(cond, _r(x), _r(y), None),
+        return Why(np.where(cond, _v(x), _v(y)), _pick(cond, _r(x), _r(y), None),
                   _pick(cond, _u(x), _u(y), False))
 
     def arith(self, op: str, a, b, span):
@@ -534,10 +534,10 @@ class Reasons:
             zero = np.equal(_v(b), 0)
             if np.any(zero):
                 r = _first(r, _where(zero, Scalar.arith("/", 1.0, 0.0, span).message))
-        return _W(v, r, _any(_u(a), _u(b)))
+        return Why(v, r, _any(_u(a), _u(b)))
 
     def neg(self, a):
-        return _W(np.negative(_v(a)), _r(a), _u(a))
+        return Why(np.negative(_v(a)), _r(a), _u(a))
 
     @staticmethod
     def _unexplained(v, r):
@@ -550,11 +550,11 @@ class Reasons:
     def extreme(self, op: str, vals: list):
         v = self.a.extreme(op, [_v(x) for x in vals])
         r = _first(*[_r(x) for x in vals])
-        return _W(v, r, _any(*[_u(x) for x in vals], self._unexplained(v, r)))
+        return Why(v, r, _any(*[_u(x) for x in vals], self._unexplained(v, r)))
 
     def positive_part(self, x):
         v, r = _v(x), _r(x)
-        return _W(self.a.positive_part(v), r, _any(_u(x), self._unexplained(v, r)))
+        return Why(self.a.positive_part(v), r, _any(_u(x), self._unexplained(v, r)))
 
     def _per_element(self, bad, v, message):
         """An object array with message(v at each element where bad holds), None elsewhere."""
@@ -574,7 +574,7 @@ class Reasons:
             bad &= ~_has(r)
         if bad.any():
             r = _first(r, self._per_element(bad, v, lambda f: Scalar.power(f, exponent, span).message))
-        return _W(self.a.power(v, exponent, span), r, _u(x))
+        return Why(self.a.power(v, exponent, span), r, _u(x))
 
     def finite(self, x, span):
         from benchdsl.kernel import Scalar
@@ -586,7 +586,7 @@ class Reasons:
                 bad &= ~_has(r)
             if bad.any():
                 r = _first(r, self._per_element(bad, v, lambda f: Scalar.finite(f, span).message))
-        return _W(self.a.finite(v, span), r, _u(x))
+        return Why(self.a.finite(v, span), r, _u(x))
 
     def valid(self, mask, *vals):
         return self.a.valid(mask, *[_v(x) for x in vals])
@@ -607,7 +607,7 @@ class Reasons:
         ws = None if weights is None else [_v(w) for w in weights]
         count, total, vw, tw = self.a.masked_sums([_v(x) for x in values], masks, ws)
         u = _any(self._unsure(values, masks), None if weights is None else self._unsure(weights, masks))
-        wrap = lambda s: None if s is None else _W(s, None, u)  # noqa: E731
+        wrap = lambda s: None if s is None else Why(s, None, u)  # noqa: E731
         return count, wrap(total), wrap(vw), wrap(tw)
 
     def mean(self, values: list, masks: list, span, message):
@@ -617,7 +617,7 @@ class Reasons:
     def quotient(self, num, den, span, message):
         v = self.a.quotient(_v(num), _v(den), span, message)
         r = _first(_where(np.equal(_v(den), 0), message), _r(num), _r(den))
-        return _W(v, r, _any(_u(num), _u(den)))
+        return Why(v, r, _any(_u(num), _u(den)))
 
     def kth(self, vals: list, masks: list, k: int, descending: bool, span, message):
         vs = [_v(x) for x in vals]
@@ -629,7 +629,7 @@ class Reasons:
             r = np.full(self.a.shape, None, dtype=object)
             for n in np.unique(count[short]):
                 r[count == n] = message(int(n))
-        return _W(v, r, self._unsure(vals, masks)), -1, None
+        return Why(v, r, self._unsure(vals, masks)), -1, None
 
     def stack(self, values: list):
         raise AssertionError("Reasons computes one basis at a time")

@@ -16,7 +16,7 @@ import attrs
 import numpy as np
 
 from benchdsl import ir
-from benchdsl.arrays import Arrays, Reasons, _W
+from benchdsl.arrays import Arrays, Reasons, Why
 from benchdsl.data import Obs, Values
 from benchdsl.kernel import Kernel
 
@@ -129,11 +129,11 @@ def reasons(batch: Batch, measure: str, scenario: str):
 
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         got = saving_of(measure, scenario)
-    v = np.broadcast_to(got.v if isinstance(got, _W) else got, shape)
+    v = np.broadcast_to(got.v if isinstance(got, Why) else got, shape)
     figure = batch.figures[(measure, scenario)]
     out = np.full(shape, None, dtype=object)
     # the same kernel on the same values: the same figure, or nothing here can be trusted for it
-    if np.array_equal(v, figure, equal_nan=True) and isinstance(got, _W) and got.r is not None:
+    if np.array_equal(v, figure, equal_nan=True) and isinstance(got, Why) and got.r is not None:
         out[...] = got.r
         if got.u is not None:
             out[np.broadcast_to(got.u, shape)] = None
