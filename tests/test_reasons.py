@@ -130,7 +130,8 @@ def test_for_all_from_the_cli_gives_the_reasons(run):
     assert p.returncode == 1, p.stderr
     assert "Traceback" not in p.stderr
     assert " of 80 figures not computed" in p.stderr
-    got = {(x["municipality"], int(x["year"]), x["measure"], x["basis"]): x for x in csv.DictReader(io.StringIO(p.stdout))}
+    got = {(x["municipality"], int(x["year"]), x["measure"], x["basis"]): x
+           for x in csv.DictReader(io.StringIO(p.stdout))}
     for (measure, basis, muni, year), expected in BY_HAND.items():
         assert (got[(muni, year, measure, basis)]["status"], got[(muni, year, measure, basis)]["reason"]) == \
             ("not computed", expected)
