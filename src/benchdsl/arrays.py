@@ -16,8 +16,14 @@ from benchdsl.kernel import OWN, ROW, Seen
 NAN = np.nan
 
 
+def _nonzero(x) -> bool:
+    """np.all(x) without numpy's Python wrapper (called for every division)."""
+    return bool(x.all()) if isinstance(x, np.ndarray) else bool(np.all(x))
+
+
 class Arrays:
     scalar = False
+    in_parts = True  # a group's values as a `Seen` (summed or sorted once per year), not member by member
 
     def __init__(self, munis: tuple[str, ...], years: tuple[int, ...], data: dict):
         self.munis, self.years, self.data = munis, years, data
@@ -83,6 +89,10 @@ class Arrays:
     def is_missing(v):
         return np.isnan(v)
 
+    @staticmethod
+    def failed(v, span, message):
+        return v  # NaN stays NaN; `Reasons` says why
+
     def is_own(self, name: str):
         if name not in self._is_own:
             col = np.zeros((self.shape[0], 1), dtype=bool)
@@ -112,7 +122,7 @@ class Arrays:
             return np.subtract(a, b)
         if op == "*":
             return np.multiply(a, b)
-        if np.all(b):  # no divisor is 0 (NaN counts as one that is not)
+        if _nonzero(b):  # no divisor is 0 (NaN counts as one that is not)
             return np.divide(a, b)
         return np.where(np.equal(b, 0), NAN, np.divide(a, b))
 
@@ -148,7 +158,8 @@ class Arrays:
 
     @staticmethod
     def finite(v, span):
-        if np.isfinite(np.sum(v)):  # no infinity, nor NaN: nothing to do (the usual case, in one pass)
+        if np.isfinite(v.sum() if isinstance(v, np.ndarray) else v):  # no infinity, nor NaN: nothing to do
+            # (the usual case, in one pass)
             return v
         inf = np.isinf(v)  # NaN is missing already
         return np.where(inf, NAN, v) if inf.any() else v
@@ -315,7 +326,7 @@ class Arrays:
 
     @staticmethod
     def quotient(num, den, span, message):
-        if np.all(den):
+        if _nonzero(den):
             return np.divide(num, den)
         return np.where(np.equal(den, 0), NAN, np.divide(num, den))  # warnings are off (see arith)
 
@@ -363,3 +374,262 @@ class Arrays:
         """Which years are from `first` to `last` (None: no limit): a row that broadcasts over municipalities."""
         return np.array([[(first is None or first <= y) and (last is None or y <= last) for y in self.years]],
                         dtype=bool)
+
+
+# --- why a value is missing, on every row at once ----------------------------------------------------
+
+class Why:
+    """A value on the `Reasons` backend: `v`, the array backend's value; `r`, where the scalar backend's
+    value is missing, its message (an object array of str and None, or None: nowhere); `u`, where this
+    backend does not know the scalar backend's reason (a bool array, or None: nowhere)."""
+
+    __slots__ = ("v", "r", "u")
+
+    def __init__(self, v, r=None, u=None):
+        self.v, self.r, self.u = v, r, u
+
+
+def _v(x):
+    return x.v if isinstance(x, Why) else x
+
+
+def _r(x):
+    return x.r if isinstance(x, Why) else None
+
+
+def _u(x):
+    return x.u if isinstance(x, Why) else None
+
+
+def _has(r):
+    """Where an object array of reasons has one."""
+    return np.not_equal(r, None)
+
+
+def _where(cond, message):
+    """`message` where cond holds, no reason elsewhere; None if cond holds nowhere."""
+    cond = np.asarray(cond, dtype=bool)
+    if not cond.any():
+        return None
+    out = np.full(cond.shape, None, dtype=object)
+    out[cond] = message
+    return out
+
+
+def _first(*rs):
+    """Element by element, the first reason of `rs` there is: the scalar backend's arithmetic passes on
+    its left operand's missing value before its right one's."""
+    out = None
+    for r in rs:
+        if r is None:
+            continue
+        out = r if out is None else np.where(_has(out), out, r)
+    return out
+
+
+def _any(*us):
+    out = None
+    for u in us:
+        if u is not None:
+            out = u if out is None else np.logical_or(out, u)
+    return out
+
+
+def _pick(cond, a, b, empty):
+    if a is None and b is None:
+        return None
+    return np.where(cond, empty if a is None else a, empty if b is None else b)
+
+
+class Reasons:
+    """The array backend that also says why: each value carries, where the scalar backend's value
+    would be `Missing`, that `Missing`'s message (`Why`).  It decides *where* a value is missing from the
+    arrays (their NaN, a zero divisor, a group with too few values); the messages themselves come from
+    the scalar backend (`kernel.Scalar`) or from the caller, so they are the same texts.  A value it
+    cannot account for exactly (a NaN that no missing value explains: the scalar backend computes with
+    that NaN where the array backend leaves it out) is marked unknown, and its reason is asked of the
+    scalar backend, row by row (`batch.reason`).
+
+    Groups are read member by member (`in_parts` False), so each member's missing values are seen."""
+
+    scalar = False
+    in_parts = False
+
+    def __init__(self, arrays: Arrays, values):
+        self.a, self.values = arrays, values
+
+    def name(self, who):
+        return self.a.name(who)
+
+    def year_of(self, when):
+        return self.a.year_of(when)
+
+    @staticmethod
+    def override(ind, who, when):
+        return None
+
+    def is_own(self, name: str):
+        return self.a.is_own(name)
+
+    def is_year(self, year: int):
+        return self.a.is_year(year)
+
+    def in_years(self, first, last):
+        return self.a.in_years(first, last)
+
+    not_ = staticmethod(np.logical_not)
+    and_ = staticmethod(np.logical_and)
+    or_ = staticmethod(np.logical_or)
+
+    def source(self, ind: ir.Indicator, who, when: int, span):
+        from benchdsl.kernel import Scalar
+
+        v, obs = self.a.source(ind, who, when, span)
+        nan = np.isnan(v)
+        if not nan.any():
+            return Why(v), obs
+        a = self.a
+        r = np.full(np.shape(v), None, dtype=object)
+        u = np.zeros(np.shape(v), dtype=bool)
+        for idx in (np.argwhere(nan) if np.ndim(v) else [()]):
+            idx = tuple(idx)
+            if who == OWN:
+                muni = a.munis[idx[0]]
+                year = a.years[idx[1]] if when == ROW else when
+            else:
+                muni, year = who, (a.years[idx[0]] if when == ROW else when)
+            got = Scalar(self.values, muni, year).source(ind, who, when, span)[0]
+            if isinstance(got, float):
+                u[idx] = True
+            else:
+                r[idx] = got.message
+        return Why(v, r, u if u.any() else None), obs
+
+    @staticmethod
+    def missing(span, message, hint=None):
+        return Why(NAN, np.array(message, dtype=object))
+
+    @staticmethod
+    def is_missing(v):
+        return np.isnan(_v(v))
+
+    @staticmethod
+    def failed(v, span, message):
+        r = _r(v)
+        return v if r is None else Why(v.v, _where(_has(r), message), v.u)
+
+    def select(self, cond, if_true, if_false):
+        if cond is True or cond is False:
+            return if_true() if cond else if_false()
+        x, y = if_true(), if_false()
+        return Why(np.where(cond, _v(x), _v(y)), _pick(cond, _r(x), _r(y), None),
+                  _pick(cond, _u(x), _u(y), False))
+
+    def arith(self, op: str, a, b, span):
+        from benchdsl.kernel import Scalar
+
+        v = self.a.arith(op, _v(a), _v(b), span)
+        r = _first(_r(a), _r(b))
+        if op == "/":
+            zero = np.equal(_v(b), 0)
+            if np.any(zero):
+                r = _first(r, _where(zero, Scalar.arith("/", 1.0, 0.0, span).message))
+        return Why(v, r, _any(_u(a), _u(b)))
+
+    def neg(self, a):
+        return Why(np.negative(_v(a)), _r(a), _u(a))
+
+    @staticmethod
+    def _unexplained(v, r):
+        """Where a value is NaN with no missing value under it: the scalar backend computed on with a NaN."""
+        nan = np.isnan(v)
+        if r is not None:
+            nan = nan & ~_has(r)
+        return nan if nan.any() else None
+
+    def extreme(self, op: str, vals: list):
+        v = self.a.extreme(op, [_v(x) for x in vals])
+        r = _first(*[_r(x) for x in vals])
+        return Why(v, r, _any(*[_u(x) for x in vals], self._unexplained(v, r)))
+
+    def positive_part(self, x):
+        v, r = _v(x), _r(x)
+        return Why(self.a.positive_part(v), r, _any(_u(x), self._unexplained(v, r)))
+
+    def _per_element(self, bad, v, message):
+        """An object array with message(v at each element where bad holds), None elsewhere."""
+        out = np.full(np.shape(bad), None, dtype=object)
+        vb = np.broadcast_to(v, np.shape(bad))
+        for idx in (np.argwhere(bad) if np.ndim(bad) else [()]):
+            idx = tuple(idx)
+            out[idx] = message(float(vb[idx]))
+        return out
+
+    def power(self, x, exponent: float, span):
+        from benchdsl.kernel import Scalar
+
+        v, r = _v(x), _r(x)
+        bad = ~np.greater(v, 0)  # NaN too: the scalar backend says why of a NaN that is not missing
+        if r is not None:
+            bad &= ~_has(r)
+        if bad.any():
+            r = _first(r, self._per_element(bad, v, lambda f: Scalar.power(f, exponent, span).message))
+        return Why(self.a.power(v, exponent, span), r, _u(x))
+
+    def finite(self, x, span):
+        from benchdsl.kernel import Scalar
+
+        v, r = _v(x), _r(x)
+        bad = ~np.isfinite(v)
+        if bad.any():
+            if r is not None:
+                bad &= ~_has(r)
+            if bad.any():
+                r = _first(r, self._per_element(bad, v, lambda f: Scalar.finite(f, span).message))
+        return Why(self.a.finite(v, span), r, _u(x))
+
+    def valid(self, mask, *vals):
+        return self.a.valid(mask, *[_v(x) for x in vals])
+
+    def _unsure(self, values: list, masks: list):
+        """Rows where a member that counts has a NaN no missing value explains, or an unknown reason."""
+        out = None
+        for x, mask in zip(values, masks):
+            if mask is False:
+                continue
+            u = _any(_u(x), self._unexplained(_v(x), _r(x)))
+            if u is not None:
+                out = _any(out, np.logical_and(mask, u))
+        return out
+
+    def masked_sums(self, values: list, masks: list, weights: list | None = None):
+        """The array backend's sums (the scalar backend's are never missing); unknown where a member is unsure."""
+        ws = None if weights is None else [_v(w) for w in weights]
+        count, total, vw, tw = self.a.masked_sums([_v(x) for x in values], masks, ws)
+        u = _any(self._unsure(values, masks), None if weights is None else self._unsure(weights, masks))
+        wrap = lambda s: None if s is None else Why(s, None, u)  # noqa: E731
+        return count, wrap(total), wrap(vw), wrap(tw)
+
+    def mean(self, values: list, masks: list, span, message):
+        count, total, _, _ = self.masked_sums(values, masks)
+        return self.quotient(total, count, span, message)
+
+    def quotient(self, num, den, span, message):
+        v = self.a.quotient(_v(num), _v(den), span, message)
+        r = _first(_where(np.equal(_v(den), 0), message), _r(num), _r(den))
+        return Why(v, r, _any(_u(num), _u(den)))
+
+    def kth(self, vals: list, masks: list, k: int, descending: bool, span, message):
+        vs = [_v(x) for x in vals]
+        v, _, _ = self.a.kth(vs, masks, k, descending, span, message)
+        count = np.broadcast_to(self.a.masked_sums(vs, masks)[0], self.a.shape)  # the members with a value
+        r = None
+        short = count < k
+        if short.any():
+            r = np.full(self.a.shape, None, dtype=object)
+            for n in np.unique(count[short]):
+                r[count == n] = message(int(n))
+        return Why(v, r, self._unsure(vals, masks)), -1, None
+
+    def stack(self, values: list):
+        raise AssertionError("Reasons computes one basis at a time")

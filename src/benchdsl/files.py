@@ -39,15 +39,19 @@ class WriteError(Exception):
     """A file that cannot be written; the message is for the analyst: `cannot write X: why`."""
 
 
-def write_output(path: str, text: str, inputs: Iterable[str] = ()) -> None:
-    """Write a report to `path` (`-`: stdout) as the module docstring says; WriteError if it cannot."""
+def write_output(path: str, text: str | Iterable[str], inputs: Iterable[str] = ()) -> None:
+    """Write a report to `path` (`-`: stdout) as the module docstring says; WriteError if it cannot.
+    `text` may come in chunks (a national `--for all` table), written as they come."""
+    chunks = (text,) if isinstance(text, str) else text
     if path == "-":
-        _to_stdout(text, "standard output")
+        for chunk in chunks:
+            _to_stdout(chunk, "standard output")
         return
     check_output(path, inputs)
     fd = _own_descriptor(path)
     if fd is not None:  # /dev/stdout, /dev/fd/2, /proc/self/fd/1: what this process already has open
-        _write_fd(fd, text, path)
+        for chunk in chunks:
+            _write_fd(fd, chunk, path)
         return
     try:
         st = os.stat(path)
@@ -58,14 +62,16 @@ def write_output(path: str, text: str, inputs: Iterable[str] = ()) -> None:
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise WriteError(f"cannot write {path}: it is a folder; give a file name")
     if st is not None and not stat.S_ISREG(st.st_mode):
-        _write_through(path, text)
+        _write_through(path, chunks)
         return
     real = os.path.realpath(path)
     if st is not None and not os.access(real, os.W_OK):
         raise WriteError(f"cannot write {path}: the file is read-only")
     mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
     with _temporary(real, path) as tmp:
-        _write_all(tmp.fd, text.encode("utf-8"), path)
+        for chunk in chunks:
+            _write_all(tmp.fd, chunk.encode("utf-8"), path, sync=False)
+        _write_all(tmp.fd, b"", path)
         os.fchmod(tmp.fd, mode)
         _commit(tmp, real, path)
 
@@ -209,12 +215,13 @@ def rewrite(path: str, text: str) -> None:
 # --- the pieces -------------------------------------------------------------------
 
 
-def _write_all(fd: int, data: bytes, shown: str) -> None:
+def _write_all(fd: int, data: bytes, shown: str, sync: bool = True) -> None:
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
-        os.fsync(fd)
+        if sync:
+            os.fsync(fd)
     except OSError as exc:
         raise WriteError(f"cannot write {shown}: {_why(exc, shown)}") from None
 
@@ -262,7 +269,7 @@ def _copy_in_place(real: str, data: bytes, shown: str) -> None:
         os.close(fd)
 
 
-def _write_through(path: str, text: str) -> None:
+def _write_through(path: str, chunks: Iterable[str]) -> None:
     """A device or FIFO: opened and written like `>` does, never replaced by a file."""
     try:
         # Non-blocking open: a FIFO nobody reads fails at once (ENXIO) instead of waiting forever.
@@ -273,7 +280,8 @@ def _write_through(path: str, text: str) -> None:
         raise WriteError(f"cannot write {path}: {_why(exc, path)}") from None
     try:
         os.set_blocking(fd, True)  # opened: now write as `>` does, waiting for the reader
-        _write_fd(fd, text, path)
+        for chunk in chunks:
+            _write_fd(fd, chunk, path)
     finally:
         os.close(fd)
 

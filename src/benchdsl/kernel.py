@@ -84,6 +84,11 @@ class Scalar:
     def is_missing(v) -> bool:
         return isinstance(v, Missing)
 
+    @staticmethod
+    def failed(v, span, message):
+        """What another measure's saving reads as where it could not be computed: `message`, its reason as the hint."""
+        return Missing(span, message, v.message) if isinstance(v, Missing) else v
+
     def is_own(self, name: str) -> bool:
         return name == self.own
 
@@ -411,8 +416,7 @@ class _Ctx:
                 raw = b.stack([self.saving_of(node.measure, s) for s in self.scenario])
             else:
                 raw = self.saving_of(node.measure, self.scenario)
-            if b.scalar and b.is_missing(raw):
-                return b.missing(node.span, f"measure `{node.measure}` could not be computed", raw.message)
+            raw = b.failed(raw, node.span, f"measure `{node.measure}` could not be computed")
             return raw if self.p.measures[node.measure].signed else b.positive_part(raw)
         if isinstance(node, ir.AtYear):
             return self.in_year(node.year).eval(node.operand)
@@ -501,7 +505,7 @@ class _Ctx:
         # reads each member where this context reads it and masks it by its years
         general = bool(group.years) or isinstance(self, _InYear)
         if not b.scalar:
-            if general:
+            if general or not b.in_parts:
                 return self._members(name, group, names, span)
             seen = Seen(self, name, names, group, span)
             return seen.names, seen, seen.masks

@@ -31,9 +31,10 @@ RUN = {
 # `lang` ("en", "nb"; report/lang.py) is the language of the labels and headers a renderer writes;
 # JSON and CSV take it and stay English (their keys and values are read by programs).
 
-# `benchdsl run --for all --format NAME`: fn(batch, norwegian=...) -> text; other formats give the CSV table
+# `benchdsl run --for all --format NAME`: fn(batch, norwegian=...) -> text, or its chunks (an iterable of
+# str, written as they come); other formats give the CSV table
 BATCH = {
-    "csv": Renderer("benchdsl.report.machine", "batch_csv"),
+    "csv": Renderer("benchdsl.report.machine", "batch_csv_chunks"),
     "json": Renderer("benchdsl.report.machine", "batch_json"),
 }
 

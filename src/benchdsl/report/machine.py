@@ -366,13 +366,86 @@ def batch_json(b, norwegian: bool = False) -> str:
 
 
 def batch_csv(b, norwegian: bool = False) -> str:
-    from benchdsl.batch import rows
+    return "".join(batch_csv_chunks(b, norwegian))
 
-    buf = io.StringIO()
-    w = GuardedWriter(buf, norwegian)
-    w.writerow(BATCH_HEADER)
-    shown = _batch_shown(b, norwegian)
-    for r in rows(b):
-        value = "" if r[4] is None else (repr(r[4]).replace(".", ",") if norwegian else repr(r[4]))  # full precision
-        w.writerow((*r[:4], value, *r[5:], shown(r[2], r[4], r[6])))
-    return buf.getvalue()
+
+def batch_csv_chunks(b, norwegian: bool = False, rows_per_chunk: int = 20_000):
+    """`batch_csv`'s text a few thousand rows at a time (a national table is 30 MB of text).
+
+    The rows of `batch.rows`, as `GuardedWriter` writes them (csv.writer, every text cell guarded
+    against spreadsheet formulas), made a figure at a time: a text that repeats (a municipality, a
+    measure, a reason) is guarded and quoted once, and a number (which csv.writer never quotes) is
+    written as it is, guarded only where it could start a formula (a negative one)."""
+    import numpy as np
+
+    from benchdsl.batch import cell_reasons
+
+    sep = ";" if norwegian else ","
+    texts: dict = {}
+
+    def cell(text) -> str:
+        """A text as csv.writer writes it in a row with other cells, guarded."""
+        got = texts.get(text)
+        if got is None:
+            line: list = []
+            csv.writer(_Appender(line), delimiter=sep, lineterminator="\n").writerow([csv_cell(text), ""])
+            got = texts[text] = line[0][:-2]  # less the empty cell after it and the line's end
+        return got
+
+    def number(text: str) -> str:
+        text = text.replace(".", ",") if norwegian else text
+        return text if text[0] not in _FORMULA_START else csv_cell(text)
+
+    lines = [sep.join(cell(c) for c in BATCH_HEADER) + "\n"]
+    signed = {n for n, x in b.program.measures.items() if x.signed} if b.program is not None else set()
+    rounds = {m: x.round for m, x in b.program.measures.items()} if b.program is not None else {}
+    places = [f"{cell(m)}{sep}{y}{sep}" for m in b.municipalities for y in b.years]
+    status = {s: cell(s) for s in ("saving", "no saving", FigureStatus.NOT_COMPUTED.value)}
+    evaluators: dict = {}
+    for (measure, basis), values in b.figures.items():
+        d = rounds.get(measure, 1)
+        mid = f"{cell(measure)}{sep}{cell(basis)}{sep}"
+        unit = cell(b.units[measure])
+        failed = f"{sep}{unit}{sep}{status['not computed']}{sep}"
+        saving = f"{unit}{sep}{status['saving']}{sep}{cell('')}{sep}"
+        below = f"{unit}{sep}{status['no saving']}{sep}{cell('')}{sep}"
+        shown_below = measure in signed  # a signed measure shows how far below the basis
+        why = cell_reasons(b, measure, basis, evaluators)
+        flat = values.ravel().tolist()
+        # round_half_up on every cell at once: the same operations on each float
+        rounded = _round_half_up_all(np.ravel(values), d).tolist()
+        form = f"%.{d}f"
+        for place, v, r, x in zip(places, flat, why, rounded):
+            if v != v:  # NaN: not computed
+                lines.append(f"{place}{mid}{failed}{cell(r)}{sep}?\n")
+            elif v > 0:
+                lines.append(f"{place}{mid}{number(repr(v))}{sep}{saving}{number(form % x)}\n")
+            elif shown_below:
+                lines.append(f"{place}{mid}{number(repr(v))}{sep}{below}{number(form % x)}\n")
+            else:
+                lines.append(f"{place}{mid}{sep}{below}-\n")
+            if len(lines) >= rows_per_chunk:
+                yield "".join(lines)
+                lines.clear()
+    yield "".join(lines)
+
+
+def _round_half_up_all(x, decimals: int):
+    """`published.round_half_up` of each element of an array (NaN where x is NaN)."""
+    import numpy as np
+
+    if not 0 <= decimals <= 300:
+        return x
+    scale = 10.0**decimals
+    with np.errstate(invalid="ignore", over="ignore"):
+        keep = ~np.isfinite(x * scale) | (np.abs(x) * scale > 2**52)
+        return np.where(keep, x, np.copysign(np.floor(np.abs(x) * scale + 0.5 + 1e-9) / scale, x))
+
+
+class _Appender:
+    """A file for csv.writer that keeps what is written, line by line."""
+
+    __slots__ = ("write",)
+
+    def __init__(self, lines: list) -> None:
+        self.write = lines.append
