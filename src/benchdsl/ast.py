@@ -289,7 +289,7 @@ class Table:
 
 @attrs.frozen
 class Mark:
-    """`mark NAME "label" = upper - lower @ 2007` in a figure: the distance between two series in one year."""
+    """`mark NAME "label" = (upper - lower)@2007` in a figure: the distance between two series in one year."""
 
     name: str
     label: str

@@ -122,7 +122,7 @@ class Figures:
         return self.tables.series(d, item, columns)
 
     def mark(self, d: ast.Figure, m: ast.Mark, rows: dict[str, ir.Row], columns) -> tuple[ir.Row, int] | None:
-        """`mark NAME "label" = upper - lower @ YEAR`: upper's cell minus lower's, in upper's unit."""
+        """`mark NAME "label" = (upper - lower)@YEAR`: upper's cell minus lower's, in upper's unit."""
         c = self.c
         for s in (m.upper, m.lower):
             if s not in rows:
@@ -131,10 +131,10 @@ class Figures:
                 return None
         if m.upper == m.lower:
             c.err(m.span, f"mark `{m.name}` is the distance from series `{m.upper}` to itself",
-                  "name two different series: mark NAME \"label\" = upper - lower @ YEAR")
+                  "name two different series: mark NAME \"label\" = (upper - lower)@YEAR")
             return None
         lo, hi = columns[0].year, columns[-1].year
-        year = c.whole(m.year, "a mark's year", lo, hi, f"{m.upper} - {m.lower} @ {hi}")
+        year = c.whole(m.year, "a mark's year", lo, hi, f"({m.upper} - {m.lower})@{hi}")
         if year is None:
             return None
         ci = year - lo
