@@ -8,6 +8,7 @@ Every expected value below is worked out by hand from the panel lines, in the co
 from __future__ import annotations
 
 import csv
+import math
 import os
 import re
 import subprocess
@@ -241,3 +242,26 @@ def test_a_cached_program_draws_the_same_figure(tmp_path):
 def test_fmt_keeps_a_figure():
     text = RULES.lstrip("\n")
     assert format_text(text) == text
+
+
+@pytest.mark.parametrize("lo, hi", [(19674, 26064), (0.0, 0.0), (5e-324, 1e-323), (-sys.float_info.max, sys.float_info.max),
+                                    (sys.float_info.max, sys.float_info.max), (1e16, 1e16 + 2), (-3.5, -3.4)])
+def test_the_scale_of_any_finite_values_is_drawable(lo, hi):
+    from benchdsl.report.html import _scale
+
+    a, b, ticks = _scale(lo, hi)
+    assert a <= lo and hi <= b and b / 2 - a / 2 > 0  # what the chart divides by
+    assert len(ticks) <= 21 and all(a <= t <= b for t, _ in ticks)
+
+
+def test_a_figure_of_extreme_values_draws_without_a_traceback(tmp_path):
+    from helpers import write
+
+    rows = [("cost", "B", 2006, -1e308), ("cost", "B", 2007, 1e308), ("cap", "B", 2006, 5e-324), ("cap", "B", 2007, 0)]
+    write(tmp_path, RULES, rows)
+    p = _cli(tmp_path, "run", "rules.bench", "--html", "r.html")
+    assert "Traceback" not in p.stderr and p.returncode in (0, 1), p.stderr
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    svg = ET.fromstring(re.search(r'<svg class="figure".*?</svg>', page, re.S).group(0))
+    assert len(svg.findall(f"{SVG}polyline")) == 2
+    assert all(math.isfinite(v) for p in svg.findall(f"{SVG}polyline") for xy in _points(p) for v in xy)

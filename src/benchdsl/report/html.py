@@ -6,6 +6,7 @@ cell.  No external files, fonts or scripts."""
 from __future__ import annotations
 
 import math
+import sys
 from html import escape
 
 from benchdsl import ir, published
@@ -198,26 +199,24 @@ def _figure(t: ir.Table, cells: dict, norwegian: bool) -> str:
 
     shown = [v for r in lines for ci in range(len(years)) if (v := value(r.name, ci)) is not None]
     left, top, plot_w, plot_h = 72, 24, 520, 240
-    lo, hi, step = _scale(min(shown, default=0.0), max(shown, default=1.0))
+    lo, hi, ticks = _scale(min(shown, default=0.0), max(shown, default=1.0))
     legend = len(lines) + len(t.chart.marks)
     width, height = left + plot_w + 24, top + plot_h + 40 + 20 * legend
 
     def x(ci: int) -> float:
         return left + 30 + ci * (plot_w - 60) / max(len(years) - 1, 1)
 
-    def y(v: float) -> float:
-        return top + plot_h - (v - lo) / (hi - lo) * plot_h
+    def y(v: float) -> float:  # halves first: no difference of two finite values overflows
+        return top + plot_h - (v / 2 - lo / 2) / (hi / 2 - lo / 2) * plot_h
 
     unit = lines[0].unit if lines else ""
     out = [f'<figure id="figure-{escape(t.name)}"><svg class="figure" role="img" aria-label="{escape(t.title, quote=True)}" '
            f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
            f'<text x="{left}" y="{top - 10}" class="unit">{escape(unit)}</text>',
            f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#888"/>']
-    tick = lo
-    while tick <= hi + step / 2:
+    for tick, label in ticks:
         out.append(f'<line x1="{left}" y1="{y(tick):.1f}" x2="{left + plot_w}" y2="{y(tick):.1f}" stroke="#eee"/>'
-                   f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{fmt(tick, _decimals(step), norwegian)}</text>')
-        tick += step
+                   f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{fmt(tick, label, norwegian)}</text>')
     for ci, year in enumerate(years):
         out.append(f'<text class="year" x="{x(ci):.1f}" y="{top + plot_h + 18}" text-anchor="middle">{year}</text>')
     for n, r in enumerate(lines):
@@ -256,15 +255,20 @@ def _figure(t: ir.Table, cells: dict, norwegian: bool) -> str:
     return "\n".join(out)
 
 
-def _scale(lo: float, hi: float) -> tuple[float, float, float]:
-    """An axis from `lo` to `hi` in round steps (1, 2 or 5 times a power of ten), about five of them."""
-    if hi <= lo:
-        lo, hi = lo - 1.0, hi + 1.0
-    raw = (hi - lo) / 5
+def _scale(lo: float, hi: float) -> tuple[float, float, list[tuple[float, int]]]:
+    """An axis from `lo` to `hi` (any finite values) and its ticks (value, decimals shown): round steps
+    (1, 2 or 5 times a power of ten), about five of them; none where no round step fits."""
+    if not hi - lo > 1e-9 * max(1.0, abs(lo), abs(hi)):  # one value, or as good as one: a band around it
+        pad = max(abs(lo) / 20, abs(hi) / 20, 1.0)
+        lo, hi = max(lo - pad, -sys.float_info.max), min(hi + pad, sys.float_info.max)
+    raw = (hi / 2 - lo / 2) / 2.5
     power = 10.0 ** math.floor(math.log10(raw))
+    if power == 0.0 or not math.isfinite(power):
+        return lo, hi, []
     step = next(k * power for k in (1, 2, 5, 10) if k * power >= raw)
-    return math.floor(lo / step) * step, math.ceil(hi / step) * step, step
-
-
-def _decimals(step: float) -> int:
-    return max(0, -math.floor(math.log10(step))) if step < 1 else 0
+    first, last = math.floor(lo / step), math.ceil(hi / step)
+    if not (math.isfinite(first * step) and math.isfinite(last * step)) or last - first > 20:
+        return lo, hi, []
+    decimals = max(0, -math.floor(math.log10(step))) if step < 1 else 0
+    ticks = [((first + k) * step, decimals) for k in range(last - first + 1)]
+    return min(first * step, lo), max(last * step, hi), ticks  # a multiple of a step may round inside
