@@ -265,3 +265,14 @@ def test_a_figure_of_extreme_values_draws_without_a_traceback(tmp_path):
     svg = ET.fromstring(re.search(r'<svg class="figure".*?</svg>', page, re.S).group(0))
     assert len(svg.findall(f"{SVG}polyline")) == 2
     assert all(math.isfinite(v) for p in svg.findall(f"{SVG}polyline") for xy in _points(p) for v in xy)
+
+
+def test_a_field_given_twice_is_reported_once_and_names_may_be_left_out(tmp_path):
+    twice = RULES.replace("    years 2006..2007\n", "    years 2006..2007\n    round 0\n    round 1\n")
+    r = run(tmp_path, twice, ROWS)
+    assert messages(r).count("`round` is already given at line 23") == 1, messages(r)  # figure 21, years 22
+    # series and marks without names take their indicator's, and `upper_lower`
+    unnamed = RULES.replace('series cost "Cost"', 'series "Cost"').replace('series cap "Capacity"', 'series "Capacity"')
+    r = run(tmp_path, unnamed.replace('mark gap "Gap"', 'mark "Gap"'), ROWS)
+    assert r.ok, messages(r)
+    assert r.audit.cells[("F", "cost_cap", "2007")] == pytest.approx(3.0)  # 14 - 11

@@ -35,10 +35,7 @@ class Figures:
             self.depth.table_depth[name] = 3  # a cell is a claim's `x@2006`: no chain behind it
 
     def figure(self, d: ast.Figure) -> ir.Table | None:
-        c = self.c
-        for r in d.repeated:
-            c.err(r.span, f"`{r.field}` is already given at line {r.first.line}" if r.first else
-                  f"`{r.field}` is already given above", "give each field once; delete one of them")
+        c = self.c  # a field given twice (`round`) is reported with every declaration's (names.check_repeated)
         if d.years is None:
             c.err(d.span, f"figure `{d.name}` has no `years` line: which years does it span?",
                   "add a line such as: years 2004..2007")
