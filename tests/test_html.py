@@ -26,7 +26,7 @@ def page(tmp_path_factory):
 def test_the_report_is_self_contained(page):
     text = page.read_text(encoding="utf-8")
     assert not re.search(r'(src|href)="(https?:)?//', text)  # nothing loaded from elsewhere
-    assert text.count('<a class="fig" href="#fig-') == 206  # 148, and Tables 1-3's 58 cells
+    assert text.count('<a class="fig" href="#fig-') == 212  # 154, and Tables 1-3's 58 cells
     assert text.count('<rect class="bar"') == 12  # six sectors × two bases
     assert 'data-row="barnehage" data-column="mean" x="160" y="' in text  # no saving: an empty bar
 
@@ -40,9 +40,9 @@ def _browser(*args, user_dir):
 def test_the_browser_shows_tables_chart_and_reachable_derivations(page, tmp_path):
     dom = _browser("--dump-dom", page.as_uri(), user_dir=tmp_path / "profile").stdout
     # The page's script ran and counted what the browser built.
-    assert 'data-figures="206"' in dom
+    assert 'data-figures="212"' in dom
     assert 'data-broken-links="0"' in dom
-    assert "199 of 206 published figures reproduced; 4 report inconsistencies" in dom
+    assert "205 of 212 published figures reproduced; 4 report inconsistencies" in dom
     for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10):
         assert f"Tabell {n}:" in dom
     # The known inconsistency is marked in its cell and explained where the link leads.

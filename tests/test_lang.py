@@ -89,8 +89,8 @@ RUN_NORWEGIAN = ["Oppgitt i teksten (beregnet mot publisert)", "Andre utsagn (ba
                  "✓ reprodusert  ✗ avvik  ? ikke beregnet",
                  "K kjent inkonsistens i rapporten  ↳ følger av en kjent inkonsistens",
                  "Av tallene som ikke er reprodusert: 3 følger av en inkonsistens i rapporten.",
-                 "206 publiserte tall: 36 krysskontrollert (33 reprodusert, 3 inkonsistent)",
-                 "199 av 206 publiserte tall reprodusert; 4 inkonsistenser i rapporten"]
+                 "212 publiserte tall: 37 krysskontrollert (34 reprodusert, 3 inkonsistent)",
+                 "205 av 212 publiserte tall reprodusert; 4 inkonsistenser i rapporten"]
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +126,7 @@ def test_the_default_and_english_reports_are_unchanged(tmp_path):
 def test_lang_nb_with_english_numbers(tmp_path):
     p = bench(tmp_path, "run", RULES, "--lang", "nb", "--no-norwegian")
     assert re.search(r"^Sum +131.9 +131.9 ✓", p.stdout, re.M)
-    assert "199 av 206 publiserte tall reprodusert" in p.stdout
+    assert "205 av 212 publiserte tall reprodusert" in p.stdout
 
 
 def test_the_html_report_in_bokmaal_is_marked_nb_and_has_no_english_label(nb_run, tmp_path):
@@ -141,7 +141,7 @@ def test_the_html_report_in_bokmaal_is_marked_nb_and_has_no_english_label(nb_run
                    "<th>beregnet</th>", '<th class="pub">rapport</th>', "<th>publisert</th>",
                    "✓ reprodusert  ✗ avvik  ? ikke beregnet · K kjent inkonsistens i rapporten",
                    "kontroll: ✓ reprodusert", "grunnlagstall (Trondheim):", 'title="reprodusert"',
-                   "199 av 206 publiserte tall reprodusert", "<h1>benchdsl: Trondheim 2007</h1>"):
+                   "205 av 212 publiserte tall reprodusert", "<h1>benchdsl: Trondheim 2007</h1>"):
         assert phrase in html, phrase
     english = tmp_path / "en.html"
     bench(tmp_path, "run", RULES, "--html", str(english))
@@ -153,7 +153,7 @@ def test_the_markdown_report_in_bokmaal(tmp_path):
     p = bench(tmp_path, "run", RULES, "--lang", "nb", "--format", "markdown")
     assert p.returncode == 0, p.stderr
     assert "## Oppgitt i teksten\n" in p.stdout and "| | utsagn | beregnet | publisert |" in p.stdout
-    assert p.stdout.rstrip().endswith("199 av 206 publiserte tall reprodusert; 4 inkonsistenser i rapporten")
+    assert p.stdout.rstrip().endswith("205 av 212 publiserte tall reprodusert; 4 inkonsistenser i rapporten")
     for phrase in ("Stated in the text", "| claim |", "published figures reproduced", "report inconsistencies"):
         assert phrase not in p.stdout, phrase
     assert "| **Sum** | 131,9 (131,9) ✓ |" in p.stdout  # Table 10's total under the mean, decimal comma
@@ -164,7 +164,7 @@ def test_json_and_csv_stay_english_whatever_the_language(tmp_path):
     assert (bench(tmp_path, "run", RULES, "--format", "json", "--lang", "nb").stdout
             == bench(tmp_path, "run", RULES, "--format", "json").stdout)
     doc = json.loads(bench(tmp_path, "run", RULES, "--format", "json", "--lang", "nb").stdout)
-    assert doc["summary"]["text"] == "199 of 206 published figures reproduced; 4 report inconsistencies"
+    assert doc["summary"]["text"] == "205 of 212 published figures reproduced; 4 report inconsistencies"
     assert (bench(tmp_path, "run", RULES, "--format", "csv", "--lang", "nb", "--no-norwegian").stdout
             == bench(tmp_path, "run", RULES, "--format", "csv").stdout)
 

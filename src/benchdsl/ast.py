@@ -297,6 +297,33 @@ class Table:
 
 
 @attrs.frozen
+class Mark:
+    """`mark NAME "label" = (upper - lower)@2007` in a figure: the distance between two series in one year."""
+
+    name: str
+    label: str
+    upper: str
+    lower: str
+    year: Quantity
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Figure:
+    """`figure NAME "title" { years …, series …, mark … }`: a chart of indicators over years."""
+
+    name: str
+    title: str | None
+    years: Years | None
+    series: tuple[Row, ...]  # `series` lines, read as a year table's rows
+    marks: tuple[Mark, ...]
+    round: Quantity | None
+    notes: tuple[str, ...]
+    span: Span | None = _span()
+    repeated: tuple[Repeated, ...] = ()
+
+
+@attrs.frozen
 class Known:
     target: tuple[str, ...]
     reason: str
@@ -399,7 +426,7 @@ class Word:
 
 
 Decl = (Municipality | Group | Own | Panel | Basis | Indicator | Measure | Table | Claim | Known | Reading | Test
-        | UnitDecl | Word)
+        | UnitDecl | Word | Figure)
 
 
 @attrs.frozen

@@ -322,7 +322,7 @@ def _program_codec():
         ir.NeedMean,
         ir.BasisVal, ir.PeerOf, ir.Gap, ir.LetRef, ir.SavingRef, ir.CellRef, ir.Arith, ir.Neg,
         ir.Extreme, ir.AtYear, ir.Growth, ir.Scaled, ir.Indicator, ir.Scenario, ir.Adjust, ir.Measure, ir.PubValue,
-        ir.Claim, ir.Column, ir.Row, ir.Table, ir.Known, ir.Reading, ir.Program, Span, Diagnostic, ir.Form, ir.RowKind,
+        ir.Claim, ir.Column, ir.Row, ir.Table, ir.Chart, ir.ChartMark, ir.Known, ir.Reading, ir.Program, Span, Diagnostic, ir.Form, ir.RowKind,
     ))
 
 

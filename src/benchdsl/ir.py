@@ -358,6 +358,27 @@ class Row:
 
 
 @attrs.frozen
+class ChartMark:
+    """A figure's mark: row `row` holds, in `year`, the distance from series `lower` up to series `upper`."""
+
+    row: str
+    upper: str
+    lower: str
+    year: int
+
+
+@attrs.frozen
+class Chart:
+    """What makes a year table a figure (`figure` in the rules): its series rows are drawn as lines, and
+    each mark's row (the difference of two series in one year, computed as every cell is) as a bracket."""
+
+    marks: tuple[ChartMark, ...] = ()
+
+    def marked(self) -> set[str]:
+        return {m.row for m in self.marks}
+
+
+@attrs.frozen
 class Table:
     name: str
     title: str
@@ -367,6 +388,7 @@ class Table:
     rows: tuple[Row, ...]
     notes: tuple[str, ...]
     span: Span | None = None
+    chart: Chart | None = None  # a figure: drawn as a line chart by the HTML report
 
     def shown(self, r: Row) -> tuple[str, int]:
         """A row's unit and printed decimals: the table's; a year table's row's own; a measure's row at

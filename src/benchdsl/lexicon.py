@@ -14,7 +14,7 @@ import sys
 
 # Declarations start a line; each is one kind of thing a rule file declares.
 DECLARATIONS = ("municipality", "group", "own", "panel", "basis", "indicator", "measure", "table", "claim", "known", "reading",
-                "unit", "test", "word")
+                "unit", "test", "word", "figure")
 
 # The fields of each block, in the order `fmt` and the docs present them.
 FIELDS = {
@@ -22,6 +22,7 @@ FIELDS = {
     "measure": ("let", "adjust", "saving", "unit", "round", "signed", "note", "claim"),
     "table": ("column", "years", "section", "row", "total", "note"),
     "test": ("own", "panel", "expect", "note"),
+    "figure": ("years", "series", "mark", "round", "note"),
 }
 
 # Words inside a declaration or field that are not fields themselves.

@@ -489,6 +489,25 @@ class _Build:
             next((x for x in fields if isinstance(x, ast.Years)), None),
         )
 
+    # --- figure: a chart of series over years (check/figures.py)
+    def series(self, pos, c):
+        return self.row(pos, c)  # a year table's row under another word
+
+    def mark(self, pos, c):
+        c = list(c)
+        name = c.pop(0)[1] if c[0][0] == "NAME" and len(c) == 5 else None
+        label, upper, lower = _string(c[0]), c[1][1], c[2][1]
+        return ast.Mark(name or f"{upper}_{lower}", label, upper, lower, self._number(c[3]), self._s(pos))
+
+    def figure(self, pos, c):
+        name, title, fields = _head(c)
+        f, repeated = _fields(fields, self._s)
+        return ast.Figure(
+            name, title, next((x for x in fields if isinstance(x, ast.Years)), None),
+            tuple(x for x in fields if isinstance(x, ast.Row)), tuple(x for x in fields if isinstance(x, ast.Mark)),
+            f.get("round"), tuple(f.get("notes", ())), self._s(pos), repeated,
+        )
+
     def known(self, pos, c):
         path, span = c[0]
         reconcile = None

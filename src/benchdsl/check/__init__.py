@@ -11,6 +11,7 @@ The parts, each a class given the shared `Context`:
   exprs     expressions and units -> IR (bases and published values through their registries)
   measures  indicators, bases, measures and claims
   tables    tables, rows, totals, tables that take each other's totals
+  figures   `figure`s: year tables the HTML report draws as charts (series, marks)
   tests     `test` blocks: checked here, kept aside for `benchdsl test` (not part of the program)
   units     `unit` declarations, put in effect before any unit text is read
   readings  `reading` declarations: the rules checked again with each in place
@@ -27,6 +28,7 @@ from benchdsl import ast, ir
 from benchdsl.check.context import Context
 from benchdsl.check.depth import Depth
 from benchdsl.check.exprs import Exprs
+from benchdsl.check.figures import Figures
 from benchdsl.check.measures import Measures
 from benchdsl.check.names import Names
 from benchdsl.check.tables import Tables
@@ -88,6 +90,7 @@ def _check(c: Context) -> ir.Program | None:
     checked, all_claims = measures.measures()
     c.measures.update(checked)
     tables.check()
+    Figures(c, exprs, depth, tables).check()  # year tables with a chart: after the tables, before the claims
     for cl in claims:
         all_claims.extend(measures.claim(cl, None))
     all_claims.sort(key=_claim_order(c.tables))

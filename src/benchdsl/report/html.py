@@ -1,10 +1,12 @@
 """One self-contained HTML report: the tables as the report lays them out, audit
-marks, a chart of the savings by sector for each basis, and each figure's
-derivation one click from its cell.  No external files, fonts or scripts."""
+marks, a chart of the savings by sector for each basis, the rules' figures
+(`figure`) drawn as line charts, and each figure's derivation one click from its
+cell.  No external files, fonts or scripts."""
 
 from __future__ import annotations
 
 import math
+import sys
 from html import escape
 
 from benchdsl import ir, published
@@ -77,7 +79,12 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False, lang: str
         out.append(f"<h2>{escape(chart.title)}</h2>")
         out.append(_chart(chart, audit, norwegian))
     for t in program.tables.values():
-        out.append(_table(t, items, audit.cells, norwegian, lang))
+        if t.chart is not None:  # a figure: drawn, with its values (and their audit marks) below
+            out.append(f'<h2>{escape(t.title)}</h2>')
+            out.append(_figure(t, audit.cells, norwegian))
+            out.append(_table(t, items, audit.cells, norwegian, lang, heading=False))
+        else:
+            out.append(_table(t, items, audit.cells, norwegian, lang))
     claims = [i for i in audit.items if i.kind == ItemKind.CLAIM]
     if claims:
         out.append(f"<h2>{tr(lang, 'Stated in the text')}</h2><table><tr><th>{tr(lang, 'claim')}</th>"
@@ -106,11 +113,13 @@ def _value_cell(i: Item, shown: str, norwegian: bool, lang: str = "en") -> str:
             f'<td class="pub">{escape(pub)}</td><td class="{i.status}"><span class="mark">{MARKS[i.status]}</span></td>')
 
 
-def _table(t: ir.Table, items: dict[str, Item], values: dict, norwegian: bool, lang: str = "en") -> str:
+def _table(t: ir.Table, items: dict[str, Item], values: dict, norwegian: bool, lang: str = "en",
+           heading: bool = True) -> str:
     audited = any(r.published for r in t.rows)  # nothing published: one computed column per basis
     head = "".join(f'<th colspan="{3 if audited else 1}">{escape(c.header)}</th>' for c in t.columns)
     sub = f'<th>{tr(lang, "computed")}</th><th class="pub">{tr(lang, "report")}</th><th></th>' * len(t.columns)
-    rows = [f"<h2>{escape(t.title)}</h2>", f'<table id="table-{escape(t.name)}">', f"<tr><th></th>{head}</tr>"]
+    rows = [f"<h2>{escape(t.title)}</h2>"] if heading else []
+    rows += [f'<table id="table-{escape(t.name)}">', f"<tr><th></th>{head}</tr>"]
     if audited:
         rows.append(f"<tr><th></th>{sub}</tr>")
     has_sections = any(r.kind == ir.RowKind.SECTION for r in t.rows)
@@ -135,7 +144,7 @@ def _table(t: ir.Table, items: dict[str, Item], values: dict, norwegian: bool, l
 
 def _chart_table(program: ir.Program) -> ir.Table | None:
     """The summary table (rows that total other tables), else the last table."""
-    tables = list(program.tables.values())
+    tables = [t for t in program.tables.values() if t.chart is None]  # a figure is drawn as itself
     summary = [t for t in tables if any(r.kind == ir.RowKind.TABLE for r in t.rows)]
     return (summary or tables or [None])[-1]
 
@@ -174,3 +183,92 @@ def _chart(t: ir.Table, audit: Audit, norwegian: bool) -> str:
                    f'<text x="{x + 14}" y="{y}">{escape(c.header)}</text>')
     out.append("</svg>")
     return "\n".join(out)
+
+
+def _figure(t: ir.Table, cells: dict, norwegian: bool) -> str:
+    """A figure (`figure` in the rules) as a line chart: a polyline per series over the years, each
+    mark a bracket between two series in its year, labelled with its value.  Every value drawn is a
+    cell the audit computed (`audit.cells`); only the scale is worked out here."""
+    marked = t.chart.marked()
+    lines = [r for r in t.rows if r.kind == ir.RowKind.SERIES and r.name not in marked]
+    years = [c.year for c in t.columns]
+
+    def value(row: str, ci: int) -> float | None:
+        v = cells.get((t.name, row, t.columns[ci].name))
+        return v if v is not None and math.isfinite(v) else None
+
+    shown = [v for r in lines for ci in range(len(years)) if (v := value(r.name, ci)) is not None]
+    left, top, plot_w, plot_h = 72, 24, 520, 240
+    lo, hi, ticks = _scale(min(shown, default=0.0), max(shown, default=1.0))
+    legend = len(lines) + len(t.chart.marks)
+    width, height = left + plot_w + 24, top + plot_h + 40 + 20 * legend
+
+    def x(ci: int) -> float:
+        return left + 30 + ci * (plot_w - 60) / max(len(years) - 1, 1)
+
+    def y(v: float) -> float:  # halves first: no difference of two finite values overflows
+        return top + plot_h - (v / 2 - lo / 2) / (hi / 2 - lo / 2) * plot_h
+
+    unit = lines[0].unit if lines else ""
+    out = [f'<figure id="figure-{escape(t.name)}"><svg class="figure" role="img" aria-label="{escape(t.title, quote=True)}" '
+           f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
+           f'<text x="{left}" y="{top - 10}" class="unit">{escape(unit)}</text>',
+           f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#888"/>']
+    for tick, label in ticks:
+        out.append(f'<line x1="{left}" y1="{y(tick):.1f}" x2="{left + plot_w}" y2="{y(tick):.1f}" stroke="#eee"/>'
+                   f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{fmt(tick, label, norwegian)}</text>')
+    for ci, year in enumerate(years):
+        out.append(f'<text class="year" x="{x(ci):.1f}" y="{top + plot_h + 18}" text-anchor="middle">{year}</text>')
+    for n, r in enumerate(lines):
+        colour = _COLOURS[n % len(_COLOURS)]
+        points = [(ci, v) for ci in range(len(years)) if (v := value(r.name, ci)) is not None]
+        out.append(f'<polyline class="series" data-series="{escape(r.name)}" fill="none" stroke="{colour}" '
+                   f'stroke-width="2" points="{" ".join(f"{x(ci):.1f},{y(v):.1f}" for ci, v in points)}"/>')
+        out.extend(f'<circle cx="{x(ci):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}"><title>{escape(r.label)} '
+                   f'{years[ci]}: {fmt(v, r.decimals, norwegian)}</title></circle>' for ci, v in points)
+    for m in t.chart.marks:
+        ci = years.index(m.year)
+        upper, lower, v = value(m.upper, ci), value(m.lower, ci), value(m.row, ci)
+        if upper is None or lower is None or v is None:
+            continue  # not computed: the table below says why
+        row = next(r for r in t.rows if r.name == m.row)
+        text = fmt(v, row.decimals, norwegian)
+        x0, y0, y1 = x(ci) + 8, y(upper), y(lower)
+        out.append(f'<g class="mark" data-mark="{escape(m.row)}" data-year="{m.year}">'
+                   f'<path d="M{x0 - 4:.1f},{y0:.1f} H{x0:.1f} V{y1:.1f} H{x0 - 4:.1f}" fill="none" stroke="#1d1d1f" '
+                   f'stroke-dasharray="3 2"/><text class="mark-value" x="{x0 + 4:.1f}" y="{(y0 + y1) / 2 + 4:.1f}">'
+                   f'{escape(text)}</text><title>{escape(row.label)} {m.year}: {escape(text)}</title></g>')
+    base = top + plot_h + 40
+    for n, r in enumerate(lines):
+        colour, ly = _COLOURS[n % len(_COLOURS)], base + 20 * n
+        out.append(f'<line x1="{left}" y1="{ly - 4}" x2="{left + 24}" y2="{ly - 4}" stroke="{colour}" stroke-width="2"/>'
+                   f'<text x="{left + 30}" y="{ly}">{escape(r.label)}</text>')
+    for n, m in enumerate(t.chart.marks):
+        ly = base + 20 * (len(lines) + n)
+        label = next(r.label for r in t.rows if r.name == m.row)
+        out.append(f'<path d="M{left + 8},{ly - 10} H{left + 12} V{ly + 2} H{left + 8}" fill="none" stroke="#1d1d1f" '
+                   f'stroke-dasharray="3 2"/><text x="{left + 30}" y="{ly}">{escape(label)} ({m.year})</text>')
+    out.append("</svg>")
+    if t.notes:
+        out.append(f'<figcaption class="legend">{"<br>".join(escape(n) for n in t.notes)}</figcaption>')
+    out.append("</figure>")
+    return "\n".join(out)
+
+
+def _scale(lo: float, hi: float) -> tuple[float, float, list[tuple[float, int]]]:
+    """An axis from `lo` to `hi` (any finite values) and its ticks (value, decimals shown): round steps
+    (1, 2 or 5 times a power of ten), about five of them; none where no round step fits."""
+    if not hi - lo > 1e-9 * max(1.0, abs(lo), abs(hi)):  # one value, or as good as one: a band around it
+        pad = max(abs(lo) / 20, abs(hi) / 20, 1.0)
+        lo, hi = max(lo - pad, -sys.float_info.max), min(hi + pad, sys.float_info.max)
+    raw = (hi / 2 - lo / 2) / 2.5
+    power = 10.0 ** math.floor(math.log10(raw))
+    if power == 0.0 or not math.isfinite(power):
+        return lo, hi, []
+    step = next(k * power for k in (1, 2, 5, 10) if k * power >= raw)
+    first, last = math.floor(lo / step), math.ceil(hi / step)
+    if not (math.isfinite(first * step) and math.isfinite(last * step)) or last - first > 20:
+        return lo, hi, []
+    decimals = max(0, -math.floor(math.log10(step))) if step < 1 else 0
+    ticks = [((first + k) * step, decimals) for k in range(last - first + 1)]
+    return min(first * step, lo), max(last * step, hi), ticks  # a multiple of a step may round inside
