@@ -339,7 +339,9 @@ class _Ctx:
         delta, reason = 0.0, ""
         if name in adjust:
             a = adjust[name]
-            amount = _Ctx(self.k, None, {}, None, None, None, None, trace=False).eval(a.amount.expr)
+            # its inputs are the figure's too: explain lists them, and a what-if that pins one
+            # recomputes the figure (evaluate.what_if)
+            amount = _Ctx(self.k, None, {}, None, None, None, None, trace=self.tracer is not None).eval(a.amount.expr)
             delta = _scaled(b, amount, a.amount.factor, a.span)
             reason = a.reason
         if self.tracer is not None and not b.is_missing(v):
