@@ -39,6 +39,9 @@ def _parser():
                    help="write the report to FILE (`-`: stdout; a regular file is replaced atomically, "
                         "a device written through; never an input of the run)")
     r.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report to FILE")
+    r.add_argument("--all-figures", action=argparse.BooleanOptionalAction, default=None,
+                   help="text: also list every basis value, let and indicator value under the tables (default: "
+                        "when no published figure is audited; JSON, CSV, Markdown and HTML always list them)")
     r.add_argument("-v", "--verbose", action="store_true", help="print the time each pass took")
     r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show progress on stderr (default: when a phase takes over half a second on a terminal)")
@@ -303,7 +306,8 @@ def _for_all_ok(args) -> bool:
 def _report(program, audit, args) -> str:
     from benchdsl import report
 
-    return report.RUN[args.format].load()(program, audit, norwegian=args.norwegian, lang=args.lang)
+    extra = {"all_figures": args.all_figures} if args.format == "text" else {}  # the other formats list them all
+    return report.RUN[args.format].load()(program, audit, norwegian=args.norwegian, lang=args.lang, **extra)
 
 
 def _targets_ok(args, inputs) -> bool:

@@ -80,6 +80,20 @@ NB: dict[str, str | tuple[str, str]] = {
     "{consequence}":
         "Beregnet: {name} reproduseres dersom {indicator} for {municipality} {year} er {needed} i stedet for {was}. "
         "{consequence}",
+    # --- every basis value, let and indicator value (text, Markdown, HTML) ---
+    "Basis values ({own} {year}): value, who forms it, the members":
+        "Sammenlikningsgrunnlag ({own} {year}): verdi, hvem som danner det, medlemmene",
+    "Lets ({own} {year}): measure.basis.let": "Mellomregninger ({own} {year}): tiltak.grunnlag.let",
+    "Indicators ({own} {year}): value, where it comes from": "Indikatorer ({own} {year}): verdi, hvor den kommer fra",
+    "Basis values ({own} {year})": "Sammenlikningsgrunnlag ({own} {year})",
+    "Lets ({own} {year})": "Mellomregninger ({own} {year})",
+    "Indicators ({own} {year})": "Indikatorer ({own} {year})",
+    "basis": "grunnlag",
+    "indicator": "indikator",
+    "formed by": "dannet av",
+    "members": "medlemmer",
+    "measure": "tiltak",
+    "source": "kilde",
     # --- series breaks (text, HTML, explain) ---
     "Series breaks (a comparison across a merger or split compares different territories)":
         "Brudd i tidsserien (en sammenlikning på tvers av en sammenslåing eller deling sammenlikner ulike områder)",
