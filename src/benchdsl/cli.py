@@ -238,7 +238,9 @@ def _check(args) -> int:
     p = result.program
     print(f"ok: {len(p.measures)} measures, {len(p.tables)} tables, {len(p.claims)} claims, "
           f"{len(p.indicators)} indicators in {len(p.files)} files"
-          + (f"; the data for {p.own} {p.year} read and bound to them" if reads else ""))
+          + (f"; the data for {p.own} {p.year} read and bound to them" if reads else "")
+          + (f"; the published values are {result.set_aside[0]} {result.set_aside[1]}'s: `run` will not audit "
+             f"them for {p.own} {p.year}" if result.set_aside else ""))
     return EXIT_OK
 
 
@@ -352,6 +354,9 @@ def _explain(args) -> int:
         from benchdsl.diagnostics import did_you_mean
 
         hint = did_you_mean(args.name, known) or "see `benchdsl run --format csv` for every figure's name"
+        if result.set_aside:  # the report's statements went with its published values (pipeline.run_paths)
+            hint += (f" The report's statements (claims) are about {result.set_aside[0]} {result.set_aside[1]}, "
+                     f"and go with its published values: explain one without --own and --year.")
         print(f"error: no figure or measure named `{args.name}`\n  hint: {hint}", file=sys.stderr)
         return EXIT_INPUT
     sys.stdout.write(explain(result.program, result.audit, args.name, args.norwegian, lang=args.lang))

@@ -35,6 +35,8 @@ NB: dict[str, str | tuple[str, str]] = {
     "{n} of {m} published figures reproduced": "{n} av {m} publiserte tall reprodusert",
     "{n} report inconsistency": "{n} inkonsistens i rapporten",
     "{n} report inconsistencies": "{n} inkonsistenser i rapporten",
+    "The published values in the rules are {own} {year}'s: not audited for {other} {other_year}":
+        "De publiserte tallene i reglene gjelder {own} {year}: ikke kontrollert for {other} {other_year}",
     "{n} further figure not computed": "ytterligere {n} tall ikke beregnet",
     "{n} further figures not computed": "ytterligere {n} tall ikke beregnet",
     "{n} follow from a report inconsistency": "{n} følger av en inkonsistens i rapporten",
