@@ -178,3 +178,21 @@ def test_bokmaal_headings_and_numbers(folder):
     page = (folder / "nb.html").read_text(encoding="utf-8")
     assert "<h2>Mellomregninger (Trondheim 2024)</h2>" in page and "<th>kilde</th>" in page
     assert "Basis values" not in page and "<th>source</th>" not in page
+
+
+def test_a_measure_no_table_shows_is_listed_under_every_basis(tmp_path):
+    """The same saving as `home`, at 2 decimals, in no table: listed (text, Markdown, HTML) under both bases."""
+    (tmp_path / "rules").mkdir()
+    extra = 'measure home2 "Hjemmetjenester, to desimaler" {\n    saving = gap(cost) * recipients\n    unit MNOK\n    round 2\n}\n'
+    (tmp_path / "rules" / "home.bench").write_text(RULES + extra, encoding="utf-8")
+    (tmp_path / "rules" / "kostra.csv").write_text(PANEL, encoding="utf-8")
+    # mean: 3.333 kNOK/recipient x 1 000 = 3.333 MNOK -> 3.33; 2nd best: 10 x 1 000 = 10 MNOK -> 10.00
+    text = _squeezed(run(tmp_path, "run", "rules"))
+    assert "Measures no table shows (Trondheim 2024): measure.basis" in text
+    assert "home2.mean 3.33 MNOK" in text and "home2.second 10.00 MNOK" in text
+    markdown = run(tmp_path, "run", "rules", "--format", "markdown")
+    assert "| home2 | mean | 3.33 MNOK |" in markdown and "| home2 | second | 10.00 MNOK |" in markdown
+    run(tmp_path, "run", "rules", "--html", "m.html")
+    page = (tmp_path / "m.html").read_text(encoding="utf-8")
+    assert '<a class="fig" href="#value-measure-home2-second">10.00 MNOK</a>' in page
+    assert '<section class="derivation" id="value-measure-home2-second"><h3>home2.second</h3>' in page

@@ -14,7 +14,7 @@ from benchdsl.report.explain import explain
 from benchdsl.report.lang import tr
 from benchdsl.report.numbers import fmt
 from benchdsl.report.text import (LEGEND, MARKS, computed_text, figure_lists, formed_by, members_text, note_text,
-                                  unit_text, value_text)
+                                  untabled, value_and_unit)
 
 _STATUS_TEXT = {Status.OK: "reproduced", Status.MISMATCH: "mismatch", Status.KNOWN: "known report inconsistency",
                 Status.FOLLOWS: "follows from a known inconsistency", Status.ERROR: "not computed"}
@@ -80,7 +80,7 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False, lang: str
     for t in program.tables.values():
         out.append(_table(t, items, audit.cells, norwegian, lang))
     listed = figure_lists(program, audit)
-    out.append(_figures(program, listed, items, norwegian, lang))
+    out.append(_figures(program, audit, listed, items, norwegian, lang))
     claims = [i for i in audit.items if i.kind == ItemKind.CLAIM]
     if claims:
         out.append(f"<h2>{tr(lang, 'Stated in the text')}</h2><table><tr><th>{tr(lang, 'claim')}</th>"
@@ -194,18 +194,26 @@ def _linked(program: ir.Program, items: dict, kind: str, name: str) -> bool:
     return kind != "indicator" or (name not in program.measures and name not in items)
 
 
-def _figures(program: ir.Program, listed, items: dict, norwegian: bool, lang: str = "en") -> str:
+def _figures(program: ir.Program, audit: Audit, listed, items: dict, norwegian: bool, lang: str = "en") -> str:
     """A table of each kind: basis values (who forms each, the members), lets, indicator values."""
     bases, lets, indicators = listed
     where = {"own": program.own, "year": program.year}
 
     def value(kind: str, name: str, v, unit: str) -> str:
-        text = escape(" ".join(x for x in (value_text(v, norwegian), unit_text(unit, norwegian)) if x))
+        text = escape(value_and_unit(v, unit, norwegian))
         if _linked(program, items, kind, name):
             text = f'<a class="fig" href="#{_value_anchor(kind, name)}">{text}</a>'
         return f"<td>{text}</td>"
 
     out = []
+    if measures := untabled(program, audit):
+        out += [f"<h2>{escape(tr(lang, 'Measures no table shows ({own} {year})', **where))}</h2>",
+                f'<table id="measures"><tr><th>{tr(lang, "measure")}</th><th>{tr(lang, "basis")}</th>'
+                f'<th>{tr(lang, "value")}</th></tr>']
+        out += ["<tr>" + "".join(f"<td>{escape(part)}</td>" for part in (x.name.split(".", 1) + [""])[:2])
+                + f'<td><a class="fig" href="#{_value_anchor("measure", x.name)}">'
+                + escape(value_and_unit(x.value, x.unit, norwegian, x.decimals)) + "</a></td></tr>" for x in measures]
+        out.append("</table>")
     if bases:
         out += [f"<h2>{escape(tr(lang, 'Basis values ({own} {year})', **where))}</h2>",
                 f'<table id="basis-values"><tr><th>{tr(lang, "basis")}</th><th>{tr(lang, "indicator")}</th>'
@@ -235,7 +243,8 @@ def _figure_derivations(program: ir.Program, audit: Audit, listed, items: dict, 
     """Where the listed figures' links lead: each one's `explain`, from the derivations the audit recorded."""
     bases, lets, indicators = listed
     out = []
-    for kind, lines in (("basis", bases), ("let", lets), ("indicator", indicators)):
+    for kind, lines in (("measure", untabled(program, audit)), ("basis", bases), ("let", lets),
+                        ("indicator", indicators)):
         for x in lines:
             if _linked(program, items, kind, x.name):
                 text = explain(program, audit, x.name, norwegian, lang)

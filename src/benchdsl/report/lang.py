@@ -87,6 +87,8 @@ NB: dict[str, str | tuple[str, str]] = {
         "Sammenlikningsgrunnlag ({own} {year}): verdi, hvem som danner det, medlemmene",
     "Lets ({own} {year}): measure.basis.let": "Mellomregninger ({own} {year}): tiltak.grunnlag.let",
     "Indicators ({own} {year}): value, where it comes from": "Indikatorer ({own} {year}): verdi, hvor den kommer fra",
+    "Measures no table shows ({own} {year}): measure.basis": "Tiltak som ingen tabell viser ({own} {year}): tiltak.grunnlag",
+    "Measures no table shows ({own} {year})": "Tiltak som ingen tabell viser ({own} {year})",
     "Basis values ({own} {year})": "Sammenlikningsgrunnlag ({own} {year})",
     "Lets ({own} {year})": "Mellomregninger ({own} {year})",
     "Indicators ({own} {year})": "Indikatorer ({own} {year})",

@@ -19,8 +19,7 @@ from benchdsl.published import round_half_up
 from benchdsl.report import breaks
 from benchdsl.report.lang import tr
 from benchdsl.report.numbers import auto, fmt
-from benchdsl.report.text import (MARKS, computed_text, figure_lists, formed_by, members_text, note_text, unit_text,
-                                  value_text)
+from benchdsl.report.text import MARKS, computed_text, figure_lists, formed_by, members_text, note_text, untabled, value_and_unit
 
 SCHEMA = 1
 
@@ -346,9 +345,15 @@ def _markdown_figures(program: ir.Program, audit: Audit, norwegian: bool, lang: 
     where = {"own": md(program.own), "year": program.year}
     out: list[str] = []
 
-    def value(v, unit) -> str:
-        return md(" ".join(x for x in (value_text(v, norwegian), unit_text(unit, norwegian)) if x))
+    def value(v, unit, decimals=None) -> str:
+        return md(value_and_unit(v, unit, norwegian, decimals))
 
+    if measures := untabled(program, audit):
+        out += [f"## {tr(lang, 'Measures no table shows ({own} {year})', **where)}", "",
+                f"| {tr(lang, 'measure')} | {tr(lang, 'basis')} | {tr(lang, 'value')} |", "|---|---|---:|"]
+        out += [f"| {' | '.join(md(part) for part in (x.name.split('.', 1) + [''])[:2])} "
+                f"| {value(x.value, x.unit, x.decimals)} |" for x in measures]
+        out.append("")
     if bases:
         out += [f"## {tr(lang, 'Basis values ({own} {year})', **where)}", "",
                 f"| {tr(lang, 'basis')} | {tr(lang, 'indicator')} | {tr(lang, 'value')} | {tr(lang, 'formed by')} "

@@ -258,10 +258,19 @@ class BasisLine(NamedTuple):
 
 
 class ValueLine(NamedTuple):
-    name: str  # MEASURE.BASIS.LET or INDICATOR
-    value: float
+    name: str  # MEASURE.BASIS.LET, INDICATOR, or MEASURE.BASIS
+    value: float | None  # NaN: not computed; None: a measure's "no saving"
     unit: str
     source: str = ""  # an indicator's panel line (path:line), or "" for a derived one
+    decimals: int | None = None  # a measure's `round`: its saving is shown as a table shows it
+
+
+def untabled(program: ir.Program, audit: Audit) -> list[ValueLine]:
+    """The measures no table shows, under every basis: their savings, as a table would show them."""
+    tabled = {r.source for t in program.tables.values() for r in t.rows if r.kind == ir.RowKind.MEASURE}
+    return [ValueLine(f"{m}.{b}" if b else m, math.nan if f.error is not None else f.value, f.unit,
+                      decimals=f.decimals or 0)
+            for (m, b), f in audit.figures.items() if m not in tabled]
 
 
 def figure_lists(program: ir.Program, audit: Audit) -> tuple[list[BasisLine], list[ValueLine], list[ValueLine]]:
@@ -279,8 +288,11 @@ def figure_lists(program: ir.Program, audit: Audit) -> tuple[list[BasisLine], li
     return bases, lets, indicators
 
 
-def value_text(value: float | None, norwegian: bool = False) -> str:
-    """A listed figure's value (about four significant digits; `explain NAME` gives all): ? if not computed."""
+def value_text(value: float | None, norwegian: bool = False, decimals: int | None = None) -> str:
+    """A listed figure's value (about four significant digits; `explain NAME` gives all): ? if not computed;
+    a measure's saving at its `round`, – for no saving."""
+    if decimals is not None:
+        return fmt(value, decimals, norwegian)
     if value is None or math.isnan(value):
         return "?"
     return auto(value, norwegian)
@@ -288,6 +300,12 @@ def value_text(value: float | None, norwegian: bool = False) -> str:
 
 def unit_text(unit: str, norwegian: bool = False) -> str:
     return "" if unit in ("", "1", "dimensionless") else unit_label(unit, norwegian)
+
+
+def value_and_unit(value: float | None, unit: str, norwegian: bool = False, decimals: int | None = None) -> str:
+    """`296.7 kNOK/recipient`; a value not computed (`?`) or no saving (`–`) without its unit."""
+    shown = value_text(value, norwegian, decimals)
+    return shown if shown in ("?", DASH) or not unit_text(unit) else f"{shown} {unit_text(unit, norwegian)}"
 
 
 def formed_by(line: BasisLine) -> str:
@@ -310,6 +328,11 @@ def _figure_lists(program: ir.Program, audit: Audit, norwegian: bool, lang: str)
     bases, lets, indicators = figure_lists(program, audit)
     where = {"own": program.own, "year": program.year}
     out: list[str] = []
+    if measures := untabled(program, audit):
+        out += [tr(lang, "Measures no table shows ({own} {year}): measure.basis", **where),
+                *_listed([(x.name, value_text(x.value, norwegian, x.decimals),
+                           unit_text(x.unit, norwegian) if x.value is not None and not math.isnan(x.value) else "", "")
+                          for x in measures]), ""]
     if bases:
         # a ranked basis: `#2 Stavanger: 1 Bergen, 2 Stavanger, 3 Oslo`; another: its members (a named
         # peer or a year's level has one, the peer itself)
