@@ -118,11 +118,15 @@ def test_a_published_figure_not_computed_shows_a_question_mark(tmp_path):
     assert rows == {"A": ["?", "1.18", "?"], "Sum": ["?", "17.38", "?"]}  # computed, published, mark
 
 
-def test_another_municipality_against_the_published_values_is_a_warning(tmp_path):
+def test_another_municipality_is_computed_and_the_published_values_not_audited(tmp_path):
+    """The published values are A's (the rules' own): --own B computes B's figures and compares none."""
     (tmp_path / "r").mkdir()
     (tmp_path / "r" / "r.bench").write_text(MIXED)
     (tmp_path / "r" / "p.csv").write_text(MIXED_PANEL + "u,B,2007,10,user\n")
     p = cli(tmp_path, "run", "r", "--own", "B")
-    assert ("warning: the published values in the rules are the report's for A 2007: compared with B 2007's "
-            "figures, a mismatch says only that the two differ") in p.stderr
-    assert "published values" not in cli(tmp_path, "run", "r").stderr
+    assert p.returncode == 0 and "published values" not in p.stderr, p.stderr
+    # B: 10 NOK/user for c and d, below the mean of A and C for both: no saving, no total
+    rows = {line.split()[0]: line.split()[1:] for line in p.stdout.splitlines() if line.split()[:1] in (["A"], ["B"], ["Sum"])}
+    assert rows == {"A": ["–"], "B": ["–"], "Sum": ["–"]}
+    assert "The published values in the rules are A 2007's: not audited for B 2007" in p.stdout
+    assert "published values in the rules" not in cli(tmp_path, "run", "r").stdout

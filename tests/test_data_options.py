@@ -6,7 +6,9 @@ hand from the panels in this file.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -168,3 +170,102 @@ def test_a_year_the_panels_lack_entirely_is_said_once(folder):
     code, out, err = cli(folder, "run", "r", "--year", "2009")
     assert code == 1  # every figure not computed
     assert "warning: the panels have no value for 2009 at all (their years: 2007–2008)" in err
+
+
+# --- --own or --year other than the rules' own: the published values are the report's, not audited ---
+
+# The rules above as a report on A 2007 publishes them: the table's cell and a claim, both A's figures
+# (A 2007: mean(B, C) = 9.5; gap 12 - 9.5 = 2.5 NOK/user x 200 users = 0.5 kNOK).
+PUBLISHED = RULES.replace('row "S" = s', 'row "S" = s: 0.5').replace(
+    '    unit kNOK\n}', '    unit kNOK\n    claim per_user "2,5 kroner per bruker over snittet" under m: gap(c) = 2.5 NOK/user\n}')
+NOTE = "The published values in the rules are A 2007's: not audited for B 2007"
+
+
+@pytest.fixture
+def report(folder: Path) -> Path:
+    (folder / "r" / "r.bench").write_text(PUBLISHED)
+    return folder
+
+
+def test_the_report_own_figures_are_audited(report):
+    code, out, err = cli(report, "run", "r")
+    assert code == 0, err
+    assert "2 of 2 published figures reproduced" in out and "not audited" not in out
+
+
+def test_another_municipality_is_computed_and_not_audited(report):
+    code, out, err = cli(report, "run", "r", "--own", "B")
+    # B 2007: mean(A, C) = (12 + 8) / 2 = 10; gap 11 - 10 = 1 NOK/user x 1000 users = 1.0 kNOK, which the
+    # report's 0.5 (A's) would have called a mismatch (exit 1); now not compared: exit 0, no mark, the note
+    assert code == 0, err
+    assert "Traceback" not in err and "warning" not in err
+    row = next(line for line in out.splitlines() if line.startswith("S "))
+    assert row.split() == ["S", "1.0"]  # one computed column: no published value, no mark
+    assert out.rstrip().endswith(NOTE)
+    assert "Not reproduced" not in out and "Stated in the text" not in out
+    # nothing was audited, so the basis values, lets and indicators are listed: B's, against mean(A, C)
+    assert " ".join("m.c 10 NOK/user A, C".split()) in " ".join(out.split())
+    doc = json.loads(cli(report, "run", "r", "--own", "B", "--format", "json")[1])
+    assert doc["items"] == [] and doc["summary"]["text"] == NOTE
+    assert {s: doc["summary"][s] for s in ("ok", "mismatch", "known", "follows", "error")} == dict.fromkeys(
+        ("ok", "mismatch", "known", "follows", "error"), 0)
+    assert [(f["measure"], f["saving"]) for f in doc["figures"]] == [("s", pytest.approx(1.0))]
+    rows = cli(report, "run", "r", "--own", "B", "--format", "csv")[1].splitlines()
+    assert rows[1].startswith("T.s.m,cell,T,s,m,S,1.0,1.0,kNOK,,computed,")  # a figure, not an audit item
+    assert not any(",ok," in r or ",mismatch," in r for r in rows)
+    markdown = cli(report, "run", "r", "--own", "B", "--format", "markdown")[1]
+    assert "| S | 1.0 |" in markdown and markdown.rstrip().endswith(NOTE)
+    code, _, err = cli(report, "run", "r", "--own", "B", "--html", "b.html")
+    page = (report / "b.html").read_text(encoding="utf-8")
+    assert code == 0 and html.escape(NOTE) in page and 'class="mismatch"' not in page and "<td>1.0</td>" in page
+
+
+def test_another_year_is_not_audited_either(report):
+    # A 2008: mean(B, C) = (10 + 12) / 2 = 11; gap 20 - 11 = 9 x 200 = 1800 NOK = 1.8 kNOK
+    code, out, err = cli(report, "run", "r", "--year", "2008")
+    assert code == 0, err
+    assert next(line for line in out.splitlines() if line.startswith("S ")).split() == ["S", "1.8"]
+    assert out.rstrip().endswith("The published values in the rules are A 2007's: not audited for A 2008")
+
+
+def test_another_municipality_with_a_figure_not_computed_exits_1(report):
+    # C has no users: its saving is not computed ("?"), with the reason; nothing audited
+    code, out, err = cli(report, "run", "r", "--own", "C")
+    assert code == 1 and "Traceback" not in err
+    assert next(line for line in out.splitlines() if line.startswith("S ")).split() == ["S", "?"]
+    assert "The published values in the rules are A 2007's: not audited for C 2007; 1 further figure not computed" in out
+
+
+def test_check_explain_and_bokmaal_say_the_same(report):
+    code, out, err = cli(report, "check", "r", "--own", "B")
+    assert code == 0, err
+    assert out.strip().endswith("the published values are A 2007's: `run` will not audit them for B 2007")
+    assert "1 claims" in out  # check counts the rules as written
+    # the table's cell is explained as B's figure; the claim is the report's statement about A
+    code, out, err = cli(report, "explain", "T.s.m", "r", "--own", "B")
+    assert code == 0 and "= 10 NOK/user" in out and "audit:" not in out
+    code, out, err = cli(report, "explain", "s.per_user", "r", "--own", "B")
+    assert code == 2 and "error: no figure or measure named `s.per_user`" in err
+    assert "The report's statements (claims) are about A 2007" in err
+    code, out, err = cli(report, "explain", "s.per_user", "r")
+    assert code == 0 and "audit: ✓ reproduced" in out
+    code, out, err = cli(report, "run", "r", "--own", "B", "--lang", "nb")
+    assert code == 0 and out.rstrip().endswith("De publiserte tallene i reglene gjelder A 2007: ikke kontrollert for B 2007")
+
+
+def test_rules_for_bergen_have_no_audit_status(tmp_path):
+    """`benchdsl run rules/ --own Bergen`: the 2007 report's 198 published figures are Trondheim's."""
+    from helpers import ROOT
+
+    p = run_cli(tmp_path, "run", str(ROOT / "rules"), "--own", "Bergen")
+    # only Trondheim has volumes (pupils, users, ...): many of Bergen's savings are not computed, so exit 1
+    assert p.returncode == 1
+    assert p.stdout.startswith("benchdsl: Bergen 2007\n")
+    assert "The published values in the rules are Trondheim 2007's: not audited for Bergen 2007" in p.stdout
+    body = p.stdout[:p.stdout.index("✓ reproduced  ✗ mismatch")]  # all but the legend and the summary
+    assert re.findall(r".*\s[✓✗K↳](?:\s|$).*", body) == []  # no audit mark after any figure
+    assert "Not reproduced" not in p.stdout and "published figures reproduced" not in p.stdout
+    p = run_cli(tmp_path, "run", str(ROOT / "rules"), "--own", "Bergen", "--format", "json")
+    doc = json.loads(p.stdout)
+    assert doc["items"] == [] and doc["own"] == "Bergen"
+    assert doc["summary"]["evidence"] is None

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from benchdsl.report.lang import LANGS, NB, tr, tr_n
-from clirun import RULES, bench
+from clirun import RULES, ROOT, assert_located_error, bench
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "benchdsl"
 GOLDEN = Path(__file__).resolve().parent / "golden" / "run_rules.txt"
@@ -224,12 +224,26 @@ def test_an_unknown_language_is_refused(tmp_path):
 def test_a_claim_not_computed_is_explained_and_rendered_in_html(tmp_path):
     """Regression: `run rules/ --own Bergen --html` and `explain` of a claim in % that could not be computed
     (Bergen has no pupils_1_7: only Trondheim has volumes, so the pupil-weighted gap has no value)
-    ended in a TypeError converting the missing value to its unit."""
-    page = tmp_path / "bergen.html"
-    p = bench(tmp_path, "run", RULES, "--own", "Bergen", "--lang", "nb", "--html", str(page))
+    ended in a TypeError converting the missing value to its unit.  With --own Bergen the report's
+    claims are now set aside with its published values, so the claim is made not computable for
+    Trondheim itself: the panel without Trondheim's pupils in grades 1-7."""
+    panel = tmp_path / "no_pupils.csv"
+    lines = (ROOT / "data" / "trondheim2007.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    panel.write_text("".join(x for x in lines if not x.startswith("elever_1_7,Trondheim,2007,")), encoding="utf-8")
+    data = ["--panel", str(panel), "--panel", str(ROOT / "data" / "section1.csv")]
+    page = tmp_path / "trondheim.html"
+    p = bench(tmp_path, "run", RULES, *data, "--lang", "nb", "--html", str(page))
     assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr  # figures not computed: exit 1
     assert "kontroll: ? ikke beregnet" in page.read_text(encoding="utf-8")
-    p = bench(tmp_path, "explain", "group_size.third_gap", RULES, "--own", "Bergen")
+    p = bench(tmp_path, "explain", "group_size.third_gap", RULES, *data)
     assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
     assert "  computed: ?\n" in p.stdout and "  audit: ? not computed\n" in p.stdout
-    assert "no value of `pupils_1_7` for Bergen 2007" in p.stdout
+    assert "no value of `pupils_1_7` for Trondheim 2007" in p.stdout
+    # --own Bergen: a run for Bergen, the report's published values and claims set aside; explain says why
+    # it has no such figure
+    p = bench(tmp_path, "run", RULES, "--own", "Bergen", "--lang", "nb", "--html", str(page))
+    assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr  # Bergen's figures not computed: exit 1
+    assert "kontroll:" not in page.read_text(encoding="utf-8")
+    p = bench(tmp_path, "explain", "group_size.third_gap", RULES, "--own", "Bergen")
+    assert_located_error(p, "no figure or measure named `group_size.third_gap`")
+    assert "claims) are about Trondheim 2007" in p.stderr

@@ -106,3 +106,93 @@ def test_explain_answers_for_a_measure_a_basis_value_a_let_and_an_indicator(fold
     assert "#2 Stavanger: 290  ← basis" in run(folder, "explain", "second.cost", "rules")
     assert "let g = gap(cost)" in run(folder, "explain", "home.mean.g", "rules")
     assert "Trondheim 2024: 300 kNOK/recipient" in run(folder, "explain", "cost", "rules")
+
+
+# The basis values, lets and indicator values of Trondheim 2024, as text, Markdown and HTML list them
+# under the tables (about four significant digits; `explain NAME` gives each in full):
+#   mean.cost   = (320 + 280 + 290) / 3 = 296.67 -> 296.7 kNOK/recipient, members Oslo, Bergen, Stavanger
+#                 (the group's order, own left out)
+#   second.cost = the 2nd lowest of the others: 1 Bergen 280, 2 Stavanger 290, 3 Oslo 320 -> 290, #2 Stavanger
+#   home.mean.g   = 300 - 296.67 = 3.333 kNOK/recipient;  home.second.g = 300 - 290 = 10 kNOK/recipient
+#   cost = 300 kNOK/recipient (kostra.csv line 4);  recipients = 1 000 recipient (line 6)
+
+
+def _squeezed(text: str) -> str:
+    """Runs of spaces as one (the columns' alignment is not what is tested)."""
+    return "\n".join(" ".join(line.split()) for line in text.splitlines())
+
+
+def test_text_lists_every_basis_value_let_and_indicator_when_nothing_is_audited(folder):
+    text = _squeezed(run(folder, "run", "rules"))
+    assert "Basis values (Trondheim 2024): value, who forms it, the members" in text
+    assert "mean.cost 296.7 kNOK/recipient Oslo, Bergen, Stavanger" in text
+    assert "second.cost 290 kNOK/recipient #2 Stavanger: 1 Bergen, 2 Stavanger, 3 Oslo" in text
+    assert "Lets (Trondheim 2024): measure.basis.let" in text
+    assert "home.mean.g 3.333 kNOK/recipient" in text and "home.second.g 10 kNOK/recipient" in text
+    assert "Indicators (Trondheim 2024): value, where it comes from" in text
+    assert "cost 300 kNOK/recipient kostra.csv:4" in text and "recipients 1 000 recipient kostra.csv:6" in text
+    # the lists come after the tables
+    assert text.index("Hjemmetjenester 3.3 10.0") < text.index("Basis values")
+    # --no-all-figures: the tables alone
+    assert "Basis values" not in run(folder, "run", "rules", "--no-all-figures")
+
+
+def test_markdown_lists_them_as_tables(folder):
+    markdown = run(folder, "run", "rules", "--format", "markdown")
+    assert "## Basis values (Trondheim 2024)" in markdown
+    assert "| mean | cost | 296.7 kNOK/recipient |  | Oslo, Bergen, Stavanger |" in markdown
+    assert "| second | cost | 290 kNOK/recipient | \\#2 Stavanger | 1 Bergen, 2 Stavanger, 3 Oslo |" in markdown
+    assert "## Lets (Trondheim 2024)" in markdown
+    assert "| home | mean | g | 3.333 kNOK/recipient |" in markdown and "| home | second | g | 10 kNOK/recipient |" in markdown
+    assert "## Indicators (Trondheim 2024)" in markdown
+    assert "| cost | 300 kNOK/recipient | rules/kostra.csv:4 |" in markdown
+    assert "| recipients | 1 000 recipient | rules/kostra.csv:6 |" in markdown
+    assert markdown.index("| Hjemmetjenester |") < markdown.index("## Basis values")
+
+
+def test_html_lists_them_each_linked_to_its_derivation(folder):
+    run(folder, "run", "rules", "--html", "figures.html")
+    page = (folder / "figures.html").read_text(encoding="utf-8")
+    for kind, name, shown in (("basis", "mean.cost", "296.7 kNOK/recipient"), ("basis", "second.cost", "290 kNOK/recipient"),
+                              ("let", "home.mean.g", "3.333 kNOK/recipient"), ("let", "home.second.g", "10 kNOK/recipient"),
+                              ("indicator", "cost", "300 kNOK/recipient"), ("indicator", "recipients", "1 000 recipient")):
+        anchor = f"value-{kind}-" + name.replace(".", "-")
+        assert f'<a class="fig" href="#{anchor}">{shown}</a>' in page, name
+        assert f'<section class="derivation" id="{anchor}"><h3>{name}</h3>' in page, name
+    assert "<td>#2 Stavanger</td><td>1 Bergen, 2 Stavanger, 3 Oslo</td>" in page
+    # the derivation a link leads to: the members ranked, the peer marked
+    section = page[page.index('id="value-basis-second-cost"'):]
+    assert "#2 Stavanger: 290  ← basis" in section[:section.index("</section>")]
+
+
+def test_bokmaal_headings_and_numbers(folder):
+    text = _squeezed(run(folder, "run", "rules", "--lang", "nb"))
+    assert "Sammenlikningsgrunnlag (Trondheim 2024): verdi, hvem som danner det, medlemmene" in text
+    assert "mean.cost 296,7 1000 kr/recipient Oslo, Bergen, Stavanger" in text  # Norwegian numbers and units
+    assert "Mellomregninger (Trondheim 2024): tiltak.grunnlag.let" in text and "home.mean.g 3,333" in text
+    assert "Indikatorer (Trondheim 2024): verdi, hvor den kommer fra" in text
+    markdown = run(folder, "run", "rules", "--format", "markdown", "--lang", "nb")
+    assert "## Sammenlikningsgrunnlag (Trondheim 2024)" in markdown and "## Indikatorer (Trondheim 2024)" in markdown
+    assert "| grunnlag | indikator | verdi | dannet av | medlemmer |" in markdown
+    run(folder, "run", "rules", "--lang", "nb", "--html", "nb.html")
+    page = (folder / "nb.html").read_text(encoding="utf-8")
+    assert "<h2>Mellomregninger (Trondheim 2024)</h2>" in page and "<th>kilde</th>" in page
+    assert "Basis values" not in page and "<th>source</th>" not in page
+
+
+def test_a_measure_no_table_shows_is_listed_under_every_basis(tmp_path):
+    """The same saving as `home`, at 2 decimals, in no table: listed (text, Markdown, HTML) under both bases."""
+    (tmp_path / "rules").mkdir()
+    extra = 'measure home2 "Hjemmetjenester, to desimaler" {\n    saving = gap(cost) * recipients\n    unit MNOK\n    round 2\n}\n'
+    (tmp_path / "rules" / "home.bench").write_text(RULES + extra, encoding="utf-8")
+    (tmp_path / "rules" / "kostra.csv").write_text(PANEL, encoding="utf-8")
+    # mean: 3.333 kNOK/recipient x 1 000 = 3.333 MNOK -> 3.33; 2nd best: 10 x 1 000 = 10 MNOK -> 10.00
+    text = _squeezed(run(tmp_path, "run", "rules"))
+    assert "Measures no table shows (Trondheim 2024): measure.basis" in text
+    assert "home2.mean 3.33 MNOK" in text and "home2.second 10.00 MNOK" in text
+    markdown = run(tmp_path, "run", "rules", "--format", "markdown")
+    assert "| home2 | mean | 3.33 MNOK |" in markdown and "| home2 | second | 10.00 MNOK |" in markdown
+    run(tmp_path, "run", "rules", "--html", "m.html")
+    page = (tmp_path / "m.html").read_text(encoding="utf-8")
+    assert '<a class="fig" href="#value-measure-home2-second">10.00 MNOK</a>' in page
+    assert '<section class="derivation" id="value-measure-home2-second"><h3>home2.second</h3>' in page

@@ -181,3 +181,21 @@ def test_a_share_of_counted_things_is_shown_in_percent_and_a_group_size_is_not()
     assert as_percent(0.113, "pupil/inhabitant") == " (11.30 %)"  # a share: 11.3 % of the inhabitants
     assert as_percent(14.8, "pupil/teaching_group") == ""  # 14.8 pupils a group: no share (was 1 480 %)
     assert as_percent(0.5, "NOK/user") == ""  # money per user: never a share
+
+
+def test_all_figures_lists_the_basis_values_lets_and_indicators_under_the_tables():
+    """`run rules/ --all-figures`; without it (the golden output above) the audit's text stays as it was."""
+    code, out, err = cli("run", str(ROOT / "rules"), "--all-figures")
+    assert code == 0, err
+    text = " ".join(out.split())
+    # SFO fee per user, gross - net (data/trondheim2007.csv lines 33-50), the others, highest (better) first:
+    # Bærum 22 900 - 3 100 = 19 800, Stavanger 22 400 - 3 500 = 18 900, Bergen 20 826 - 2 603 = 18 223,
+    # Drammen 21 115 - 3 066 = 18 049, Oslo 23 100 - 5 200 = 17 900, ... Fredrikstad 19 950 - 3 150 = 16 800
+    assert ("third_best.sfo_fee_per_user 18 223 NOK/user #3 Bergen: 1 Bærum, 2 Stavanger, 3 Bergen, 4 Drammen, "
+            "5 Oslo,") in text
+    # Trondheim's own: 22 200 - 6 782 = 15 418, by the indicator's formula
+    assert "sfo_fee_per_user 15 418 NOK/user by formula" in text
+    assert "Basis values (Trondheim 2007)" in text and "Indicators (Trondheim 2007)" in text
+    assert text.index("Tabell 10") < text.index("Basis values (Trondheim 2007)") < text.index("Stated in the text")
+    lists = out[out.index("Basis values (Trondheim 2007)"):out.index("Stated in the text")]
+    assert max(len(line) for line in lists.splitlines()) <= 80  # members wrap within the terminal's width

@@ -93,6 +93,10 @@ class Audit:
     figures: dict = attrs.Factory(dict)  # (measure, basis) -> Figure with its derivation: what renderers show
     evidence: object = None  # evidence.Evidence: what each published figure is evidence of (set by the pipeline)
     search: object = None  # readings.Result: every combination of the rules' readings, audited
+    # A run for another municipality or year than the rules' `own`: (the rules' own, their year, the run's
+    # municipality, its year). The published values are the report's for the first two, so the pipeline set
+    # them aside: nothing was compared, and the summary says so (pipeline.run_paths).
+    set_aside: tuple[str, int, str, int] | None = None
 
     def evidence_line(self, lang: str = "en") -> str | None:
         """'108 published figures: 6 cross-checked (…), 75 used to build the panel, …', when any was published."""
@@ -116,8 +120,13 @@ class Audit:
 
         n, m = self.count(Status.OK), len(self.items)
         k = self.count(Status.KNOWN)
-        text = (tr(lang, "{n} of {m} published figures reproduced", n=n, m=m) + "; "
-                + tr_n(lang, k, "{n} report inconsistency", "{n} report inconsistencies"))
+        if self.set_aside is not None:
+            own, year, other, other_year = self.set_aside
+            text = tr(lang, "The published values in the rules are {own} {year}'s: not audited for {other} {other_year}",
+                      own=own, year=year, other=other, other_year=other_year)
+        else:
+            text = (tr(lang, "{n} of {m} published figures reproduced", n=n, m=m) + "; "
+                    + tr_n(lang, k, "{n} report inconsistency", "{n} report inconsistencies"))
         missing = len(self.unpublished_not_computed())
         if missing:
             text += "; " + tr_n(lang, missing, "{n} further figure not computed", "{n} further figures not computed")

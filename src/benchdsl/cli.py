@@ -39,6 +39,9 @@ def _parser():
                    help="write the report to FILE (`-`: stdout; a regular file is replaced atomically, "
                         "a device written through; never an input of the run)")
     r.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report to FILE")
+    r.add_argument("--all-figures", action=argparse.BooleanOptionalAction, default=None,
+                   help="text: also list every basis value, let and indicator value under the tables (default: "
+                        "when no published figure is audited; JSON, CSV, Markdown and HTML always list them)")
     r.add_argument("-v", "--verbose", action="store_true", help="print the time each pass took")
     r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show progress on stderr (default: when a phase takes over half a second on a terminal)")
@@ -235,7 +238,9 @@ def _check(args) -> int:
     p = result.program
     print(f"ok: {len(p.measures)} measures, {len(p.tables)} tables, {len(p.claims)} claims, "
           f"{len(p.indicators)} indicators in {len(p.files)} files"
-          + (f"; the data for {p.own} {p.year} read and bound to them" if reads else ""))
+          + (f"; the data for {p.own} {p.year} read and bound to them" if reads else "")
+          + (f"; the published values are {result.set_aside[0]} {result.set_aside[1]}'s: `run` will not audit "
+             f"them for {p.own} {p.year}" if result.set_aside else ""))
     return EXIT_OK
 
 
@@ -303,7 +308,8 @@ def _for_all_ok(args) -> bool:
 def _report(program, audit, args) -> str:
     from benchdsl import report
 
-    return report.RUN[args.format].load()(program, audit, norwegian=args.norwegian, lang=args.lang)
+    extra = {"all_figures": args.all_figures} if args.format == "text" else {}  # the other formats list them all
+    return report.RUN[args.format].load()(program, audit, norwegian=args.norwegian, lang=args.lang, **extra)
 
 
 def _targets_ok(args, inputs) -> bool:
@@ -348,6 +354,9 @@ def _explain(args) -> int:
         from benchdsl.diagnostics import did_you_mean
 
         hint = did_you_mean(args.name, known) or "see `benchdsl run --format csv` for every figure's name"
+        if result.set_aside:  # the report's statements went with its published values (pipeline.run_paths)
+            hint += (f" The report's statements (claims) are about {result.set_aside[0]} {result.set_aside[1]}, "
+                     f"and go with its published values: explain one without --own and --year.")
         print(f"error: no figure or measure named `{args.name}`\n  hint: {hint}", file=sys.stderr)
         return EXIT_INPUT
     sys.stdout.write(explain(result.program, result.audit, args.name, args.norwegian, lang=args.lang))

@@ -34,6 +34,9 @@ class Result:
     evaluator: object = None
     audit: object = None
     timings: dict = attrs.Factory(dict)
+    # --own or --year other than the rules' `own`: (the rules' own, their year) whose published values were
+    # set aside, not compared with this run's figures (see run_paths)
+    set_aside: tuple[str, int] | None = None
 
     @property
     def ok(self) -> bool:
@@ -232,6 +235,22 @@ def load_data(program: ir.Program, sources: Sources, panels: list[tuple[str, str
     return values, diags
 
 
+def _publishes(program: ir.Program) -> bool:
+    """Do the rules hold any published value (a table cell or a claim)?"""
+    return bool(program.claims) or any(r.published for t in program.tables.values() for r in t.rows)
+
+
+def _without_published(program: ir.Program) -> ir.Program:
+    """The rules with the report's published values taken out: every table cell computed and shown as in an
+    analysis with nothing published; the claims (the report's statements, each a published value) and what
+    only the audit reads (`known`, `reading`) go with them."""
+    import attrs
+
+    tables = {name: attrs.evolve(t, rows=tuple(attrs.evolve(r, published=()) for r in t.rows))
+              for name, t in program.tables.items()}
+    return attrs.evolve(program, tables=tables, claims=(), known={}, readings=())
+
+
 def run_paths(paths: list[str], own: str | None = None, year: int | None = None,
               progress: Progress | None = None, panels: list[tuple[str, str | None]] | None = None,
               evaluate: bool = True) -> Result:
@@ -251,23 +270,23 @@ def run_paths(paths: list[str], own: str | None = None, year: int | None = None,
         result.diags.append(error(None, f"`{own}` is not a declared municipality", did_you_mean(own, program.municipalities)))
         return result
     if (own or program.own, year or program.year) != (program.own, program.year):
-        # The rules as run for another municipality or year: every header, title and field says so.
+        # The rules as run for another municipality or year: every header, title and field says so. The
+        # published values are the report's, for the rules' own municipality and year: held against another's
+        # figures, every difference would read as a mismatch. So they are set aside (the figures are computed
+        # and shown, with no audit status), and the summary says whose they are.
         import attrs
 
-        published = any(t.published for tb in program.tables.values() for t in tb.rows) or program.claims
-        if published:
-            result.diags.append(warning(
-                None, f"the published values in the rules are the report's for {program.own} {program.year}: "
-                      f"compared with {own or program.own} {year or program.year}'s figures, a mismatch says only "
-                      f"that the two differ",
-                "read the audit marks as a comparison with the report, not as errors in the figures"))
+        if _publishes(program):
+            result.set_aside = (program.own, program.year)
         program = result.program = attrs.evolve(program, own=own or program.own, year=year or program.year)
     t = time.perf_counter()
     values, diags = load_data(program, result.sources, panels, result.progress)
     result.diags.extend(diags)
     result.timings["data"] = time.perf_counter() - t
     if not result.ok or not evaluate:
-        return result
+        return result  # `check` counts the rules' claims as they are
+    if result.set_aside is not None:
+        program = result.program = _without_published(program)
     years = sorted(values.years()) if hasattr(values, "years") else []
     if years and program.year not in years:  # say it once, before a warning for every value it lacks
         result.diags.append(warning(None, f"the panels have no value for {program.year} at all "
@@ -285,6 +304,10 @@ def run_paths(paths: list[str], own: str | None = None, year: int | None = None,
         from benchdsl.evidence import classify
 
         result.audit = attrs.evolve(result.audit, evidence=classify(program, result.audit, ev.measure))
+    if result.set_aside is not None:
+        import attrs
+
+        result.audit = attrs.evolve(result.audit, set_aside=(*result.set_aside, program.own, program.year))
     result.diags.extend(result.audit.diags)
     # A figure that cannot be computed is a result (status "not computed", with its reason, exit 1), not
     # unusable input: every other figure is still computed and shown.

@@ -15,7 +15,8 @@ from benchdsl.report import breaks
 from benchdsl.report.explain import explain
 from benchdsl.report.lang import tr
 from benchdsl.report.numbers import fmt
-from benchdsl.report.text import LEGEND, MARKS, computed_text, note_text
+from benchdsl.report.text import (LEGEND, MARKS, computed_text, figure_lists, formed_by, members_text, note_text,
+                                  untabled, value_and_unit)
 
 _STATUS_TEXT = {Status.OK: "reproduced", Status.MISMATCH: "mismatch", Status.KNOWN: "known report inconsistency",
                 Status.FOLLOWS: "follows from a known inconsistency", Status.ERROR: "not computed"}
@@ -85,6 +86,8 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False, lang: str
             out.append(_table(t, items, audit.cells, norwegian, lang, heading=False))
         else:
             out.append(_table(t, items, audit.cells, norwegian, lang))
+    listed = figure_lists(program, audit)
+    out.append(_figures(program, audit, listed, items, norwegian, lang))
     claims = [i for i in audit.items if i.kind == ItemKind.CLAIM]
     if claims:
         out.append(f"<h2>{tr(lang, 'Stated in the text')}</h2><table><tr><th>{tr(lang, 'claim')}</th>"
@@ -97,6 +100,7 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False, lang: str
         text = explain(program, audit, i.name, norwegian, lang)
         out.append(f'<section class="derivation" id="{_anchor(i.name)}"><h3>{escape(i.name)}</h3>'
                    f"<pre>{escape(text)}</pre></section>")
+    out.extend(_figure_derivations(program, audit, listed, items, norwegian, lang))
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
@@ -272,3 +276,76 @@ def _scale(lo: float, hi: float) -> tuple[float, float, list[tuple[float, int]]]
     decimals = max(0, -math.floor(math.log10(step))) if step < 1 else 0
     ticks = [((first + k) * step, decimals) for k in range(last - first + 1)]
     return min(first * step, lo), max(last * step, hi), ticks  # a multiple of a step may round inside
+
+
+# --- every basis value, let and indicator value, each linked to its derivation ---------------------
+
+
+def _value_anchor(kind: str, name: str) -> str:
+    """`value-basis-mean-cost`: apart from the figures' `fig-…` anchors, so an indicator named as a
+    claim, or a basis value named as a table's cell, never shares an id with it."""
+    return f"value-{kind}-" + name.replace(".", "-")
+
+
+def _linked(program: ir.Program, items: dict, kind: str, name: str) -> bool:
+    """Does `explain NAME` give this figure (an indicator named as a measure or claim gives that instead)?"""
+    return kind != "indicator" or (name not in program.measures and name not in items)
+
+
+def _figures(program: ir.Program, audit: Audit, listed, items: dict, norwegian: bool, lang: str = "en") -> str:
+    """A table of each kind: basis values (who forms each, the members), lets, indicator values."""
+    bases, lets, indicators = listed
+    where = {"own": program.own, "year": program.year}
+
+    def value(kind: str, name: str, v, unit: str) -> str:
+        text = escape(value_and_unit(v, unit, norwegian))
+        if _linked(program, items, kind, name):
+            text = f'<a class="fig" href="#{_value_anchor(kind, name)}">{text}</a>'
+        return f"<td>{text}</td>"
+
+    out = []
+    if measures := untabled(program, audit):
+        out += [f"<h2>{escape(tr(lang, 'Measures no table shows ({own} {year})', **where))}</h2>",
+                f'<table id="measures"><tr><th>{tr(lang, "measure")}</th><th>{tr(lang, "basis")}</th>'
+                f'<th>{tr(lang, "value")}</th></tr>']
+        out += ["<tr>" + "".join(f"<td>{escape(part)}</td>" for part in (x.name.split(".", 1) + [""])[:2])
+                + f'<td><a class="fig" href="#{_value_anchor("measure", x.name)}">'
+                + escape(value_and_unit(x.value, x.unit, norwegian, x.decimals)) + "</a></td></tr>" for x in measures]
+        out.append("</table>")
+    if bases:
+        out += [f"<h2>{escape(tr(lang, 'Basis values ({own} {year})', **where))}</h2>",
+                f'<table id="basis-values"><tr><th>{tr(lang, "basis")}</th><th>{tr(lang, "indicator")}</th>'
+                f'<th>{tr(lang, "value")}</th><th>{tr(lang, "formed by")}</th><th>{tr(lang, "members")}</th></tr>']
+        out += [f"<tr><td>{escape(b.basis)}</td><td>{escape(b.indicator)}</td>{value('basis', b.name, b.value, b.unit)}"
+                f"<td>{escape(formed_by(b))}</td><td>{escape(members_text(b, lang))}</td></tr>" for b in bases]
+        out.append("</table>")
+    if lets:
+        out += [f"<h2>{escape(tr(lang, 'Lets ({own} {year})', **where))}</h2>",
+                f'<table id="lets"><tr><th>{tr(lang, "measure")}</th><th>{tr(lang, "basis")}</th><th>let</th>'
+                f'<th>{tr(lang, "value")}</th></tr>']
+        out += ["<tr>" + "".join(f"<td>{escape(part)}</td>" for part in x.name.split(".", 2))
+                + value("let", x.name, x.value, x.unit) + "</tr>" for x in lets]
+        out.append("</table>")
+    if indicators:
+        out += [f"<h2>{escape(tr(lang, 'Indicators ({own} {year})', **where))}</h2>",
+                f'<table id="indicators"><tr><th>{tr(lang, "indicator")}</th><th>{tr(lang, "value")}</th>'
+                f'<th>{tr(lang, "source")}</th></tr>']
+        out += [f"<tr><td>{escape(x.name)}</td>{value('indicator', x.name, x.value, x.unit)}"
+                f"<td>{escape(x.source or tr(lang, 'by formula'))}</td></tr>" for x in indicators]
+        out.append("</table>")
+    return "\n".join(out)
+
+
+def _figure_derivations(program: ir.Program, audit: Audit, listed, items: dict, norwegian: bool,
+                        lang: str = "en") -> list[str]:
+    """Where the listed figures' links lead: each one's `explain`, from the derivations the audit recorded."""
+    bases, lets, indicators = listed
+    out = []
+    for kind, lines in (("measure", untabled(program, audit)), ("basis", bases), ("let", lets),
+                        ("indicator", indicators)):
+        for x in lines:
+            if _linked(program, items, kind, x.name):
+                text = explain(program, audit, x.name, norwegian, lang)
+                out.append(f'<section class="derivation" id="{_value_anchor(kind, x.name)}"><h3>{escape(x.name)}</h3>'
+                           f"<pre>{escape(text)}</pre></section>")
+    return out

@@ -35,6 +35,8 @@ NB: dict[str, str | tuple[str, str]] = {
     "{n} of {m} published figures reproduced": "{n} av {m} publiserte tall reprodusert",
     "{n} report inconsistency": "{n} inkonsistens i rapporten",
     "{n} report inconsistencies": "{n} inkonsistenser i rapporten",
+    "The published values in the rules are {own} {year}'s: not audited for {other} {other_year}":
+        "De publiserte tallene i reglene gjelder {own} {year}: ikke kontrollert for {other} {other_year}",
     "{n} further figure not computed": "ytterligere {n} tall ikke beregnet",
     "{n} further figures not computed": "ytterligere {n} tall ikke beregnet",
     "{n} follow from a report inconsistency": "{n} følger av en inkonsistens i rapporten",
@@ -80,6 +82,22 @@ NB: dict[str, str | tuple[str, str]] = {
     "{consequence}":
         "Beregnet: {name} reproduseres dersom {indicator} for {municipality} {year} er {needed} i stedet for {was}. "
         "{consequence}",
+    # --- every basis value, let and indicator value (text, Markdown, HTML) ---
+    "Basis values ({own} {year}): value, who forms it, the members":
+        "Sammenlikningsgrunnlag ({own} {year}): verdi, hvem som danner det, medlemmene",
+    "Lets ({own} {year}): measure.basis.let": "Mellomregninger ({own} {year}): tiltak.grunnlag.let",
+    "Indicators ({own} {year}): value, where it comes from": "Indikatorer ({own} {year}): verdi, hvor den kommer fra",
+    "Measures no table shows ({own} {year}): measure.basis": "Tiltak som ingen tabell viser ({own} {year}): tiltak.grunnlag",
+    "Measures no table shows ({own} {year})": "Tiltak som ingen tabell viser ({own} {year})",
+    "Basis values ({own} {year})": "Sammenlikningsgrunnlag ({own} {year})",
+    "Lets ({own} {year})": "Mellomregninger ({own} {year})",
+    "Indicators ({own} {year})": "Indikatorer ({own} {year})",
+    "basis": "grunnlag",
+    "indicator": "indikator",
+    "formed by": "dannet av",
+    "members": "medlemmer",
+    "measure": "tiltak",
+    "source": "kilde",
     # --- series breaks (text, HTML, explain) ---
     "Series breaks (a comparison across a merger or split compares different territories)":
         "Brudd i tidsserien (en sammenlikning på tvers av en sammenslåing eller deling sammenlikner ulike områder)",

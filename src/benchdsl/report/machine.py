@@ -19,7 +19,7 @@ from benchdsl.published import round_half_up
 from benchdsl.report import breaks
 from benchdsl.report.lang import tr
 from benchdsl.report.numbers import auto, fmt
-from benchdsl.report.text import MARKS, computed_text, note_text
+from benchdsl.report.text import MARKS, computed_text, figure_lists, formed_by, members_text, note_text, untabled, value_and_unit
 
 SCHEMA = 1
 
@@ -326,6 +326,7 @@ def to_markdown(program: ir.Program, audit: Audit, norwegian: bool = False, lang
             label = f"**{md(r.label)}**" if r.kind == ir.RowKind.TOTAL else md(r.label)
             out.append(f"| {label} | " + " | ".join(cells) + " |")
         out.append("")
+    out += _markdown_figures(program, audit, norwegian, lang)
     claims = [i for i in audit.items if i.kind == ItemKind.CLAIM]
     if claims:
         out += [f"## {tr(lang, 'Stated in the text')}", "",
@@ -336,6 +337,42 @@ def to_markdown(program: ir.Program, audit: Audit, norwegian: bool = False, lang
         out.append("")
     out.append(md(audit.summary(lang)))
     return "\n".join(out) + "\n"
+
+
+def _markdown_figures(program: ir.Program, audit: Audit, norwegian: bool, lang: str) -> list[str]:
+    """Every basis value, let and indicator value of the own municipality and year: a table of each kind."""
+    bases, lets, indicators = figure_lists(program, audit)
+    where = {"own": md(program.own), "year": program.year}
+    out: list[str] = []
+
+    def value(v, unit, decimals=None) -> str:
+        return md(value_and_unit(v, unit, norwegian, decimals))
+
+    if measures := untabled(program, audit):
+        out += [f"## {tr(lang, 'Measures no table shows ({own} {year})', **where)}", "",
+                f"| {tr(lang, 'measure')} | {tr(lang, 'basis')} | {tr(lang, 'value')} |", "|---|---|---:|"]
+        out += [f"| {' | '.join(md(part) for part in (x.name.split('.', 1) + [''])[:2])} "
+                f"| {value(x.value, x.unit, x.decimals)} |" for x in measures]
+        out.append("")
+    if bases:
+        out += [f"## {tr(lang, 'Basis values ({own} {year})', **where)}", "",
+                f"| {tr(lang, 'basis')} | {tr(lang, 'indicator')} | {tr(lang, 'value')} | {tr(lang, 'formed by')} "
+                f"| {tr(lang, 'members')} |", "|---|---|---:|---|---|"]
+        out += [f"| {md(b.basis)} | {md(b.indicator)} | {value(b.value, b.unit)} | {md(formed_by(b))} "
+                f"| {md(members_text(b, lang))} |" for b in bases]
+        out.append("")
+    if lets:
+        out += [f"## {tr(lang, 'Lets ({own} {year})', **where)}", "",
+                f"| {tr(lang, 'measure')} | {tr(lang, 'basis')} | let | {tr(lang, 'value')} |", "|---|---|---|---:|"]
+        out += [f"| {' | '.join(md(part) for part in x.name.split('.', 2))} | {value(x.value, x.unit)} |" for x in lets]
+        out.append("")
+    if indicators:
+        out += [f"## {tr(lang, 'Indicators ({own} {year})', **where)}", "",
+                f"| {tr(lang, 'indicator')} | {tr(lang, 'value')} | {tr(lang, 'source')} |", "|---|---:|---|"]
+        out += [f"| {md(x.name)} | {value(x.value, x.unit)} | {md(x.source or tr(lang, 'by formula'))} |"
+                for x in indicators]
+        out.append("")
+    return out
 
 
 # `saving` at full precision (the shortest text that reads back as the same float); `shown` as a

@@ -7,11 +7,12 @@ import math
 import os
 import re
 import textwrap
+from typing import NamedTuple
 
 from benchdsl import ir, published
 from benchdsl.audit import Audit, Item, ItemKind, Status
 from benchdsl.report.lang import tr, tr_n
-from benchdsl.report.numbers import DASH, fmt, unit_label
+from benchdsl.report.numbers import DASH, auto, fmt, unit_label
 
 MARKS = {Status.OK: "✓", Status.MISMATCH: "✗", Status.KNOWN: "K", Status.FOLLOWS: "↳", Status.ERROR: "?"}
 LEGEND = ("✓ reproduced  ✗ mismatch  ? not computed\n"
@@ -39,12 +40,20 @@ def _layout(ncols: int, audited: bool = True) -> tuple[int, int]:
     return label, cell
 
 
-def render(program: ir.Program, audit: Audit, norwegian: bool = False, width: int = 80, lang: str = "en") -> str:
+def render(program: ir.Program, audit: Audit, norwegian: bool = False, width: int = 80, lang: str = "en",
+           all_figures: bool | None = None) -> str:
+    """The terminal report; `all_figures` (`--all-figures`): also list every basis value, let and
+    indicator value under the tables.  None: list them when nothing was audited (an analysis with
+    nothing published, or a run for another municipality or year), where they are what the run is
+    for; an audit of a report's figures already runs to a few hundred lines, so there they wait
+    for the option (every format but text lists them always)."""
     by_name = {i.name: i for i in audit.items}
     out = [f"benchdsl: {program.own} {program.year}", ""]
     for t in program.tables.values():
         out.extend(_table(t, by_name, audit.cells, norwegian, lang))
         out.append("")
+    if all_figures or (all_figures is None and not audit.items):
+        out.extend(_figure_lists(program, audit, norwegian, lang))
     claims = [i for i in audit.items if i.kind == ItemKind.CLAIM]
     if claims:
         out.append(tr(lang, "Stated in the text (computed vs published)"))
@@ -232,6 +241,139 @@ def reconcile_text(name: str, pub: ir.PubValue, r, lang: str = "en", norwegian: 
     return tr(lang, "Computed: {name} is reproduced if {indicator} for {municipality} {year} is {needed} instead of "
                     "{was}. {consequence}", name=name, needed=num(r.needed, with_unit=True), was=num(r.was),
               consequence=consequence, **where)
+
+
+# --- every basis value, let and indicator value (issue 11: computed figures, listed whether or not published) ---
+
+
+class BasisLine(NamedTuple):
+    name: str  # BASIS.INDICATOR, as explain, CSV and JSON name it
+    basis: str
+    indicator: str
+    value: float
+    unit: str
+    peer: str | None  # the municipality that forms the basis (a k-th best, a named peer, a year)
+    rank: int | None  # the peer's rank among the members, for a ranked basis
+    members: tuple[tuple[str, int | None], ...]  # (municipality, rank), in the order recorded
+    left_out: tuple[str, ...]
+
+
+class ValueLine(NamedTuple):
+    name: str  # MEASURE.BASIS.LET, INDICATOR, or MEASURE.BASIS
+    value: float | None  # NaN: not computed; None: a measure's "no saving"
+    unit: str
+    source: str = ""  # an indicator's panel line (path:line), or "" for a derived one
+    decimals: int | None = None  # a measure's `round`: its saving is shown as a table shows it
+
+
+def untabled(program: ir.Program, audit: Audit) -> list[ValueLine]:
+    """The measures no table shows, under every basis: their savings, as a table would show them."""
+    tabled = {r.source for t in program.tables.values() for r in t.rows if r.kind == ir.RowKind.MEASURE}
+    return [ValueLine(f"{m}.{b}" if b else m, math.nan if f.error is not None else f.value, f.unit,
+                      decimals=f.decimals or 0)
+            for (m, b), f in audit.figures.items() if m not in tabled]
+
+
+def figure_lists(program: ir.Program, audit: Audit) -> tuple[list[BasisLine], list[ValueLine], list[ValueLine]]:
+    """The basis values, lets and indicator values of the own municipality and year, as the audit's
+    figures recorded them (nothing is computed here): what text, Markdown and HTML list under the tables."""
+    bases = []
+    for (b, ind), (use, _) in audit.basis_values(program).items():
+        rank = next((r.rank for r in use.rows if r.municipality == use.peer and r.rank), None)
+        bases.append(BasisLine(f"{b}.{ind}", b, ind, use.value, use.unit, use.peer, rank,
+                               tuple((r.municipality, r.rank) for r in use.rows), tuple(use.skipped)))
+    lets = [ValueLine(f"{m}.{b}.{name}", v, u) for (m, b, name), (v, u) in audit.lets().items()]
+    indicators = [ValueLine(name, inp.value, inp.unit,
+                            f"{inp.obs.span.path}:{inp.obs.span.line}" if inp.obs is not None else "")
+                  for name, (inp, _) in audit.indicator_values(program).items()]
+    return bases, lets, indicators
+
+
+def value_text(value: float | None, norwegian: bool = False, decimals: int | None = None) -> str:
+    """A listed figure's value (about four significant digits; `explain NAME` gives all): ? if not computed;
+    a measure's saving at its `round`, – for no saving."""
+    if decimals is not None:
+        return fmt(value, decimals, norwegian)
+    if value is None or math.isnan(value):
+        return "?"
+    return auto(value, norwegian)
+
+
+def unit_text(unit: str, norwegian: bool = False) -> str:
+    return "" if unit in ("", "1", "dimensionless") else unit_label(unit, norwegian)
+
+
+def value_and_unit(value: float | None, unit: str, norwegian: bool = False, decimals: int | None = None) -> str:
+    """`296.7 kNOK/recipient`; a value not computed (`?`) or no saving (`–`) without its unit."""
+    shown = value_text(value, norwegian, decimals)
+    return shown if shown in ("?", DASH) or not unit_text(unit) else f"{shown} {unit_text(unit, norwegian)}"
+
+
+def formed_by(line: BasisLine) -> str:
+    """Who forms a basis value: `#2 Stavanger` for a ranked one, the peer for a named one, else empty."""
+    if line.peer is None:
+        return ""
+    return f"#{line.rank} {line.peer}" if line.rank else line.peer
+
+
+def members_text(line: BasisLine, lang: str = "en") -> str:
+    """The members, ranked (`1 Bergen, 2 Stavanger`) where the basis ranks them, and those left out."""
+    text = ", ".join(f"{rank} {m}" if rank else m for m, rank in line.members)
+    if line.left_out:
+        text += "; " + tr(lang, "left out (no value): {municipalities}", municipalities=", ".join(line.left_out))
+    return text
+
+
+def _figure_lists(program: ir.Program, audit: Audit, norwegian: bool, lang: str) -> list[str]:
+    """The three lists, each a heading and a line a figure, named as `benchdsl explain NAME` takes them."""
+    bases, lets, indicators = figure_lists(program, audit)
+    where = {"own": program.own, "year": program.year}
+    out: list[str] = []
+    if measures := untabled(program, audit):
+        out += [tr(lang, "Measures no table shows ({own} {year}): measure.basis", **where),
+                *_listed([(x.name, value_text(x.value, norwegian, x.decimals),
+                           unit_text(x.unit, norwegian) if x.value is not None and not math.isnan(x.value) else "", "")
+                          for x in measures]), ""]
+    if bases:
+        # a ranked basis: `#2 Stavanger: 1 Bergen, 2 Stavanger, 3 Oslo`; another: its members (a named
+        # peer or a year's level has one, the peer itself)
+        rows = [(b.name, value_text(b.value, norwegian), unit_text(b.unit, norwegian),
+                 (f"{formed_by(b)}: " if b.rank else "") + members_text(b, lang)) for b in bases]
+        out += [tr(lang, "Basis values ({own} {year}): value, who forms it, the members", **where),
+                *_listed(rows), ""]
+    if lets:
+        out += [tr(lang, "Lets ({own} {year}): measure.basis.let", **where),
+                *_listed([(x.name, value_text(x.value, norwegian), unit_text(x.unit, norwegian), "") for x in lets]), ""]
+    if indicators:
+        out += [tr(lang, "Indicators ({own} {year}): value, where it comes from", **where),
+                # the panel file's name and line (`explain INDICATOR` gives the whole path)
+                *_listed([(x.name, value_text(x.value, norwegian), unit_text(x.unit, norwegian),
+                           os.path.basename(x.source) or tr(lang, "by formula")) for x in indicators]), ""]
+    return out
+
+
+def _listed(rows: list[tuple[str, str, str, str]]) -> list[str]:
+    """name (never clipped: it is what `explain` takes), value (right-aligned), unit, then a text on the
+    same line where it fits, else wrapped under itself, or on lines of its own when the columns leave
+    it too little room."""
+    name_w = min(max(len(r[0]) for r in rows), 40)
+    value_w = max(len(r[1]) for r in rows)
+    unit_w = min(max(len(r[2]) for r in rows), 22)
+    lines = []
+    for name, value, unit, tail in rows:
+        head = f"  {name.ljust(name_w)}  {value.rjust(value_w)} {unit.ljust(unit_w)}"
+        start = len(head) + 2
+        if not tail:
+            lines.append(head.rstrip())
+        elif start + len(tail) <= WIDTH:
+            lines.append(f"{head}  {tail}")
+        elif start <= WIDTH - 30:
+            wrapped = textwrap.wrap(tail, WIDTH - start, break_on_hyphens=False)
+            lines += [f"{head}  {wrapped[0]}", *(" " * start + w for w in wrapped[1:])]
+        else:
+            lines += [head.rstrip(), *textwrap.wrap(tail, WIDTH, initial_indent=" " * 6, subsequent_indent=" " * 6,
+                                                    break_on_hyphens=False)]
+    return lines
 
 
 def _clip(text: str, n: int) -> str:
