@@ -177,9 +177,10 @@ class Audit:
     def indicator_values(self, program: ir.Program) -> dict:
         """indicator -> (evaluate.Input, the Trace it is in): the own municipality's value of every indicator the figures read
         in the evaluated year (a derived one by its formula: `obs` None), as their derivations recorded
-        it, before any measure's adjustment."""
+        it, before any measure's adjustment.  The figures: the measures', then the published cells' and
+        claims' (an indicator only a claim or a year table reads is listed too)."""
         out: dict = {}
-        for fig in self.figures.values():
+        for fig in (*self.figures.values(), *(i.figure for i in self.items if i.figure is not None)):
             if fig.trace is None:
                 continue
             for (name, muni, year), inp in fig.trace.inputs.items():
