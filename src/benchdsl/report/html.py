@@ -88,6 +88,12 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False, lang: str
             out.append(_table(t, items, audit.cells, norwegian, lang))
     listed = figure_lists(program, audit)
     out.append(_figures(program, audit, listed, items, norwegian, lang))
+    missing = audit.unpublished_not_computed()
+    if missing:  # a `?` in a cell nothing was published for: why, as the text report says it
+        out.append(f"<h2>{escape(tr(lang, 'Not computed (nothing published for these; each is shown as ?)'))}</h2><ul id=\"not-computed\">")
+        out += [f"<li><code>{escape(f'{t}.{r}.{c}')}</code>: {escape(why.message)}"
+                + (f" ({escape(str(why.span))})" if why.span else "") + "</li>" for (t, r, c), why in missing.items()]
+        out.append("</ul>")
     claims = [i for i in audit.items if i.kind == ItemKind.CLAIM]
     if claims:
         out.append(f"<h2>{tr(lang, 'Stated in the text')}</h2><table><tr><th>{tr(lang, 'claim')}</th>"
