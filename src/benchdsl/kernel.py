@@ -528,8 +528,11 @@ class _Ctx:
         b = self.b
         masks = [b.not_(b.is_own(m)) if group.exclude_own else True for m in names]
         if group.years:  # members in some years only: they count where the evaluated year is one of them
-            period = {m: (lo, hi) for m, lo, hi in group.years}
-            masks = [b.and_(mask, b.in_years(*period[m])) if m in period else mask for m, mask in zip(names, masks)]
+            periods: dict = {}  # a member may have several (a KOSTRA group read from a KLASS file)
+            for m, lo, hi in group.years:
+                years = b.in_years(lo, hi)
+                periods[m] = b.or_(periods[m], years) if m in periods else years
+            masks = [b.and_(mask, periods[m]) if m in periods else mask for m, mask in zip(names, masks)]
         values = [self.at(name, m, span) for m in names]
         if group.include_own:  # `G + own`: the own municipality, unless it is in already
             inside = False

@@ -25,7 +25,7 @@ FIELDS = {
 }
 
 # Words inside a declaration or field that are not fields themselves.
-CONNECTIVES = ("by", "because", "under", "mapping", "reconcile", "from", "until")
+CONNECTIVES = ("by", "because", "under", "mapping", "reconcile", "from", "until", "code")
 
 # Values of `better`, and `own` as a value (the municipality being evaluated).
 CONSTANTS = ("lower", "higher", "own")
