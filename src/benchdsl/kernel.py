@@ -612,6 +612,8 @@ class _InYear(_Ctx):
 
     def basis(self, name: str, policy: ir.Policy, span):
         # never from the shared memo of bases, which holds the evaluated year's
+        if isinstance(policy, Stacked):  # `basis(x)@2017` under several bases at once (array backend)
+            return self.b.stack([self.basis(name, p, span)[0] for p in policy]), None
         return BY_NODE[type(policy)].value(self, name, policy, span)
 
 
