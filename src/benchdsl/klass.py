@@ -48,7 +48,8 @@ MAX_UNKNOWN = 10  # members the register does not know, each reported at its lin
 
 _MUNICIPALITY_CODE = re.compile(r"^[0-9]{4}$")
 _GROUP_NUMBER = re.compile(r"^[A-Za-z]*0*([0-9]+)$")  # EKG13, EKG01, 13
-_NAME_NUMBER = re.compile(r"kostra-?\s*gruppe\s+0*([0-9]+)\b", re.IGNORECASE)  # "KOSTRA-gruppe 13", "Kostragruppe 13 - …"
+# a number in a name: "KOSTRA-gruppe 13", "Kostragruppe 13 - Store kommuner …"
+_NAME_NUMBER = re.compile(r"kostra-?\s*gruppe\s+0*([0-9]+)\b", re.IGNORECASE)
 
 
 @attrs.frozen

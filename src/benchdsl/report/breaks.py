@@ -3,6 +3,7 @@
 Read from each figure's derivation (the municipality and year of every input it read) and the
 municipality register (`registry.series_breaks`), never by evaluating anything; the text, JSON
 and HTML reports and `explain` show them.  A figure that reads one year only needs no register.
+`--for all` (`of_batch`) finds the same from the rules, once per figure, for every row at once.
 """
 
 from __future__ import annotations

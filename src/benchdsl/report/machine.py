@@ -359,11 +359,10 @@ def _batch_shown(b, norwegian: bool):
 
 def batch_json(b, norwegian: bool = False) -> str:
     from benchdsl.batch import rows
-    from benchdsl.report.breaks import of_batch
 
     shown = _batch_shown(b, False)
     out = [dict(zip(BATCH_HEADER, (*r, shown(r[2], r[4], r[6])))) for r in rows(b)]
-    if crossed := of_batch(b):  # a figure that compares years across a merger: `series_breaks` on its row
+    if crossed := breaks.of_batch(b):  # a figure that compares years across a merger: `series_breaks` on its row
         for row in out:
             if found := crossed.get((row["municipality"], row["year"], row["measure"], row["basis"])):
                 row["series_breaks"] = [br.as_dict() for br in found]
@@ -372,15 +371,15 @@ def batch_json(b, norwegian: bool = False) -> str:
 
 def batch_csv(b, norwegian: bool = False) -> str:
     from benchdsl.batch import rows
-    from benchdsl.report.breaks import of_batch
 
     buf = io.StringIO()
     w = GuardedWriter(buf, norwegian)
     w.writerow((*BATCH_HEADER, "series_breaks"))
     shown = _batch_shown(b, norwegian)
-    crossed = of_batch(b)  # {} unless a figure reads a year other than its row's
+    crossed = breaks.of_batch(b)  # {} unless a figure reads a year other than its row's
     for r in rows(b):
         value = "" if r[4] is None else (repr(r[4]).replace(".", ",") if norwegian else repr(r[4]))  # full precision
         found = crossed.get(r[:4]) if crossed else None
-        w.writerow((*r[:4], value, *r[5:], shown(r[2], r[4], r[6]), "; ".join(br.text for br in found) if found else ""))
+        marked = "; ".join(br.text for br in found) if found else ""
+        w.writerow((*r[:4], value, *r[5:], shown(r[2], r[4], r[6]), marked))
     return buf.getvalue()
