@@ -97,12 +97,12 @@ def test_for_all_prints_one_long_table():
     code, out, err = cli("run", str(ROOT / "rules"), "--for", "all")
     lines = out.splitlines()
     # Only Trondheim has volumes in the panel: the other municipalities' savings are not computed (exit 1).
-    assert code == 1 and lines[0] == "municipality,year,measure,basis,saving,unit,status,reason,shown"
+    assert code == 1 and lines[0] == "municipality,year,measure,basis,saving,unit,status,reason,shown,series_breaks"
     assert "not computed" in err
     row = next(ln for ln in lines if ln.startswith("Trondheim,2007,sfo_fee,third_best,"))
     # full precision, then as Table 4 shows it (the measure rounds to 1 decimal)
-    assert row.endswith(",MNOK,saving,,16.8") and float(row.split(",")[4]) == pytest.approx(16.7879, abs=5e-5)
-    assert "Trondheim,2007,group_size,mean_others,,MNOK,no saving,,-" in lines
+    assert row.endswith(",MNOK,saving,,16.8,") and float(row.split(",")[4]) == pytest.approx(16.7879, abs=5e-5)
+    assert "Trondheim,2007,group_size,mean_others,,MNOK,no saving,,-," in lines
     assert any(ln.startswith("Bergen,2007,sfo_fee,third_best,,MNOK,not computed,no value of `sfo_users` for Bergen 2007")
                for ln in lines)
 

@@ -19,7 +19,7 @@ import pytest
 from benchdsl import batch
 from benchdsl.files import write_output
 from benchdsl.pipeline import run_paths
-from benchdsl.report import machine
+from benchdsl.report import breaks, machine
 
 FIXTURE = Path(__file__).parent / "fixtures" / "reasons"
 BENCHDSL = str(Path(sys.executable).parent / "benchdsl")
@@ -29,8 +29,9 @@ def one_row_at_a_time(b, norwegian: bool) -> str:
     """The table as it was written before chunks: every cell of every row through GuardedWriter."""
     buf = io.StringIO()
     w = machine.GuardedWriter(buf, norwegian)
-    w.writerow(machine.BATCH_HEADER)
+    w.writerow((*machine.BATCH_HEADER, "series_breaks"))
     rounds = {m: x.round for m, x in b.program.measures.items()}
+    crossed = breaks.of_batch(b)
     for r in batch.rows(b):
         v = r[4]
         value = "" if v is None else (repr(v).replace(".", ",") if norwegian else repr(v))
@@ -40,7 +41,7 @@ def one_row_at_a_time(b, norwegian: bool) -> str:
             d = rounds[r[2]]
             shown = f"{machine.round_half_up(v, d):.{d}f}"
             shown = shown.replace(".", ",") if norwegian else shown
-        w.writerow((*r[:4], value, *r[5:], shown))
+        w.writerow((*r[:4], value, *r[5:], shown, "; ".join(br.text for br in crossed.get(r[:4], ()))))
     return buf.getvalue()
 
 

@@ -147,3 +147,105 @@ def test_a_municipality_known_only_from_2024_may_cross_one():
     assert not b.certain
     assert b.text == ("Eigersund 2019 is compared with 2025 and the register cannot tell whether a merger or split "
                       "lies between: 2024: the register does not know this municipality before 2024")
+
+
+# --- `--for all`: a break on the rows of the municipalities whose figures cross one ------------------
+
+
+def test_for_all_marks_the_rows_that_cross_a_merger_and_no_others(tmp_path):
+    d = folder(tmp_path)
+    r = cli(tmp_path, "run", str(d), "--for", "all")
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr  # 2017 rows have no users: not computed
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert list(rows[0])[-1] == "series_breaks"
+    marked = {(row["municipality"], row["year"], row["basis"]): row["series_breaks"] for row in rows
+              if row["series_breaks"]}
+    # Trondheim and Kristiansand 2020 against their own 2017 level cross their 2020 mergers; Bergen 2020
+    # against 2017 crosses only a new code; against Bergen (one year) nothing is compared across years
+    assert marked == {
+        ("Trondheim", "2020", "y2017"): KLAEBU,
+        ("Kristiansand", "2020", "y2017"): "Kristiansand 2017 is compared with 2020 across a series break: 2020: "
+                                           "Kristiansand (1001), Songdalen (1017) and Søgne (1018) merged into "
+                                           "Kristiansand (4204)",
+    }
+    r = cli(tmp_path, "run", str(d), "--for", "all", "--format", "json")
+    doc = json.loads(r.stdout)
+    found = {(row["municipality"], row["year"], row["basis"]): row["series_breaks"] for row in doc["rows"]
+             if "series_breaks" in row}
+    assert set(found) == {("Trondheim", 2020, "y2017"), ("Kristiansand", 2020, "y2017")}
+    (br,) = found[("Trondheim", 2020, "y2017")]
+    assert (br["municipality"], br["from_year"], br["to_year"], br["certain"], br["text"]) == (
+        "Trondheim", 2017, 2020, True, KLAEBU)
+
+
+DIFFERENTIAL = """\
+municipality Trondheim 1601
+municipality Kristiansand 1001
+municipality Bergen 1201
+municipality Oslo 0301
+group G = Trondheim, Kristiansand, Bergen, Oslo
+own Trondheim 2020
+panel "p.csv"
+basis y2017 "2017-nivå" = year(2017)
+basis bergen "Bergen" = Bergen
+basis others "Snitt av de andre" = mean(G - own)
+basis second "2. beste" = best(2, G - own)
+indicator cost {
+    unit NOK/user
+    better lower
+    source "cost"
+}
+indicator users {
+    unit user
+    source "users"
+}
+measure m "Cost" {
+    saving = gap(cost) * users
+    unit MNOK
+}
+measure trend "The basis's change since 2017" {
+    let change = basis(cost) - basis(cost)@2017
+    saving = change * users
+    unit MNOK
+    signed
+}
+measure own_growth "Own growth" {
+    saving = growth(cost, 2017, 2020) * cost * users
+    unit MNOK
+    signed
+}
+"""
+
+
+def test_for_all_finds_what_each_figure_alone_finds(tmp_path):
+    """The breaks of `--for all`, read from the rules, against those each figure's derivation gives
+    when it is computed alone, for every municipality, year, measure and basis."""
+    from benchdsl.evaluate import Evaluator
+
+    from benchdsl import batch
+
+    (tmp_path / "r.bench").write_text(DIFFERENTIAL, encoding="utf-8")
+    lines = ["variable,municipality,year,value,unit"]
+    codes = {"Trondheim": ("1601", "5001"), "Kristiansand": ("1001", "4204"), "Bergen": ("1201", "4601"),
+             "Oslo": ("0301", "0301")}
+    for k, (old, new) in enumerate(codes.values()):
+        for year, code in ((2017, old), (2020, new)):
+            lines += [f"cost,{code},{year},{90000 + 1000 * k + year},NOK/user", f"users,{code},{year},{1000 + k},user"]
+    (tmp_path / "p.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = run_paths([str(tmp_path)])
+    assert r.ok, [d.message for d in r.diags if d.is_error]
+    b = batch.evaluate(r.program, r.evaluator.values)
+    found = breaks.of_batch(b)
+    crossing = 0
+    for i, muni in enumerate(b.municipalities):
+        for j, year in enumerate(b.years):
+            alone = Evaluator(r.program, r.evaluator.values, muni, year)
+            for (measure, basis), values in b.figures.items():
+                fig = alone.measure(measure, basis)
+                expected = set(breaks.of_figure(r.program, fig)) if values[i, j] == values[i, j] else set()
+                assert set(found.get((muni, year, measure, basis), ())) == expected, (muni, year, measure, basis)
+                crossing += bool(expected)
+    assert crossing >= 10  # the comparison is not an empty one

@@ -92,8 +92,8 @@ def test_for_all_keeps_the_sign(folder):
     code, out, err = cli(folder, "run", "r", "--for", "all")
     assert code == 1  # B and C have no users: not computed
     lines = set(out.splitlines())
-    assert "A,2007,s,m,-0.3,kNOK,no saving,,-0.3" in lines  # full precision, then as shown
-    assert "A,2007,plain,m,,kNOK,no saving,,-" in lines
+    assert "A,2007,s,m,-0.3,kNOK,no saving,,-0.3," in lines  # full precision, then as shown
+    assert "A,2007,plain,m,,kNOK,no saving,,-," in lines
 
 
 def test_explain_gives_the_gap_with_its_sign(folder):

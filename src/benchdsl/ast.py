@@ -157,6 +157,17 @@ class Group:
     span: Span | None = _span()
     # each member's `from YYYY` and `until YYYY` as written (None: no limit); () when no member has any
     years: tuple[tuple[Quantity | None, Quantity | None], ...] = ()
+    source: GroupFile | None = None  # `group K13 from "FILE" code "EKG13"`: the members are the file's
+
+
+@attrs.frozen
+class GroupFile:
+    """Where a group's members come from: a KLASS classification file and the group's code in it."""
+
+    path: str  # as written, relative to the rule file
+    code: str
+    span: Span | None = _span()  # the file's name in the rules
+    code_span: Span | None = _span()
 
 
 @attrs.frozen

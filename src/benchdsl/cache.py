@@ -19,7 +19,10 @@ the shipped register; size, mtime, ctime, inode), Python's version, where lark,
 pint, attrs and numpy are installed (and the same of their __init__.py), the
 current working directory (spans and panel paths in the
 program are relative to it), and, for each rule file in order, the path as
-given, its resolved absolute path and the sha256 of its bytes.  `units.json`
+given, its resolved absolute path and the sha256 of its bytes.  A file the rules
+name and the checker reads (a group's KLASS classification file) is known only
+once they are parsed: the program records its path and sha256 (`Program.inputs`),
+and a kept program is a miss unless each still has those bytes.  `units.json`
 carries the code part of that key and is a miss when it differs.
 
 Format: no pickle.  An entry is two lines: a JSON header {"format", "key",
@@ -342,7 +345,23 @@ def load_program(key: str):
             or type(value["program"]) is not ir.Program or type(value["warnings"]) is not tuple
             or any(type(d) is not Diagnostic for d in value["warnings"])):
         return None
+    if not _inputs_unchanged(value["program"].inputs):
+        return None
     return value["program"], list(value["warnings"])
+
+
+def _inputs_unchanged(inputs) -> bool:
+    """The files besides the rules that the program was checked from (a group's KLASS file), read
+    again: a kept program is used only while each has the bytes it was checked with."""
+    from benchdsl.files import DATA_LIMIT, InputError, read_input
+
+    for path, digest in inputs:
+        try:
+            if hashlib.sha256(read_input(path, "file", DATA_LIMIT)).hexdigest() != digest:
+                return False
+        except InputError:
+            return False
+    return True
 
 
 def store_program(key: str, program, warnings) -> None:

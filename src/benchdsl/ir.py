@@ -43,7 +43,8 @@ class MemberSet:
     exclude_own: bool = False
     include_own: bool = False
     text: str = ""
-    # members only in some years: (municipality, first year or None, last year or None)
+    # members only in some years: (municipality, first year or None, last year or None); a member may
+    # have several periods (a KOSTRA group read from a KLASS file), and counts in any of them
     years: tuple[tuple[str, int | None, int | None], ...] = ()
 
     def members(self, own: str) -> tuple[str, ...]:
@@ -443,6 +444,9 @@ class Program:
     # text is read for this program, also when it comes from the cache and only data is read
     units: tuple = ()
     readings: tuple[Reading, ...] = ()  # `reading` declarations: what the audit's search varies
+    # files the checked program was made from besides the rules (a group's KLASS file): (path, sha256);
+    # a kept program is used only while each is unchanged (cache.load_program)
+    inputs: tuple[tuple[str, str], ...] = ()
 
 
 def walk(*nodes):

@@ -536,8 +536,11 @@ class _Ctx:
         b = self.b
         masks = [b.not_(b.is_own(m)) if group.exclude_own else True for m in names]
         if group.years:  # members in some years only: they count where the evaluated year is one of them
-            period = {m: (lo, hi) for m, lo, hi in group.years}
-            masks = [b.and_(mask, b.in_years(*period[m])) if m in period else mask for m, mask in zip(names, masks)]
+            periods: dict = {}  # a member may have several (a KOSTRA group read from a KLASS file)
+            for m, lo, hi in group.years:
+                years = b.in_years(lo, hi)
+                periods[m] = b.or_(periods[m], years) if m in periods else years
+            masks = [b.and_(mask, periods[m]) if m in periods else mask for m, mask in zip(names, masks)]
         values = [self.at(name, m, span) for m in names]
         if group.include_own:  # `G + own`: the own municipality, unless it is in already
             inside = False
@@ -617,6 +620,8 @@ class _InYear(_Ctx):
 
     def basis(self, name: str, policy: ir.Policy, span):
         # never from the shared memo of bases, which holds the evaluated year's
+        if isinstance(policy, Stacked):  # `basis(x)@2017` under several bases at once (array backend)
+            return self.b.stack([self.basis(name, p, span)[0] for p in policy]), None
         return BY_NODE[type(policy)].value(self, name, policy, span)
 
 

@@ -26,7 +26,7 @@ FIELDS = {
 }
 
 # Words inside a declaration or field that are not fields themselves.
-CONNECTIVES = ("by", "because", "under", "mapping", "reconcile", "from", "until", "to")
+CONNECTIVES = ("by", "because", "under", "mapping", "reconcile", "from", "until", "to", "code")
 
 # Values of `better`, and `own` as a value (the municipality being evaluated).
 CONSTANTS = ("lower", "higher", "own")

@@ -361,6 +361,12 @@ class _Build:
         return ast.Group(c[0][1], tuple(e for e, _, _ in members), self._s(pos),
                          years if any(first or last for first, last in years) else ())
 
+    def group_file(self, pos, c):
+        name, path, code = c
+        text = _string(code) if code[0] == "STRING" else code[1]
+        source = ast.GroupFile(_string(path), text, self._tspan(path), self._tspan(code))
+        return ast.Group(name[1], (), self._s(pos), source=source)
+
     def member(self, pos, c):
         limits = dict(c[1:])
         return _Member((c[0], limits.get("from"), limits.get("until")))

@@ -44,6 +44,7 @@ _TERMINAL_NAMES = {
 _FORMS = {
     "municipality": "municipality Trondheim 1601",
     "group": "group ASSS = Oslo, Bergen, Trondheim",
+    "group from": 'group K13 from "klass_112_kostragrupper.csv" code "EKG13"',
     "own": "own Trondheim 2007",
     "panel": 'panel "data.csv"   or   panel "12362.csv" mapping "map.csv"',
     "basis": 'basis mean_others "Mean of the others" = mean(ASSS - own)',
@@ -194,7 +195,8 @@ class _Context:
 
 
 def _form_hint(ctx: _Context) -> str | None:
-    form = _FORMS.get(ctx.keyword)
+    group_from = ctx.keyword == "group" and re.match(r"\s*group\s+\S+\s+from\b", ctx.line)
+    form = _FORMS.get("group from" if group_from else ctx.keyword)
     if form is None:
         return None
     return f"write it as: {form}"
@@ -358,7 +360,8 @@ def _rule_missing_separator(ctx: _Context):
     if not ctx.found[:1].isalnum():
         return None
     for term, sign in (("EQUAL", "="), ("COLON", ":")):
-        if term in ctx.expected and ctx.expected <= {term, "COMMA", "STRING", "_NL", "UNDER"}:
+        # (FROM: `group K13 from "FILE" code "13"`, the other way to write a group)
+        if term in ctx.expected and ctx.expected <= {term, "COMMA", "STRING", "_NL", "UNDER", "FROM"}:
             return f"a `{sign}` is missing before `{ctx.found}`", _form_hint(ctx)
     if "COMMA" in ctx.expected and re.match(r"[0-9]", ctx.found) and re.search(r"[0-9%]\s+$", ctx.before):
         return (f"a `,` is missing before `{ctx.found}`",

@@ -113,6 +113,7 @@ def _check(c: Context) -> ir.Program | None:
         known=known,
         files=tuple(f.path for f in c.files),
         units=declared,
+        inputs=tuple(dict.fromkeys(c.inputs)),
     )
     if any(isinstance(d, ast.Reading) for f in c.files for d in f.decls):
         from benchdsl.check.readings import check_readings

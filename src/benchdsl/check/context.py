@@ -21,6 +21,8 @@ class Context:
         self.municipalities: dict[str, str | None] = {}  # name -> code
         self.groups: dict[str, tuple[str, ...]] = {}
         self.group_years: dict[str, tuple[tuple[str, int | None, int | None], ...]] = {}  # members by year
+        self.inputs: list[tuple[str, str]] = []  # files the checked rules depend on: (path, sha256)
+        self.tables_read: dict = {}  # path -> (klass.Table or None, its problems): each file read once
         self.own_year: int | None = None
         self.ind_units: dict[str, object] = {}  # indicator -> its unit (a pint quantity)
         self.indicators: dict[str, ir.Indicator] = {}

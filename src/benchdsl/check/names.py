@@ -6,6 +6,7 @@ it depends on, and the cycles) and `cycle_text`.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 
@@ -72,8 +73,10 @@ class Names:
         d = c.decls[name]
         if name in stack:  # check_groups reports cycles first; this is only a guard
             return ()
+        if d.source is not None:
+            return self.group_from_file(d)
         members: list[str] = []
-        periods: dict[str, tuple[int | None, int | None]] = {}
+        periods: dict[str, list[tuple[int | None, int | None]]] = {}
         for i, e in enumerate(d.members):
             s = self.member_set(e, stack + (name,))
             if s is None:
@@ -81,20 +84,41 @@ class Names:
             if s.exclude_own or s.include_own:
                 c.err(d.span, "a group cannot mention `own`; use it in a basis: mean(ASSS - own)")
             written = self.member_years(d, i)
-            inherited = {m: (lo, hi) for m, lo, hi in s.years}
+            inherited = _periods(s)
             for m in s.members(""):
-                period = _overlap(inherited.get(m, (None, None)), written)
+                years = _joined([_overlap(p, written) for p in inherited.get(m, [(None, None)])])
                 if m in members:
-                    if period != (None, None) or m in periods:
+                    if years != [(None, None)] or m in periods:
                         c.err(getattr(e, "span", None) or d.span, f"`{m}` is in group `{name}` twice, "
                               "and in some years only", "give each member once, with its `from` and `until`")
                     continue
                 members.append(m)
-                if period != (None, None):
-                    periods[m] = period
+                if years != [(None, None)]:
+                    periods[m] = years
         c.groups[name] = tuple(members)
-        c.group_years[name] = tuple((m, lo, hi) for m, (lo, hi) in periods.items())
+        c.group_years[name] = tuple((m, lo, hi) for m, ps in periods.items() for lo, hi in ps)
         return c.groups[name]
+
+    def group_from_file(self, d: ast.Group) -> tuple[str, ...]:
+        """`group K13 from "FILE" code "EKG13"`: the members and their years from a KLASS file (`klass`)."""
+        from benchdsl import klass
+
+        c, src = self.c, d.source
+        base = os.path.dirname(d.span.path) if d.span and d.span.path else "."
+        path = os.path.normpath(os.path.join(base, src.path))
+        if path in c.tables_read:  # another group of the same file: its problems are reported once
+            table, diags = c.tables_read[path][0], []
+        else:
+            table, diags = c.tables_read[path] = klass.read(path, src.span)
+        found: list = []
+        if table is not None:
+            c.inputs.append((path, table.sha256))
+            found, more = klass.members(table, src.code, src.code_span, c.municipalities, d.name)
+            diags = diags + more
+        c.diags.extend(diags)
+        c.groups[d.name] = tuple(m for m, _ in found)
+        c.group_years[d.name] = tuple((m, lo, hi) for m, ps in found for lo, hi in ps)
+        return c.groups[d.name]
 
     def member_years(self, d: ast.Group, i: int) -> tuple[int | None, int | None]:
         """A member's `from YYYY until YYYY` (None where not given, or where it is wrong: reported)."""
@@ -182,28 +206,44 @@ class Names:
 
 
 def _overlap(a: tuple[int | None, int | None], b: tuple[int | None, int | None]) -> tuple[int | None, int | None]:
-    """The years in both periods (None: open)."""
+    """The years in both periods (None: open; a first year after the last: none)."""
     lo = a[0] if b[0] is None else b[0] if a[0] is None else max(a[0], b[0])
     hi = a[1] if b[1] is None else b[1] if a[1] is None else min(a[1], b[1])
     return lo, hi
 
 
+def _periods(s: ir.MemberSet) -> dict[str, list[tuple[int | None, int | None]]]:
+    """Each member's periods (a member of a group read from a KLASS file may have several)."""
+    out: dict[str, list[tuple[int | None, int | None]]] = {}
+    for m, lo, hi in s.years:
+        out.setdefault(m, []).append((lo, hi))
+    return out
+
+
 def _either(left: ir.MemberSet, right: ir.MemberSet) -> tuple[tuple[str, int | None, int | None], ...]:
-    """`left + right`'s periods: a municipality in both counts in the years either side has it (as one
-    period, which holds for the periods the language writes: a member with one limit on one side and none
-    on the other is a member throughout)."""
-    lp = {m: (lo, hi) for m, lo, hi in left.years}
-    rp = {m: (lo, hi) for m, lo, hi in right.years}
+    """`left + right`'s periods: a municipality in both counts in the years either side has it."""
+    lp, rp = _periods(left), _periods(right)
     out = []
     for m in dict.fromkeys(left.include + right.include):
-        sides = [(lp.get(m, (None, None)) if m in left.include else None),
-                 (rp.get(m, (None, None)) if m in right.include else None)]
-        sides = [p for p in sides if p is not None]
-        lo = None if any(p[0] is None for p in sides) else min(p[0] for p in sides)
-        hi = None if any(p[1] is None for p in sides) else max(p[1] for p in sides)
-        if (lo, hi) != (None, None):
-            out.append((m, lo, hi))
+        sides = [lp.get(m, [(None, None)]) if m in left.include else None,
+                 rp.get(m, [(None, None)]) if m in right.include else None]
+        years = [p for side in sides if side is not None for p in side]
+        if (None, None) in years:  # a member throughout on one side
+            continue
+        out.extend((m, lo, hi) for lo, hi in _joined(years))
     return tuple(out)
+
+
+def _joined(periods: list[tuple[int | None, int | None]]) -> list[tuple[int | None, int | None]]:
+    """Periods joined where they overlap or follow each other (an empty one, first after last, dropped
+    unless it is all there is); [(None, None)] where they cover every year."""
+    empty = [p for p in periods if p[0] is not None and p[1] is not None and p[1] < p[0]]
+    real = [p for p in periods if p not in empty]
+    if not real:
+        return empty[:1]
+    from benchdsl.klass import merge
+
+    return merge(real) or [(None, None)]
 
 
 # --- order and cycles -----------------------------------------------------

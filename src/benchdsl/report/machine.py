@@ -398,8 +398,12 @@ def batch_json(b, norwegian: bool = False) -> str:
     from benchdsl.batch import rows
 
     shown = _batch_shown(b, False)
-    return dumps({"schema": 1, "rows": [dict(zip(BATCH_HEADER, (*r, shown(r[2], r[4], r[6])))) for r in rows(b)]},
-                 indent=1)
+    out = [dict(zip(BATCH_HEADER, (*r, shown(r[2], r[4], r[6])))) for r in rows(b)]
+    if crossed := breaks.of_batch(b):  # a figure that compares years across a merger: `series_breaks` on its row
+        for row in out:
+            if found := crossed.get((row["municipality"], row["year"], row["measure"], row["basis"])):
+                row["series_breaks"] = [br.as_dict() for br in found]
+    return dumps({"schema": 1, "rows": out}, indent=1)
 
 
 def batch_csv(b, norwegian: bool = False) -> str:
@@ -433,10 +437,12 @@ def batch_csv_chunks(b, norwegian: bool = False, rows_per_chunk: int = 20_000):
         text = text.replace(".", ",") if norwegian else text
         return text if text[0] not in _FORMULA_START else csv_cell(text)
 
-    lines = [sep.join(cell(c) for c in BATCH_HEADER) + "\n"]
+    lines = [sep.join(cell(c) for c in (*BATCH_HEADER, "series_breaks")) + "\n"]
+    crossed = breaks.of_batch(b)  # {} unless a figure reads a year other than its row's
     signed = {n for n, x in b.program.measures.items() if x.signed} if b.program is not None else set()
     rounds = {m: x.round for m, x in b.program.measures.items()} if b.program is not None else {}
     places = [f"{cell(m)}{sep}{y}{sep}" for m in b.municipalities for y in b.years]
+    where = [(m, y) for m in b.municipalities for y in b.years]
     status = {s: cell(s) for s in ("saving", "no saving", FigureStatus.NOT_COMPUTED.value)}
     evaluators: dict = {}
     for (measure, basis), values in b.figures.items():
@@ -452,15 +458,17 @@ def batch_csv_chunks(b, norwegian: bool = False, rows_per_chunk: int = 20_000):
         # round_half_up on every cell at once: the same operations on each float
         rounded = _round_half_up_all(np.ravel(values), d).tolist()
         form = f"%.{d}f"
-        for place, v, r, x in zip(places, flat, why, rounded):
+        marks = [sep + cell("; ".join(br.text for br in crossed.get((m, y, measure, basis), ()))) for m, y in where] \
+            if crossed else [sep + cell("")] * len(where)  # the series breaks a row's figure crosses
+        for place, v, r, x, mark in zip(places, flat, why, rounded, marks):
             if v != v:  # NaN: not computed
-                lines.append(f"{place}{mid}{failed}{cell(r)}{sep}?\n")
+                lines.append(f"{place}{mid}{failed}{cell(r)}{sep}?{mark}\n")
             elif v > 0:
-                lines.append(f"{place}{mid}{number(repr(v))}{sep}{saving}{number(form % x)}\n")
+                lines.append(f"{place}{mid}{number(repr(v))}{sep}{saving}{number(form % x)}{mark}\n")
             elif shown_below:
-                lines.append(f"{place}{mid}{number(repr(v))}{sep}{below}{number(form % x)}\n")
+                lines.append(f"{place}{mid}{number(repr(v))}{sep}{below}{number(form % x)}{mark}\n")
             else:
-                lines.append(f"{place}{mid}{sep}{below}-\n")
+                lines.append(f"{place}{mid}{sep}{below}-{mark}\n")
             if len(lines) >= rows_per_chunk:
                 yield "".join(lines)
                 lines.clear()
