@@ -57,7 +57,8 @@ def figures(d, munis, years):
     music_fee = d["kulturskole_brutto_per_elev"] - d["kulturskole_netto_per_elev"]
     music_cov = d["kulturskole_elever"] / d["innbyggere_6_20"]
     rate = d["sosialhjelpsmottakere"] / d["innbyggere_20_66"]
-    home_children = d["barn_tiltak_i_familien"] + 170
+    # `adjust cw_home_children by cw_home_children_removed`: each municipality's own stated count
+    home_children = d["barn_tiltak_i_familien"] + d["barn_tiltak_i_familien_redusert"]
     home_cost = d["barnevern_f251_brutto"] * 1000 / d["barn_tiltak_i_familien"]
     home_cost_own = d["barnevern_f251_brutto"] * 1000 / home_children
     out_cost = d["barnevern_f252_brutto"] * 1000 / d["barn_tiltak_utenfor_familien"]
@@ -67,7 +68,8 @@ def figures(d, munis, years):
         g17 = basis(d["gruppestorrelse_1_7"], kind, True) / d["gruppestorrelse_1_7"] - 1
         g810 = basis(d["gruppestorrelse_8_10"], kind, True) / d["gruppestorrelse_8_10"] - 1
         measures = {
-            "group_size": (g17 * p17 + g810 * p810) / (p17 + p810) * (3 / 3.5) * d["lonn_f202"] * 1000,
+            "group_size": (g17 * p17 + g810 * p810) / (p17 + p810) * (d["lonnsreduksjon_storre_grupper"] / d["gruppestorrelse_okning"])
+                          * d["lonn_f202"] * 1000,
             "sfo_unit_cost": gap(d["sfo_brutto_per_bruker"], kind) * d["sfo_brukere"],
             "sfo_fee": gap(sfo_fee, kind, True) * d["sfo_brukere"],
             "music_unit_cost": gap(d["kulturskole_brutto_per_elev"], kind) * d["kulturskole_elever"],
@@ -79,7 +81,7 @@ def figures(d, munis, years):
             "cw_home": gap(home_cost, kind, own=home_cost_own) * home_children,
             "cw_out": gap(out_cost, kind) * d["barn_tiltak_utenfor_familien"],
             "elderly_care": gap(d["pleie_netto_per_innbygger_67"], kind) * d["innbyggere_67"],
-            "care_homes": gap(d["andel_80_i_institusjon"], kind) * d["innbyggere_80"] * 250000,
+            "care_homes": gap(d["andel_80_i_institusjon"], kind) * d["innbyggere_80"] * d["besparelse_omsorgsbolig"],
             "political": gap(d["f100_brutto_per_innbygger"], kind) * d["innbyggere"],
             "administration": gap(d["f120_brutto_per_innbygger"], kind) * d["innbyggere"],
             "kindergarten_unit_cost": gap(d["barnehage_brutto_per_korrigert_time"], kind) * d["korrigerte_oppholdstimer"],
