@@ -85,6 +85,16 @@ def test_text_markdown_and_html_show_every_figure(folder):
     assert "<td>3.3</td>" in page and "<td>10.0</td>" in page
 
 
+def test_the_summary_says_nothing_was_published_and_how_many_figures_were_computed(folder):
+    # table H: one row (home) under two columns (mean, second), both computed above: 2 figures;
+    # never "0 of 0 published figures reproduced", which reads as an audit that passed
+    text = run(folder, "run", "rules")
+    assert text.rstrip().splitlines()[-1] == "nothing published to audit; 2 figures computed"
+    assert "0 of 0" not in text
+    assert run(folder, "run", "rules", "--lang", "nb").rstrip().splitlines()[-1] == \
+        "ingenting publisert å kontrollere; 2 tall beregnet"
+
+
 def test_csv_and_json_carry_every_figure_basis_value_let_and_indicator(folder):
     rows = {r["name"]: r for r in csv.DictReader(io.StringIO(run(folder, "run", "rules", "--format", "csv")))}
     assert float(rows["H.home.mean"]["computed"]) == pytest.approx(MEAN)

@@ -124,6 +124,10 @@ class Audit:
             own, year, other, other_year = self.set_aside
             text = tr(lang, "The published values in the rules are {own} {year}'s: not audited for {other} {other_year}",
                       own=own, year=year, other=other, other_year=other_year)
+        elif m == 0:  # an analysis of one's own: nothing to audit, and nothing pretends otherwise
+            computed = sum(1 for v in self.cells.values() if v is None or v == v)
+            text = tr_n(lang, computed, "nothing published to audit; {n} figure computed",
+                        "nothing published to audit; {n} figures computed")
         else:
             text = (tr(lang, "{n} of {m} published figures reproduced", n=n, m=m) + "; "
                     + tr_n(lang, k, "{n} report inconsistency", "{n} report inconsistencies"))

@@ -37,6 +37,8 @@ NB: dict[str, str | tuple[str, str]] = {
     "{n} report inconsistencies": "{n} inkonsistenser i rapporten",
     "The published values in the rules are {own} {year}'s: not audited for {other} {other_year}":
         "De publiserte tallene i reglene gjelder {own} {year}: ikke kontrollert for {other} {other_year}",
+    "nothing published to audit; {n} figure computed": "ingenting publisert å kontrollere; {n} tall beregnet",
+    "nothing published to audit; {n} figures computed": "ingenting publisert å kontrollere; {n} tall beregnet",
     "{n} further figure not computed": "ytterligere {n} tall ikke beregnet",
     "{n} further figures not computed": "ytterligere {n} tall ikke beregnet",
     "{n} follow from a report inconsistency": "{n} følger av en inkonsistens i rapporten",
