@@ -289,3 +289,41 @@ def test_syntax_errors_in_a_test_block_name_the_test_and_no_terminal():
     # the panel lacks its `}`: said there, at the first line it swallowed (line 4), not at the test's end
     assert (diags[0].span.line, diags[0].message) == (
         4, "the test's panel has no closing `}`: this `expect` line is read as a row of the panel")
+
+
+WORD_RULES = """\
+municipality A 9001
+municipality B 9002
+municipality C 9003
+group G = A, B, C
+own A 2024
+panel "p.csv"
+basis mean_others "Snitt" = mean(G - own)
+indicator cost "Kostnad" {
+    unit NOK/user
+    better lower
+    source "cost"
+}
+claim above "noe over" under mean_others: cost / basis(cost) - 1 = noe over
+test "words" {
+    panel {
+        variable,municipality,year,value,unit
+        cost,A,2024,150,NOK/user
+        cost,B,2024,100,NOK/user
+        cost,C,2024,100,NOK/user
+    }
+    # 150 / ((100 + 100) / 2) - 1 = 50 %: not "noe over", which the scale puts at 0 % to 25 %
+    expect above = noe over
+}
+"""
+
+
+def test_a_failed_word_expectation_gives_the_words_meaning_not_a_unit_after_it(tmp_path):
+    (tmp_path / "r.bench").write_text(WORD_RULES, encoding="utf-8")
+    (tmp_path / "p.csv").write_text("variable,municipality,year,value,unit\ncost,A,2024,150,NOK/user\n", encoding="utf-8")
+    from helpers import run_cli
+
+    p = run_cli(tmp_path, "test", "r.bench")
+    assert p.returncode == 1
+    assert "r.bench:22:20: error: `above`: expected noe over (0 % to 25 %), computed 50 %" in p.stderr
+    assert "hint: accepted: 0 to 25 % (a `word` declaration changes what the word means)" in p.stderr

@@ -211,6 +211,8 @@ def _expected(pub: ir.PubValue, unit: str) -> str:
         return "no saving (-)"
     if pub.kind == ir.Form.NAME:
         return pub.name
+    if pub.kind == ir.Form.WORD:  # a phrase alone: its meaning is the scale's, or a `word` declaration's
+        return f"{pub.text} ({pub.meaning})" if pub.meaning else pub.text
     words = {"above": "more than", "below": "less than"}
     qualifier = f"{words.get(pub.qualifier, pub.qualifier)} " if pub.qualifier else ""
     text = pub.text if pub.text.endswith(" " + unit) or not unit else f"{pub.text} {unit}"
@@ -226,6 +228,8 @@ def _accepted(pub: ir.PubValue, unit: str) -> str | None:
         return f"accepted: {_num(low)} {unit} or more"
     if math.isinf(low):
         return f"accepted: {_num(high)} {unit} or less"
+    if pub.kind == ir.Form.WORD:
+        return f"accepted: {_num(low)} to {_num(high)} {unit} (a `word` declaration changes what the word means)"
     return f"accepted: {_num(low)} to {_num(high)} {unit} (write more decimals or `± …` to change the tolerance)"
 
 
