@@ -327,3 +327,18 @@ def test_a_failed_word_expectation_gives_the_words_meaning_not_a_unit_after_it(t
     assert p.returncode == 1
     assert "r.bench:22:20: error: `above`: expected noe over (0 % to 25 %), computed 50 %" in p.stderr
     assert "hint: accepted: 0 to 25 % (a `word` declaration changes what the word means)" in p.stderr
+
+
+def test_rules_tested_on_their_tests_panels_need_no_panel_of_their_own(tmp_path):
+    """An analyst may write the rules and their tests before having data: check and test work;
+    run says, located in no file, that there is nothing to run on (exit 2), never a traceback."""
+    from helpers import run_cli
+
+    rules = WORD_RULES.replace('panel "p.csv"\n', "").replace("expect above = noe over", "expect above = mer enn 25 %")
+    (tmp_path / "r.bench").write_text(rules, encoding="utf-8")
+    assert run_cli(tmp_path, "check", "r.bench").returncode == 0
+    p = run_cli(tmp_path, "test", "r.bench")
+    assert p.returncode == 0 and p.stdout.startswith("1 passed, 0 failed"), p.stdout + p.stderr
+    p = run_cli(tmp_path, "run", "r.bench")
+    assert p.returncode == 2
+    assert "error: no `panel` declaration: the rules read no data (only their tests have panels)" in p.stderr

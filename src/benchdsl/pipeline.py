@@ -224,6 +224,11 @@ def load_data(program: ir.Program, sources: Sources, panels: list[tuple[str, str
                 for path, span, mapping in program.panels]
     municipalities = Municipalities(program)  # one register lookup per cell and year, across panels
     read, diags = [], []
+    if not panels and not declared:  # rules with only their tests' panels (check allows that): nothing to run on
+        from benchdsl.diagnostics import error
+
+        diags.append(error(None, "no `panel` declaration: the rules read no data (only their tests have panels)",
+                           'add a line such as: panel "../data/kostra2007.csv", or give one with --panel FILE'))
     for full, span, mapping in ([(p, None, m) for p, m in panels] if panels else declared):
         panel, d = read_panel(full, program, sources, span, progress, mapping, municipalities)
         read.append(panel)
