@@ -83,7 +83,7 @@ def _check(c: Context) -> ir.Program | None:
     c.municipalities.update((n, d.code) for n, d in c.decls.items() if isinstance(d, ast.Municipality))
     names.check_groups()
     own = names.own(owns)
-    if not panels and not any(t.panels for t in tests):  # rules tested on their tests' panels need none
+    if not panels and not (tests and all(t.panels for t in tests)):  # rules tested on their tests' panels need none
         c.err(None, "no `panel` declaration: the rules read no data", 'add a line such as: panel "../data/kostra2007.csv"')
     measures.indicators()
     c.scenarios.update(measures.scenarios())
