@@ -220,6 +220,11 @@ class Kernel:
         """A measure's saving before 'no saving' is applied: value, or missing with the reason."""
         ctx = _Ctx(self, policy, {a.indicator: a for a in m.adjusts}, m, scenario, saving_of, cells)
         raw = _scaled(self.b, ctx.eval(m.saving.expr), m.saving.factor, m.span)
+        if self.tracer is not None:  # a derivation lists every let, also one only a claim reads
+            for name, node in m.lets:
+                if name not in ctx.lets:
+                    ctx.lets[name] = ctx.eval(node)
+                    self.tracer.let(name, ctx.lets[name], node)
         return self.b.finite(raw, m.span)
 
     def savings(self, m: ir.Measure, policies: list, scenarios: list, saving_of=None) -> list:
