@@ -451,3 +451,20 @@ def test_what_float_would_take_a_comma_panel_refuses(cell):
     panel, (d,) = parse_panel(f"variable,municipality,year,value,unit\ncost,Trondheim,2007,{cell},NOK/user\n", "p.csv",
                               PROGRAM)
     assert len(panel) == 0 and d.is_error and d.span.line == 2
+
+
+def test_a_decimal_comma_that_makes_a_number_the_unit_is_an_error_not_a_scale(tmp_path):
+    """The new analyst's trial: `…,2024,1,02,invented,…` in a comma-separated panel with as many
+    fields as the header read 1 in the unit `02` -- a scale of 2 -- and the index became 2, silently."""
+    from helpers import run_cli
+
+    (tmp_path / "r.bench").write_text(
+        'municipality Hamar 3403\nmunicipality Elverum 3420\ngroup G = Hamar, Elverum\nown Hamar 2024\npanel "p.csv"\n'
+        'indicator dki "DKI" {\n    unit dimensionless\n    source "dki_barnehage"\n}\nclaim d "dki": dki = 1.02\n',
+        encoding="utf-8")
+    (tmp_path / "p.csv").write_text("variable,municipality,year,value,unit,provenance,note\n"
+                                    "dki_barnehage,Hamar,2024,1,02,invented,analyst test\n", encoding="utf-8")
+    p = run_cli(tmp_path, "run", "r.bench")
+    assert p.returncode == 2
+    assert "p.csv:2:28: error: `02` is a number, not a unit" in p.stderr
+    assert "hint: a decimal comma splits `1,02` in two fields: write 1.02" in p.stderr

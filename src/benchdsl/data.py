@@ -552,6 +552,14 @@ def parse_panel(text: str, path: str, program: ir.Program, progress=None, line_o
                     continue
             u = ucache.get(row[iu])
             if u is None:
+                if _NUMBER_AS_UNIT.fullmatch(row[iu]):  # `1,02` in a comma-separated file: 1 in `02`
+                    raw_line = lines[first - 1].rstrip("\r") if first - 1 < len(lines) else ""
+                    split = f"{row[ival].strip()},{row[iu].strip()}"
+                    diags.append(error(where(row, iu, first), f"`{row[iu].strip()}` is a number, not a unit",
+                                       f"a decimal comma splits `{split}` in two fields: write {split.replace(',', '.')}, or "
+                                       "separate the fields with ; (then 1,02 is read)" if split in raw_line else
+                                       "write the value's unit here (NOK/inhabitant, %, user …)"))
+                    continue
                 u = ucache[row[iu]] = panel.index("units", row[iu].strip())
             if gap is not None:
                 gaps[count] = gap
@@ -705,6 +713,9 @@ _PLAIN = {".": re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-
 _SPACE_GROUPS = re.compile(r"([+-]?[0-9]{1,3}(?:[ \u00a0][0-9]{3})+)(?:([.,])([0-9]+))?")
 _POINT_GROUPS = re.compile(r"([+-]?[0-9]{1,3}(?:\.[0-9]{3})+)(?:,([0-9]+))?")
 _NOT_FINITE = ("inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "nan", "+nan", "-nan")
+
+
+_NUMBER_AS_UNIT = re.compile(r"\s*[0-9][0-9.,\s]*")  # a unit cell that holds digits only
 
 
 def read_number(cell: str, decimal_comma: bool = False, grouping: bool = False
