@@ -28,7 +28,8 @@ def test_the_report_is_self_contained(page):
     text = page.read_text(encoding="utf-8")
     assert not re.search(r'(src|href)="(https?:)?//', text)  # nothing loaded from elsewhere
     assert text.count('<a class="fig" href="#fig-') == 212  # 154, and Tables 1-3's 58 cells
-    # and every basis value, let and indicator value of Trondheim 2007 that JSON lists: 35 basis values;
+    # and every basis value, let and indicator value of Trondheim 2007 that JSON lists: 31 basis values (care_homes, listed under mean_others only, no longer reads institution_share_80 under
+    # third_best, bergen, level_2004 and asss: 35 - 4);
     # 12 lets (group_size's 4 under mean_others and third_best, sfo_fee's per_month under the same
     # two (only a claim reads it), social_recipients' reduction under mean_others and bergen); 56 indicators (the rules declare 57: all but kommunal_deflator, which
     # is national, have a value for Trondheim 2007),
@@ -37,13 +38,14 @@ def test_the_report_is_self_contained(page):
     doc = json.loads(out)
     listed = [("basis", b["name"]) for b in doc["basis_values"]] + [("let", x["name"]) for x in doc["lets"]] + [
         ("indicator", x["name"]) for x in doc["indicators"]]
-    # and the measure no table shows (care_homes, rules/pleie_og_omsorg.bench), under each of its 5 bases
-    listed += [("measure", f"care_homes.{b}") for b in ("mean_others", "third_best", "bergen", "level_2004", "asss")]
-    assert len(listed) == 108
+    # and the measure no table shows (care_homes, rules/pleie_og_omsorg.bench)
+    # under the one basis its claim is under (`saving_mean … under mean_others`)
+    listed += [("measure", "care_homes.mean_others")]
+    assert len(listed) == 100
     for kind, name in listed:
         anchor = f"value-{kind}-" + name.replace(".", "-")
         assert f'<a class="fig" href="#{anchor}">' in text and f'id="{anchor}"' in text, name
-    assert text.count('<a class="fig" href="#value-') == 108
+    assert text.count('<a class="fig" href="#value-') == 100
     assert text.count('<rect class="bar"') == 12  # six sectors × two bases
     assert 'data-row="barnehage" data-column="mean" x="160" y="' in text  # no saving: an empty bar
 
@@ -57,7 +59,7 @@ def _browser(*args, user_dir):
 def test_the_browser_shows_tables_chart_and_reachable_derivations(page, tmp_path):
     dom = _browser("--dump-dom", page.as_uri(), user_dir=tmp_path / "profile").stdout
     # The page's script ran and counted what the browser built.
-    assert 'data-figures="320"' in dom  # 212 published figures; 108 measures in no table, basis values, lets, indicators
+    assert 'data-figures="312"' in dom  # 212 published figures; 100 measures in no table, basis values, lets, indicators
     assert 'data-broken-links="0"' in dom
     assert "205 of 212 published figures reproduced; 4 report inconsistencies" in dom
     for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10):

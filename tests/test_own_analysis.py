@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -206,3 +207,19 @@ def test_a_measure_no_table_shows_is_listed_under_every_basis(tmp_path):
     page = (tmp_path / "m.html").read_text(encoding="utf-8")
     assert '<a class="fig" href="#value-measure-home2-second">10.00 MNOK</a>' in page
     assert '<section class="derivation" id="value-measure-home2-second"><h3>home2.second</h3>' in page
+
+
+def test_a_measure_no_table_shows_that_is_not_computed_says_why_and_exits_1(tmp_path):
+    """The new analyst's trial: `care_homes.asss` showed `?` under the tables, with no reason, an
+    empty `not_computed` in JSON and exit 0.  A measure in no table is a figure of the run too."""
+    (tmp_path / "home.bench").write_text(RULES + 'measure visits "Besøk" {\n    saving = gap(cost) * visitors\n'
+                                         '    unit MNOK\n}\nindicator visitors "Besøkende" {\n    unit recipient\n'
+                                         '    source "besok"\n}\n', encoding="utf-8")
+    (tmp_path / "kostra.csv").write_text(PANEL, encoding="utf-8")
+    p = run_cli(tmp_path, "run", "home.bench")
+    assert p.returncode == 1, p.stderr
+    # no `besok` in the panel: the measure is not computed under either basis, each with the reason
+    for basis in ("mean", "second"):
+        assert re.search(rf"\? visits\.{basis}: no value of `visitors` for Trondheim 2024", p.stdout), p.stdout
+    doc = json.loads(run_cli(tmp_path, "run", "home.bench", "--format", "json").stdout)
+    assert {x["name"] for x in doc["not_computed"]} == {"visits.mean", "visits.second"}

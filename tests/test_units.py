@@ -290,6 +290,7 @@ measure m {
     unit [1000 NOK]
 }
 """, [("cost", m, 2007, v, "kNOK/user") for m, v in zip("ABCD", (4, 3, 2, 1))]
-        + [("users", m, 2007, 10, "user") for m in "ABCD"])
+        + [("users", m, 2007, 10, "user") for m in "ABCD"] + [("cost", "A", 2004, 5, "kNOK/user")])
+    # (A's 2004 cost: the measure is in no table, so it is a figure under every basis, y2004 too)
     p = _cli(tmp_path, "run", str(tmp_path))
-    assert p.returncode == 0 and "Traceback" not in p.stderr and "error:" not in p.stderr, p.stderr
+    assert p.returncode == 0 and "Traceback" not in p.stderr and "error:" not in p.stderr, p.stdout + p.stderr

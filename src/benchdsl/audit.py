@@ -89,7 +89,7 @@ class Audit:
     items: tuple[Item, ...]
     cells: dict  # (table, row, column) -> computed value (None: no saving; NaN: not computed)
     diags: tuple[Diagnostic, ...]
-    not_computed: dict = attrs.Factory(dict)  # (table, row, column) -> why, for every cell not computed
+    not_computed: dict = attrs.Factory(dict)  # (table, row, column), or (None, measure, basis) for a measure no table shows -> why
     figures: dict = attrs.Factory(dict)  # (measure, basis) -> Figure with its derivation: what renderers show
     evidence: object = None  # evidence.Evidence: what each published figure is evidence of (set by the pipeline)
     search: object = None  # readings.Result: every combination of the rules' readings, audited
@@ -393,11 +393,23 @@ def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True, search: bo
                 # found by the search: the input whose smallest change reproduces it
                 items[n] = attrs.evolve(item, reconciled=_nearest(program, ev, item, items))
     diags.extend(ev.diags)
-    return Audit(tuple(items), dict(plain.memo), tuple(diags), not_computed, _figures(program, ev), search=searched)
+    figures = _figures(program, ev)
+    tabled = {r.source for t in program.tables.values() for r in t.rows if r.kind == ir.RowKind.MEASURE}
+    for (m, s), f in figures.items():  # a measure no table shows is a figure of the run too
+        if m not in tabled and f.error is not None:
+            not_computed[(None, m, s)] = f.error
+    return Audit(tuple(items), dict(plain.memo), tuple(diags), not_computed, figures, search=searched)
+
+
+def figure_name(key: tuple) -> str:
+    """`T4.music_scope.best` for a table cell, `care_homes.mean_others` for a measure no table shows
+    (`not_computed`'s keys: (table, row, column), or (None, measure, basis))."""
+    return ".".join(part for part in key if part)
 
 
 def _figures(program: ir.Program, ev: Evaluator) -> dict:
-    """Every measure under every basis a table shows it in; a measure no table shows, under every basis.
+    """Every measure under every basis a table shows it in; a measure no table shows, under the bases its
+    claims are under (every basis, when no claim names one).
 
     Computed (and derived) once here; the renderers only show them.
     """
@@ -408,9 +420,13 @@ def _figures(program: ir.Program, ev: Evaluator) -> dict:
                 for c in t.columns:
                     shown[(r.source, c.scenario)] = ev.measure(r.source, c.scenario)
     tabled = {m for m, _ in shown}
+    named: dict = {}  # the bases a measure's own claims are under
+    for c in program.claims:
+        if c.measure is not None and c.scenario is not None:
+            named.setdefault(c.measure, []).append(c.scenario)
     for m in program.measures:
         if m not in tabled:
-            for s in program.scenarios:
+            for s in (dict.fromkeys(named[m]) if m in named else program.scenarios):
                 shown[(m, s)] = ev.measure(m, s)
     return shown
 

@@ -715,7 +715,9 @@ _POINT_GROUPS = re.compile(r"([+-]?[0-9]{1,3}(?:\.[0-9]{3})+)(?:,([0-9]+))?")
 _NOT_FINITE = ("inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "nan", "+nan", "-nan")
 
 
-_NUMBER_AS_UNIT = re.compile(r"\s*[0-9][0-9.,\s]*")  # a unit cell that holds digits only
+# A unit cell that holds a number other than `1` (a dimensionless unit): `02` of a split `1,02`,
+# which pint would read as a scale of 2.  (A `1` there stays a unit: `0,1` split so is not caught.)
+_NUMBER_AS_UNIT = re.compile(r"(?!\s*1\s*$)\s*[0-9][0-9.,\s]*")
 
 
 def read_number(cell: str, decimal_comma: bool = False, grouping: bool = False

@@ -10,7 +10,7 @@ import sys
 from html import escape
 
 from benchdsl import ir, published
-from benchdsl.audit import Audit, Item, ItemKind, Status
+from benchdsl.audit import Audit, Item, ItemKind, Status, figure_name
 from benchdsl.report import breaks
 from benchdsl.report.explain import explain
 from benchdsl.report.lang import tr
@@ -91,8 +91,8 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False, lang: str
     missing = audit.unpublished_not_computed()
     if missing:  # a `?` in a cell nothing was published for: why, as the text report says it
         out.append(f"<h2>{escape(tr(lang, 'Not computed (nothing published for these; each is shown as ?)'))}</h2><ul id=\"not-computed\">")
-        out += [f"<li><code>{escape(f'{t}.{r}.{c}')}</code>: {escape(why.message)}"
-                + (f" ({escape(str(why.span))})" if why.span else "") + "</li>" for (t, r, c), why in missing.items()]
+        out += [f"<li><code>{escape(figure_name(key))}</code>: {escape(why.message)}"
+                + (f" ({escape(str(why.span))})" if why.span else "") + "</li>" for key, why in missing.items()]
         out.append("</ul>")
     claims = [i for i in audit.items if i.kind == ItemKind.CLAIM]
     if claims:

@@ -13,7 +13,7 @@ import math
 import re
 
 from benchdsl import ir, published
-from benchdsl.audit import Audit, Item, ItemKind, Status
+from benchdsl.audit import Audit, Item, ItemKind, Status, figure_name
 from benchdsl.evaluate import Status as FigureStatus
 from benchdsl.published import round_half_up
 from benchdsl.report import breaks
@@ -182,10 +182,10 @@ def to_json(program: ir.Program, audit: Audit, derivations: bool = True, norwegi
         "bases": {s.name: {"title": s.title, "policy": s.policy.text} for s in program.scenarios.values()},
         "items": [_item(program, i) for i in audit.items],
         # Figures nothing was published for that could not be computed (published ones are items with status error).
-        "not_computed": [{"name": f"{t}.{r}.{c}", "table": t, "row": r, "column": c, "reason": d.message,
+        "not_computed": [{"name": figure_name((t, r, c)), "table": t, "row": r, "column": c, "reason": d.message,
                           "source": str(d.span) if d.span else None}
                          for (t, r, c), d in audit.unpublished_not_computed().items()],
-        # Every measure under every basis a table shows it in (under every basis, for a measure in no
+        # Every measure under every basis a table shows it in (under the bases its claims are under, for a measure in no
         # table), published or not: the figures of an analysis that has nothing to audit.
         "figures": [{"measure": m, "basis": b, "status": f.status.value,
                      "saving": f.value, "raw": f.raw, "unit": f.unit, "round": f.decimals,

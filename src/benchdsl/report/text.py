@@ -10,7 +10,7 @@ import textwrap
 from typing import NamedTuple
 
 from benchdsl import ir, published
-from benchdsl.audit import Audit, Item, ItemKind, Status
+from benchdsl.audit import Audit, Item, ItemKind, Status, figure_name
 from benchdsl.report.lang import tr, tr_n
 from benchdsl.report.numbers import DASH, auto, fmt, unit_label
 
@@ -76,8 +76,8 @@ def render(program: ir.Program, audit: Audit, norwegian: bool = False, width: in
     missing = audit.unpublished_not_computed()
     if missing:
         out.append(tr(lang, "Not computed (nothing published for these; each is shown as ?)"))
-        for (table, row, column), why in missing.items():
-            out.extend(textwrap.wrap(f"? {table}.{row}.{column}: {why.message}" + (f" ({why.span})" if why.span else ""),
+        for key, why in missing.items():
+            out.extend(textwrap.wrap(f"? {figure_name(key)}: {why.message}" + (f" ({why.span})" if why.span else ""),
                                      78, initial_indent="  ", subsequent_indent="      "))
         out.append("")
     from benchdsl.report import breaks
@@ -267,7 +267,7 @@ class ValueLine(NamedTuple):
 
 
 def untabled(program: ir.Program, audit: Audit) -> list[ValueLine]:
-    """The measures no table shows, under every basis: their savings, as a table would show them."""
+    """The measures no table shows, under the bases their claims are under (every basis when none is): their savings, as a table would show them."""
     tabled = {r.source for t in program.tables.values() for r in t.rows if r.kind == ir.RowKind.MEASURE}
     return [ValueLine(f"{m}.{b}" if b else m, math.nan if f.error is not None else f.value, f.unit,
                       decimals=f.decimals or 0)
