@@ -468,3 +468,28 @@ def test_a_decimal_comma_that_makes_a_number_the_unit_is_an_error_not_a_scale(tm
     assert p.returncode == 2
     assert "p.csv:2:28: error: `02` is a number, not a unit" in p.stderr
     assert "hint: a decimal comma splits `1,02` in two fields: write 1.02" in p.stderr
+
+
+def test_the_new_analysts_mistakes_each_get_a_hint(tmp_path):
+    """From the new analyst's trial: a line a field short, a data file given as rules, a misspelt
+    rules path and panel path, and a panel line in the wrong unit (whose hint spoke of a volume)."""
+    from helpers import run_cli
+
+    rules = ('municipality Hamar 3403\nmunicipality Elverum 3420\ngroup G = Hamar, Elverum\nown Hamar 2024\n'
+             'panel "p.csv"\nindicator cost "Kostnad" {\n    unit NOK/user\n    source "cost"\n}\n'
+             'claim c "kostnad": cost = 100 NOK/user\n')
+    (tmp_path / "r.bench").write_text(rules, encoding="utf-8")
+    (tmp_path / "p.csv").write_text("variable,municipality,year,value,unit\ncost,Hamar,2024,100\n"
+                                    "cost,Elverum,2024,90,NOK\n", encoding="utf-8")
+    p = run_cli(tmp_path, "run", "r.bench")
+    assert p.returncode == 2
+    assert "p.csv:2:1: error: this line has 4 fields, the header 5" in p.stderr
+    assert "hint: each line has the header's fields (variable, municipality, year, value, unit)" in p.stderr
+    assert "hint: user is left over: check this line's unit, or the unit of indicator `cost`" in p.stderr
+    p = run_cli(tmp_path, "run", "p.csv")
+    assert p.returncode == 2 and "error: `p.csv` is a data file, not rules" in p.stderr
+    p = run_cli(tmp_path, "run", "r.bnch")
+    assert p.returncode == 2 and "hint: did you mean `r.bench`?" in p.stderr
+    (tmp_path / "r.bench").write_text(rules.replace('panel "p.csv"', 'panel "pp.csv"'), encoding="utf-8")
+    p = run_cli(tmp_path, "run", "r.bench")
+    assert p.returncode == 2 and "hint: did you mean `p.csv`?" in p.stderr

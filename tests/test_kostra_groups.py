@@ -266,7 +266,8 @@ def _error(tmp_path: Path, rules: str = RULES, classification: str | None = None
 def test_a_missing_file_is_an_error_at_its_name(tmp_path):
     err = _error(tmp_path, RULES.replace(f'"{FILE}"', '"klass_112.csv"'))
     assert f"{tmp_path / 'r.bench'}:5:16: error: cannot read classification file" in err
-    assert 'group K13 from "klass_112.csv"' in err and "hint: the path is relative to the rule file" in err
+    assert 'group K13 from "klass_112.csv"' in err
+    assert "hint: did you mean `klass_112_kostragrupper.csv`?; the path is relative to the rule file" in err
 
 
 def test_a_missing_column_is_an_error_at_the_header(tmp_path):

@@ -507,6 +507,8 @@ def parse_panel(text: str, path: str, program: ir.Program, progress=None, line_o
                     hint = None
                     if len(row) > n and re.search(r"\d,\d", raw_line):
                         hint = "a decimal comma splits the field: write 29.7, or separate the fields with ; (then 29,7 is read)"
+                    elif len(row) < n:
+                        hint = f"each line has the header's fields ({', '.join(header)}); an empty one is still separated"
                     diags.append(error(Span(path, first, 1, first, len(raw_line) + 1),
                                        f"this line has {len(row)} fields, the header {n}", hint))
                     continue
@@ -979,5 +981,7 @@ def _unit_error(obs: Obs, ind: ir.Indicator, problem) -> Diagnostic:
     at = obs.unit_span or obs.span
     if isinstance(problem, tuple):
         return error(at, f"the unit `{obs.unit}` has a scale of {problem[1]:g}", "a unit's number must be positive and finite")
-    return error(at, f"{obs.variable} is given in `{obs.unit}`, but indicator `{ind.name}` is in {ind.unit}: {problem}",
-                 problem.hint)
+    # a data line has no volume: the hint names what to check here (a saving's mismatch keeps its own)
+    hint = problem.hint.replace("check the volume and the indicator's unit",
+                                f"check this line's unit, or the unit of indicator `{ind.name}`") if problem.hint else None
+    return error(at, f"{obs.variable} is given in `{obs.unit}`, but indicator `{ind.name}` is in {ind.unit}: {problem}", hint)

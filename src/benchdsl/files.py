@@ -92,6 +92,22 @@ class InputError(Exception):
         self.hint = hint
 
 
+def _nearby(path: str, exc: OSError) -> str | None:
+    """A file that is not there: the closest name in its folder (`panel.csv` for `pannel.csv`)."""
+    import errno
+
+    from benchdsl.diagnostics import did_you_mean
+
+    if exc.errno != errno.ENOENT:
+        return None
+    try:
+        with os.scandir(os.path.dirname(path) or ".") as entries:
+            names = [e.name for _, e in zip(range(2000), entries)]  # a huge folder: the first 2 000
+    except OSError:
+        return None
+    return did_you_mean(os.path.basename(path), names)
+
+
 def read_input(path: str, what: str, limit: int) -> bytes:
     """The bytes of the regular file `path`, at most `limit` of them; InputError otherwise.
 
@@ -107,7 +123,7 @@ def read_input(path: str, what: str, limit: int) -> bytes:
         kind = _kind(path)  # a socket cannot be opened at all (ENXIO)
         if kind:
             raise InputError(*_not_regular(path, what, kind)) from None
-        raise InputError(f"cannot read {what} `{path}`: {exc.strerror}") from None
+        raise InputError(f"cannot read {what} `{path}`: {exc.strerror}", _nearby(path, exc)) from None
     try:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):

@@ -80,7 +80,7 @@ def read(path: str, span: Span | None) -> tuple[Table | None, list[Diagnostic]]:
     try:
         raw = read_input(path, "classification file", DATA_LIMIT)
     except InputError as exc:
-        return None, [error(span, exc.message, exc.hint or "the path is relative to the rule file that names it")]
+        return None, [error(span, exc.message, "; ".join(x for x in (exc.hint, "the path is relative to the rule file that names it") if x))]
     text, diags = decode(raw, path, "classification file")
     if text is None:
         return None, diags

@@ -51,10 +51,24 @@ def rule_files(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
             if not found:
                 diags.append(error(None, f"no .bench files in `{p}`"))
             files.extend(found)
+        elif os.path.exists(p) and p.lower().endswith((".csv", ".json", ".px", ".xlsx")):
+            # a panel or an export given where the rules go: said so, not read as rules line by line
+            diags.append(error(None, f"`{p}` is a data file, not rules",
+                               "give the rule files or their folder (benchdsl run rules/); the rules name their "
+                               "panel (panel \"…\"), or give it with --panel FILE"))
         elif os.path.exists(p):
             files.append(p)
         else:
-            diags.append(error(None, f"`{p}`: no such file or directory"))
+            from benchdsl.diagnostics import did_you_mean
+
+            folder = os.path.dirname(os.path.normpath(p)) or "."
+            try:
+                with os.scandir(folder) as entries:
+                    names = [e.name for _, e in zip(range(2000), entries)]  # a huge folder: the first 2 000
+            except OSError:
+                names = []
+            diags.append(error(None, f"`{p}`: no such file or directory",
+                               did_you_mean(os.path.basename(os.path.normpath(p)), names)))
     return list(dict.fromkeys(os.path.normpath(f) for f in files)), diags
 
 
