@@ -193,7 +193,9 @@ def _trace(program: ir.Program, trace: Trace | None, norwegian: bool, indent: st
     for name, value, unit, node in trace.lets:
         lines.append(f"{indent}let {name} = {symbolic(node)}")
         shown_unit = "" if unit in ("1", "", "dimensionless") else f" {unit_label(unit, norwegian)}"
-        lines.append(f"{indent}    = {numeric(node, trace, norwegian)} = {auto(value, norwegian)}{shown_unit}")
+        steps, result = numeric(node, trace, norwegian), f"{auto(value, norwegian)}{shown_unit}"
+        # `let g = gap(cost)`: its one step is its value; a step is shown only where there is one
+        lines.append(f"{indent}    = {result}" if steps in (result, auto(value, norwegian)) else f"{indent}    = {steps} = {result}")
     for br in breaks.of_trace(program, trace):
         lines.append(indent + tr(lang, "series break: {text}", text=br.text))
     return lines
