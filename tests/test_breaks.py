@@ -249,3 +249,31 @@ def test_for_all_finds_what_each_figure_alone_finds(tmp_path):
                 assert set(found.get((muni, year, measure, basis), ())) == expected, (muni, year, measure, basis)
                 crossing += bool(expected)
     assert crossing >= 10  # the comparison is not an empty one
+
+
+def test_a_let_only_a_claim_reads_adds_no_input_to_the_saving(tmp_path):
+    """The reviewer's case: `let old = cost@2019`, read by a claim only, was evaluated into the saving's
+    derivation, so the figure-at-a-time run said the saving crossed Klæbu's 2020 merger (and listed
+    cost 2019 as its input) while --for all did not.  The saving reads 2024 only; the claim crosses."""
+    import json
+
+    from helpers import run_cli
+
+    (tmp_path / "r.bench").write_text(
+        'municipality Trondheim 5001\nmunicipality Bergen 4601\nown Trondheim 2024\npanel "p.csv"\n'
+        'basis peer_b "Bergen" = Bergen\nindicator cost "cost" {\n    unit NOK/inhabitant\n    better lower\n'
+        '    source "cost"\n}\nmeasure m "m" {\n    let old = cost@2019\n    saving = gap(cost)\n'
+        '    unit NOK/inhabitant\n    claim grew "grew": cost / old - 1 = 10 %\n}\n'
+        'table T "t" {\n    column b "B" = peer_b\n    row "m" = m\n}\n', encoding="utf-8")
+    (tmp_path / "p.csv").write_text("variable,municipality,year,value,unit\n"
+                                    "cost,Trondheim,2024,52000,NOK/inhabitant\ncost,Trondheim,2019,47000,NOK/inhabitant\n"
+                                    "cost,Bergen,2024,50000,NOK/inhabitant\n", encoding="utf-8")
+    doc = json.loads(run_cli(tmp_path, "run", "r.bench", "--format", "json").stdout)
+    assert [f.get("series_breaks") for f in doc["figures"]] == [None]
+    # 52 000 / 47 000 - 1 = 10.6 %: the claim compares 2019 with 2024, across the merger
+    grew = next(i for i in doc["items"] if i["name"] == "m.grew")
+    assert [b["from_year"] for b in grew["series_breaks"]] == [2019]
+    assert "2020: Trondheim (5001) and Klæbu (5030) merged" in grew["series_breaks"][0]["text"]
+    explained = run_cli(tmp_path, "explain", "m.peer_b", "r.bench").stdout
+    assert "let old = cost@2019" in explained and "47 000" in explained
+    assert explained.count("p.csv:") == 2  # Trondheim's cost 2024 and Bergen's: not the 2019 value

@@ -166,8 +166,10 @@ def test_a_small_figure_converts_units_in_its_mark(tmp_path):
     r = run(tmp_path, RULES, ROWS)
     assert r.ok, messages(r)
     cells = r.audit.cells
-    # capacity 0,011 kNOK/user = 11 NOK/user; gap 14 - 11 = 3 NOK/user
-    assert cells[("F", "cap", "2007")] == pytest.approx(0.011)
+    # capacity 0,011 kNOK/user = 11 NOK/user, drawn (and shown) in the first series' NOK/user, as
+    # the lines share one axis; gap 14 - 11 = 3 NOK/user
+    assert cells[("F", "cap", "2007")] == pytest.approx(11.0)
+    assert r.program.tables["F"].rows[1].unit == "NOK/user"
     assert cells[("F", "gap", "2007")] == pytest.approx(3.0)
     assert r.program.tables["F"].chart.marks[0].year == 2007
     svg = ET.fromstring(re.search(r'<svg class="figure".*?</svg>', render(r.program, r.audit), re.S).group(0))
@@ -276,3 +278,38 @@ def test_a_field_given_twice_is_reported_once_and_names_may_be_left_out(tmp_path
     r = run(tmp_path, unnamed.replace('mark gap "Gap"', 'mark "Gap"'), ROWS)
     assert r.ok, messages(r)
     assert r.audit.cells[("F", "cost_cap", "2007")] == pytest.approx(3.0)  # 14 - 11
+
+
+def test_series_in_two_units_share_the_first_series_unit(tmp_path):
+    """The reviewer's case (tests/fixtures/figure_units): `cost` in NOK/inhabitant and `costk` in
+    kNOK/inhabitant were drawn on one axis labelled NOK/inhabitant, 52 000 beside 42."""
+    from helpers import run_cli
+
+    for f in (ROOT / "tests" / "fixtures" / "figure_units").iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    p = run_cli(tmp_path, "run", "r.bench", "--html", "out.html")
+    assert p.returncode == 0, p.stderr
+    # costk 2024: 42 kNOK/inhabitant = 42 000 NOK/inhabitant; the mark 52 000 - 42 000 = 10 000
+    assert re.search(r"^kNOK +40 000\.0 +41 000\.0 +42 000\.0$", p.stdout, re.M), p.stdout
+    assert re.search(r"^diff +10 000\.0$", p.stdout, re.M)
+    page = (tmp_path / "out.html").read_text(encoding="utf-8")
+    svg = ET.fromstring(re.search(r'<svg class="figure".*?</svg>', page, re.S).group(0))
+    lines = [_points(x) for x in svg.findall(f"{SVG}polyline")]
+    # on one axis the two lines lie 10 000 apart, not 52 000 against 42: their heights differ little
+    top, bottom = lines[0][-1][1], lines[1][-1][1]
+    assert 0 < bottom - top < 200
+
+
+def test_a_series_in_a_unit_that_does_not_convert_is_refused(tmp_path):
+    from helpers import run_cli
+
+    for f in (ROOT / "tests" / "fixtures" / "figure_units").iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    rules = (tmp_path / "r.bench").read_text(encoding="utf-8").replace("unit kNOK/inhabitant", "unit kNOK/user")
+    (tmp_path / "r.bench").write_text(rules, encoding="utf-8")
+    (tmp_path / "p.csv").write_text((tmp_path / "p.csv").read_text(encoding="utf-8").replace("kNOK/inhabitant", "kNOK/user"),
+                                    encoding="utf-8")
+    p = run_cli(tmp_path, "check", "r.bench")
+    assert p.returncode == 2
+    assert ("r.bench:28:5: error: series `b` of figure `F` is in kNOK/user, its first series `a` in "
+            "NOK/inhabitant: the lines share one axis, in one unit") in p.stderr

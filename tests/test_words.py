@@ -254,3 +254,22 @@ def test_fmt_lays_out_a_word_declaration_and_keeps_its_meaning():
     assert out == ('word "x" = -5 % to -1 %\nword "y" = less than -20 %\n'
                    'claim a "x" under m: c / basis(c) - 1 = Noe over\n')
     assert parse.read(out, "t.bench") == parse.read(text, "t.bench")
+
+
+def test_a_word_in_a_table_cell_in_another_unit_is_refused_not_compared_as_if_in_the_tables(tmp_path):
+    """The reviewer's case (tests/fixtures/word_cell): `word "stort beløp" = more than 1000 kNOK` as a
+    cell of a table in MNOK: the same 2 MNOK saving was ✓ as a claim and ✗ as the cell ("off by
+    -998"), the cell comparing 2 against 1000 as if both were MNOK."""
+    from helpers import ROOT, run_cli
+
+    for f in (ROOT / "tests" / "fixtures" / "word_cell").iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    p = run_cli(tmp_path, "run", "r.bench")
+    assert p.returncode == 2
+    assert "r.bench:23:19: error: row `m`: stort beløp is not in the table's unit, MNOK" in p.stderr
+    # in the table's unit it is compared: (52 000 - 50 000) NOK/inhabitant × 1 000 inhabitants = 2 MNOK
+    (tmp_path / "r.bench").write_text((tmp_path / "r.bench").read_text(encoding="utf-8").replace(
+        "more than 1000 kNOK", "more than 1 MNOK"), encoding="utf-8")
+    p = run_cli(tmp_path, "run", "r.bench")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "2 of 2 published figures reproduced" in p.stdout

@@ -220,11 +220,17 @@ class Kernel:
         """A measure's saving before 'no saving' is applied: value, or missing with the reason."""
         ctx = _Ctx(self, policy, {a.indicator: a for a in m.adjusts}, m, scenario, saving_of, cells)
         raw = _scaled(self.b, ctx.eval(m.saving.expr), m.saving.factor, m.span)
-        if self.tracer is not None:  # a derivation lists every let, also one only a claim reads
-            for name, node in m.lets:
-                if name not in ctx.lets:
-                    ctx.lets[name] = ctx.eval(node)
-                    self.tracer.let(name, ctx.lets[name], node)
+        if self.tracer is not None and any(name not in ctx.lets for name, _ in m.lets):
+            # A derivation lists every let, also one only a claim reads; what such a let reads is no
+            # input of the saving (its evidence, series breaks, what-ifs), so only its value is kept.
+            ctx.tracer = _LetValuesOnly(self.tracer)
+            try:
+                for name, node in m.lets:
+                    if name not in ctx.lets:
+                        ctx.lets[name] = ctx.eval(node)
+                        ctx.tracer.let(name, ctx.lets[name], node)
+            finally:
+                ctx.tracer = self.tracer
         return self.b.finite(raw, m.span)
 
     def savings(self, m: ir.Measure, policies: list, scenarios: list, saving_of=None) -> list:
@@ -577,6 +583,22 @@ class _Ctx:
                 for i, (m, x, ok) in enumerate((m, x, ok) for m, x, ok in zip(names, values, valid) if ok)]
         self.tracer.basis(name, policy.text or type(policy).__name__, self.p.indicators[name].unit, rows, v,
                             self.b.name(peer) if peer else None, list(skipped))
+
+
+class _LetValuesOnly:
+    """A tracer for the lets a saving does not read: their values and steps, but no inputs or bases."""
+
+    def __init__(self, tracer):
+        self.tracer = tracer
+
+    def input(self, *args) -> None:
+        pass
+
+    def basis(self, *args) -> None:
+        pass
+
+    def __getattr__(self, name):
+        return getattr(self.tracer, name)
 
 
 class _NoNodeValues:

@@ -64,6 +64,12 @@ class Figures:
             if row is None:
                 ok = False
                 continue
+            first = next(iter(rows.values()), None)
+            if first is not None and row.unit != first.unit:  # one axis, one unit: the first series'
+                row = self.into(d, item, row, first)
+                if row is None:
+                    ok = False
+                    continue
             if decimals is not None and not row.published:  # printed values keep their own precision
                 row = attrs.evolve(row, decimals=decimals)
             rows[item.name] = row
@@ -118,6 +124,23 @@ class Figures:
             return None
         return self.tables.series(d, item, columns)
 
+    def into(self, d: ast.Figure, item: ast.Row, row: ir.Row, first: ir.Row) -> ir.Row | None:
+        """A series in the unit of the figure's first series (its lines share one axis), or None
+        after an error: a unit that does not convert, or values printed in the series' own unit."""
+        try:
+            factor = self.x.factor(units.parse(row.unit), units.parse(first.unit))
+        except units.UnitError as exc:
+            self.c.err(item.span, f"series `{item.name}` of figure `{d.name}` is in {row.unit}, its first series "
+                                  f"`{first.name}` in {first.unit}: the lines share one axis, in one unit", exc.hint)
+            return None
+        if row.published:
+            self.c.err(item.span, f"series `{item.name}` of figure `{d.name}` prints its values in {row.unit}, the "
+                                  f"figure's axis is in {first.unit} (its first series `{first.name}`)",
+                       f"put a series in {row.unit} first, or print this one's values in {first.unit}")
+            return None
+        cells = tuple(None if x is None else ir.Scaled(x.expr, x.factor * factor, first.unit) for x in row.cells)
+        return attrs.evolve(row, unit=first.unit, cells=cells)
+
     def mark(self, d: ast.Figure, m: ast.Mark, rows: dict[str, ir.Row], columns) -> tuple[ir.Row, int] | None:
         """`mark NAME "label" = (upper - lower)@YEAR`: upper's cell minus lower's, in upper's unit."""
         c = self.c
@@ -148,5 +171,6 @@ class Figures:
                           f"{b.expr.unit}, which cannot be subtracted", exc.hint)
             return None
         diff = ir.Arith("-", a.expr, b.expr, factor, a.expr.unit, m.span)
-        cells = tuple(ir.Scaled(diff, 1.0, a.expr.unit) if i == ci else None for i in range(len(columns)))
-        return ir.Row(m.name, m.label, ir.RowKind.SERIES, None, (), m.span, a.expr.unit, up.decimals, cells), year
+        # in the upper series' unit as drawn (the figure's axis): its cells' factor takes it there
+        cells = tuple(ir.Scaled(diff, a.factor, up.unit) if i == ci else None for i in range(len(columns)))
+        return ir.Row(m.name, m.label, ir.RowKind.SERIES, None, (), m.span, up.unit, up.decimals, cells), year

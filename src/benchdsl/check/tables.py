@@ -125,15 +125,19 @@ class Tables:
                 decimals = max(decimals, rd)
             pubs = []
             for p in item.published:
-                pv = self.x.published(p, units.parse(unit or "MNOK"), item.span, f"row `{item.name}`")
+                q = units.parse(unit or "MNOK")
+                pv = self.x.published(p, q, item.span, f"row `{item.name}`")
                 if pv is None:
                     ok = False
-                elif getattr(p, "unit", None) is not None and self.x.pub_factor(units.parse(unit or "MNOK"), p) != 1.0:
+                elif self._other_unit(q, p):
                     # a cell is compared in the table's unit: a value in another unit would be read as if
                     # it were in the table's (2000 NOK as 2000 kNOK), so it is refused, never ignored
+                    hint = (f"write the value in {unit or 'MNOK'}, as the table prints it (or leave the unit out)"
+                            if getattr(p, "unit", None) is not None else
+                            f"a cell is compared in the table's unit: give the word a meaning in {unit or 'MNOK'} "
+                            f"(word \"{p.text}\" = …), or write the number")
                     self.c.err(p.span or item.span, f"row `{item.name}`: {p.text} is not in the table's unit, "
-                                                    f"{unit or 'MNOK'}", f"write the value in {unit or 'MNOK'}, "
-                                                    f"as the table prints it (or leave the unit out)")
+                                                    f"{unit or 'MNOK'}", hint)
                     ok = False
                 else:
                     pubs.append(pv)
@@ -143,6 +147,16 @@ class Tables:
         if not ok:
             return None
         return ir.Table(d.name, d.title or d.name, unit or "", decimals, tuple(columns), tuple(rows), d.notes, d.span)
+
+    def _other_unit(self, q, p) -> bool:
+        """Is a cell's published value in another unit than the table's (its own, or a word's meaning's)?"""
+        written = self.x.written_unit(q, p)
+        if written is None:
+            return False
+        try:
+            return self.x.factor(units.parse(written), q) != 1.0
+        except units.UnitError:
+            return True
 
     # --- tables whose columns are years ---------------------------------------------------------
     def year_table(self, d: ast.Table) -> ir.Table | None:
