@@ -223,3 +223,20 @@ def test_a_measure_no_table_shows_that_is_not_computed_says_why_and_exits_1(tmp_
         assert re.search(rf"\? visits\.{basis}: no value of `visitors` for Trondheim 2024", p.stdout), p.stdout
     doc = json.loads(run_cli(tmp_path, "run", "home.bench", "--format", "json").stdout)
     assert {x["name"] for x in doc["not_computed"]} == {"visits.mean", "visits.second"}
+
+
+def test_a_basis_written_in_a_measure_is_not_listed_under_another_bases_name(tmp_path):
+    """The second analyst's trial: `let avg = basis(kg_cost, mean(Naboer - own))` in a measure shown
+    under `second_best` was listed as `second_best.kg_cost`, 225 000 (the mean), where the 2nd lowest
+    is 220 000.  A basis value is listed under a scenario's name only when it is that scenario's."""
+    rules = RULES.replace("    let g = gap(cost)\n    saving = g * recipients",
+                          "    let avg = basis(cost, mean(ASSS4 - own))\n    saving = (cost - avg) * recipients")
+    assert rules != RULES
+    (tmp_path / "home.bench").write_text(rules, encoding="utf-8")
+    (tmp_path / "kostra.csv").write_text(PANEL, encoding="utf-8")
+    doc = json.loads(run_cli(tmp_path, "run", "home.bench", "--format", "json").stdout)
+    # the explicit mean is the `mean` scenario's own basis, (320 + 280 + 290) / 3 = 296.67 kNOK;
+    # under `second` the measure compares with that mean too, so nothing is `second.cost`
+    values = {b["name"]: b["value"] for b in doc["basis_values"]}
+    assert set(values) == {"mean.cost"}
+    assert values["mean.cost"] == pytest.approx((320 + 280 + 290) / 3)

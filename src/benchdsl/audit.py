@@ -165,8 +165,14 @@ class Audit:
                                             key=lambda kv: bool(program.measures[kv[0][0]].adjusts)):
             if fig.trace is None or basis is None:
                 continue
+            policy = program.scenarios[basis].policy
+            named = policy.text or type(policy).__name__  # as the kernel records it
             for use in fig.trace.bases.values():
-                out.setdefault((basis, use.indicator), (use, fig.trace))
+                # the scenario's own basis only: `basis(x, mean(G - own))` written in a measure under
+                # another scenario is that measure's, and listed under this scenario's name it would
+                # be mislabelled (the new analyst's 225 000 shown as the 2nd lowest)
+                if use.policy == named:
+                    out.setdefault((basis, use.indicator), (use, fig.trace))
         return dict(sorted(out.items()))
 
     def lets(self) -> dict:
