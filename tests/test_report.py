@@ -199,3 +199,14 @@ def test_all_figures_lists_the_basis_values_lets_and_indicators_under_the_tables
     assert text.index("Tabell 10") < text.index("Basis values (Trondheim 2007)") < text.index("Stated in the text")
     lists = out[out.index("Basis values (Trondheim 2007)"):out.index("Stated in the text")]
     assert max(len(line) for line in lists.splitlines()) <= 80  # members wrap within the terminal's width
+
+
+def test_a_reconciliation_rounds_half_up_as_every_figure_does():
+    """The second analyst's trial: 300 500,5 was printed 300 501 in the tables and 300 500 (Python's
+    round half to even) in "reproduced if … instead of …"."""
+    from benchdsl.audit import Reconciliation
+    from benchdsl.report.text import reconcile_text
+
+    r = Reconciliation("home_cost", "Gjøvik", 2024, "NOK/recipient", was=300_500.5, needed=302_596.5)
+    text = reconcile_text("T.home.mean", None, r)
+    assert "is 302 597 NOK/recipient instead of 300 501." in text

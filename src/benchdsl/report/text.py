@@ -230,7 +230,8 @@ def reconcile_text(name: str, pub: ir.PubValue, r, lang: str = "en", norwegian: 
                   published=pub.text, **where)
 
     def num(x: float, with_unit: bool = False) -> str:
-        text = f"{x:,.0f}".replace(",", " ") if abs(x) >= 1000 else f"{x:.4g}"
+        # rounded half up, as every figure is (300 500,5 is 300 501 here too, not Python's 300 500)
+        text = fmt(x, 0, False) if abs(x) >= 1000 else f"{x:.4g}"
         text += f" {unit_label(r.unit, norwegian)}" if with_unit else ""
         text += f" ({x * 100:.2f} %)" if "/" in r.unit and 0 < abs(x) < 1 else ""
         return text.replace(".", ",") if norwegian else text
