@@ -223,6 +223,10 @@ def test_a_measure_no_table_shows_that_is_not_computed_says_why_and_exits_1(tmp_
         assert re.search(rf"\? visits\.{basis}: no value of `visitors` for Trondheim 2024", p.stdout), p.stdout
     doc = json.loads(run_cli(tmp_path, "run", "home.bench", "--format", "json").stdout)
     assert {x["name"] for x in doc["not_computed"]} == {"visits.mean", "visits.second"}
+    rows = list(csv.DictReader(io.StringIO(run_cli(tmp_path, "run", "home.bench", "--format", "csv").stdout)))
+    measures = {r["name"]: r for r in rows if r["kind"] == "measure"}
+    assert set(measures) == {"visits.mean", "visits.second"}
+    assert all(r["status"] == "not computed" and r["shown"] == "?" for r in measures.values())
 
 
 def test_a_basis_written_in_a_measure_is_not_listed_under_another_bases_name(tmp_path):

@@ -47,6 +47,7 @@ class ItemKind(enum.StrEnum):
     BASIS = "basis"  # a basis value of an indicator: BASIS.INDICATOR
     LET = "let"  # a measure's `let` under a basis: MEASURE.BASIS.LET
     INDICATOR = "indicator"  # the own municipality's value of an indicator, derived ones too: INDICATOR
+    MEASURE = "measure"  # a measure no table shows, under a basis: MEASURE.BASIS
 
 
 @attrs.frozen

@@ -19,7 +19,8 @@ from benchdsl.published import round_half_up
 from benchdsl.report import breaks
 from benchdsl.report.lang import tr
 from benchdsl.report.numbers import auto, fmt
-from benchdsl.report.text import MARKS, computed_text, figure_lists, formed_by, members_text, note_text, untabled, value_and_unit
+from benchdsl.report.text import (MARKS, computed_text, figure_lists, formed_by, members_text, note_text, untabled,
+                                  value_and_unit, value_text)
 
 SCHEMA = 1
 
@@ -279,6 +280,14 @@ def to_csv(program: ir.Program, audit: Audit, norwegian: bool = False, lang: str
     figures += [(f"{m}.{b}.{name}", ItemKind.LET, name, v, u) for (m, b, name), (v, u) in audit.lets().items()]
     figures += [(name, ItemKind.INDICATOR, program.indicators[name].title, inp.value, inp.unit)
                 for name, (inp, _) in audit.indicator_values(program).items()]
+    # A measure no table shows: its saving under each of its bases, as its row of a table would be.
+    for x in untabled(program, audit):
+        measure, basis = (x.name.split(".", 1) + [""])[:2]
+        ok = x.value is None or math.isfinite(x.value)
+        w.writerow([x.name, ItemKind.MEASURE, "", measure, basis, program.measures[measure].title,
+                    "" if not ok or x.value is None else repr(x.value) if not norwegian else repr(x.value).replace(".", ","),
+                    value_text(x.value, norwegian, x.decimals), x.unit, "",
+                    "computed" if ok else FigureStatus.NOT_COMPUTED.value, ""])
     for name, kind, label, v, unit in figures:
         ok = v is not None and math.isfinite(v)
         w.writerow([name, kind, "", "", "", label,
