@@ -186,3 +186,22 @@ def test_statuses_and_kinds_are_enums_that_print_as_the_reports_always_did():
     assert buf.getvalue() == "claim,follows\r\n" and f"{Status.ERROR}" == "error"
     # the text a checked program was built with reads as the kind
     assert ir.Row("r", "r", "section", None, ()).kind is ir.RowKind.SECTION
+
+
+def test_a_mismatch_where_the_basis_left_out_a_member_says_so_once(tmp_path):
+    """The second analyst's trial: a peer's value `..` made figures mismatch, and the audit spoke
+    only of report inconsistencies; the missing-value warning was also printed twice."""
+    from helpers import run_cli
+
+    (tmp_path / "r.bench").write_text(
+        "municipality A 9001\nmunicipality B 9002\nmunicipality C 9003\ngroup G = A, B, C\nown A 2024\n"
+        'panel "p.csv"\nbasis mean_others "Snitt" = mean(G - own)\nindicator cost "Kostnad" {\n    unit NOK/user\n'
+        '    better lower\n    source "cost"\n}\nclaim above "noe over" under mean_others: cost / basis(cost) - 1 = noe over\n',
+        encoding="utf-8")
+    # C not yet published: the mean of the others is B's 100 alone, 150 / 100 - 1 = 50 %, not "noe over"
+    (tmp_path / "p.csv").write_text("variable,municipality,year,value,unit\ncost,A,2024,150,NOK/user\n"
+                                    "cost,B,2024,100,NOK/user\ncost,C,2024,..,NOK/user\n", encoding="utf-8")
+    p = run_cli(tmp_path, "run", "r.bench")
+    assert p.returncode == 1
+    assert "The basis left out C: no value in the panel." in " ".join(p.stdout.split())
+    assert p.stderr.count("warning: `cost` for C 2024 is missing in the panel") == 1

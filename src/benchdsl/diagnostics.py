@@ -124,7 +124,8 @@ def format_diagnostic(d: Diagnostic, sources: Sources | None = None) -> str:
 
 
 def format_all(diags: Iterable[Diagnostic], sources: Sources | None = None, limit: int = 50) -> str:
-    diags = sorted(diags, key=_order)
+    # one diagnostic once: the audit and the readings search may warn of the same missing value
+    diags = sorted(dict.fromkeys(diags), key=_order)
     shown = [format_diagnostic(d, sources) for d in diags[:limit]]
     if len(diags) > limit:
         shown.append(f"... and {len(diags) - limit} more")

@@ -39,6 +39,8 @@ NB: dict[str, str | tuple[str, str]] = {
         "De publiserte tallene i reglene gjelder {own} {year}: ikke kontrollert for {other} {other_year}",
     "nothing published to audit; {n} figure computed": "ingenting publisert å kontrollere; {n} tall beregnet",
     "nothing published to audit; {n} figures computed": "ingenting publisert å kontrollere; {n} tall beregnet",
+    "The basis left out {municipalities}: no value in the panel.":
+        "Grunnlaget utelot {municipalities}: ingen verdi i panelet.",
     "{n} further figure not computed": "ytterligere {n} tall ikke beregnet",
     "{n} further figures not computed": "ytterligere {n} tall ikke beregnet",
     "{n} follow from a report inconsistency": "{n} følger av en inkonsistens i rapporten",

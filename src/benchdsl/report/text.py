@@ -213,11 +213,18 @@ def note_text(i: Item, lang: str = "en", norwegian: bool = False) -> str:
                           figures=tr(lang, " and ").join(i.causes)))
     if i.reconciled is not None:
         parts.append(reconcile_text(i.name, i.published, i.reconciled, lang, norwegian))
+    left_out = sorted({m for use in (i.figure.trace.bases.values() if i.figure is not None and i.figure.trace else ())
+                       for m in use.skipped})
+    if left_out and i.status != Status.OK:  # a gap in the data, not the report, may be why
+        parts.append(tr(lang, "The basis left out {municipalities}: no value in the panel.",
+                        municipalities=", ".join(left_out)))
     if i.readings is not None:
         from benchdsl import readings
 
         parts.append(readings.text(i.readings))
-    return " ".join(parts)
+    # sentences, each ended: a `known` note as the rules wrote it may lack its full stop
+    return " ".join(p if p.rstrip().endswith((".", "!", "?", ":", ")", "»", '"')) or n == len(parts) - 1 else p + "."
+                    for n, p in enumerate(parts))
 
 
 def reconcile_text(name: str, pub: ir.PubValue, r, lang: str = "en", norwegian: bool = False) -> str:
