@@ -342,3 +342,17 @@ def test_rules_tested_on_their_tests_panels_need_no_panel_of_their_own(tmp_path)
     p = run_cli(tmp_path, "run", "r.bench")
     assert p.returncode == 2
     assert "error: no `panel` declaration: the rules read no data (only their tests have panels)" in p.stderr
+
+
+def test_a_test_whose_panel_cannot_be_read_is_counted_as_not_run_and_a_misspelt_path_gets_a_hint(tmp_path):
+    from helpers import run_cli
+
+    broken = WORD_RULES.replace("        variable,municipality,year,value,unit\n",
+                                "        variable,municipality,year,value,unit,extra\n")
+    (tmp_path / "r.bench").write_text(broken, encoding="utf-8")
+    (tmp_path / "p.csv").write_text("variable,municipality,year,value,unit\n", encoding="utf-8")
+    p = run_cli(tmp_path, "test", "r.bench")
+    assert p.returncode == 2
+    assert p.stdout == "0 passed, 0 failed, 1 not run (1 test)\n"
+    p = run_cli(tmp_path, "test", "r.bnch")
+    assert p.returncode == 2 and "hint: did you mean `r.bench`?" in p.stderr

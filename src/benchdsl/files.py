@@ -93,13 +93,17 @@ class InputError(Exception):
 
 
 def _nearby(path: str, exc: OSError) -> str | None:
-    """A file that is not there: the closest name in its folder (`panel.csv` for `pannel.csv`)."""
     import errno
 
+    return closest_name(path) if exc.errno == errno.ENOENT else None
+
+
+def closest_name(path: str) -> str | None:
+    """A path that is not there: 'did you mean …' with the closest name in its folder (`panel.csv`
+    for `pannel.csv`, `rules` for `rule/`), or None."""
     from benchdsl.diagnostics import did_you_mean
 
-    if exc.errno != errno.ENOENT:
-        return None
+    path = os.path.normpath(path)
     try:
         with os.scandir(os.path.dirname(path) or ".") as entries:
             names = [e.name for _, e in zip(range(2000), entries)]  # a huge folder: the first 2 000

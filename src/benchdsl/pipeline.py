@@ -59,16 +59,9 @@ def rule_files(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
         elif os.path.exists(p):
             files.append(p)
         else:
-            from benchdsl.diagnostics import did_you_mean
+            from benchdsl.files import closest_name
 
-            folder = os.path.dirname(os.path.normpath(p)) or "."
-            try:
-                with os.scandir(folder) as entries:
-                    names = [e.name for _, e in zip(range(2000), entries)]  # a huge folder: the first 2 000
-            except OSError:
-                names = []
-            diags.append(error(None, f"`{p}`: no such file or directory",
-                               did_you_mean(os.path.basename(os.path.normpath(p)), names)))
+            diags.append(error(None, f"`{p}`: no such file or directory", closest_name(p)))
     return list(dict.fromkeys(os.path.normpath(f) for f in files)), diags
 
 

@@ -59,7 +59,9 @@ def main(paths: list[str], out=None, err=None) -> int:
     if total.diags:
         print(format_all(total.diags, sources, limit=10_000), file=err)
     if total.tests:
-        print(f"{total.passed} passed, {total.failed} failed ({_plural(total.tests, 'test')})", file=out)
+        not_run = total.tests - total.passed - total.failed  # a test whose panel could not be read
+        print(f"{total.passed} passed, {total.failed} failed" + (f", {not_run} not run" if not_run > 0 else "")
+              + f" ({_plural(total.tests, 'test')})", file=out)
     if total.unusable:
         return EXIT_INPUT
     return EXIT_FAILED if total.failed else EXIT_OK
@@ -79,7 +81,9 @@ def rule_sets(paths: list[str]) -> tuple[list[list[str]], list[Diagnostic]]:
         elif os.path.exists(p):
             sets.append([p])
         else:
-            diags.append(error(None, f"`{p}`: no such file or directory"))
+            from benchdsl.files import closest_name
+
+            diags.append(error(None, f"`{p}`: no such file or directory", closest_name(p)))
     return sets, diags
 
 
