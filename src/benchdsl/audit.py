@@ -401,11 +401,16 @@ def audit(program: ir.Program, ev: Evaluator, reconcile: bool = True, search: bo
                 items[n] = attrs.evolve(item, reconciled=_nearest(program, ev, item, items))
     diags.extend(ev.diags)
     figures = _figures(program, ev)
-    tabled = {r.source for t in program.tables.values() for r in t.rows if r.kind == ir.RowKind.MEASURE}
+    shown = tabled(program)
     for (m, s), f in figures.items():  # a measure no table shows is a figure of the run too
-        if m not in tabled and f.error is not None:
+        if m not in shown and f.error is not None:
             not_computed[(None, m, s)] = f.error
     return Audit(tuple(items), dict(plain.memo), tuple(diags), not_computed, figures, search=searched)
+
+
+def tabled(program: ir.Program) -> set[str]:
+    """The measures some table shows (the others are listed under the tables, `Audit.figures`)."""
+    return {r.source for t in program.tables.values() for r in t.rows if r.kind == ir.RowKind.MEASURE}
 
 
 def figure_name(key: tuple) -> str:
@@ -426,13 +431,13 @@ def _figures(program: ir.Program, ev: Evaluator) -> dict:
             if r.kind == ir.RowKind.MEASURE:
                 for c in t.columns:
                     shown[(r.source, c.scenario)] = ev.measure(r.source, c.scenario)
-    tabled = {m for m, _ in shown}
+    in_tables = tabled(program)
     named: dict = {}  # the bases a measure's own claims are under
     for c in program.claims:
         if c.measure is not None and c.scenario is not None:
             named.setdefault(c.measure, []).append(c.scenario)
     for m in program.measures:
-        if m not in tabled:
+        if m not in in_tables:
             for s in (dict.fromkeys(named[m]) if m in named else program.scenarios):
                 shown[(m, s)] = ev.measure(m, s)
     return shown

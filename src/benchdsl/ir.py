@@ -287,6 +287,9 @@ class Form(enum.StrEnum):
     WORD = "word"  # a comparative phrase alone ("noe over"): a range from the scale of words
 
 
+# where a word of the scale has its meaning when no `word` declaration gives one (`PubValue.meaning_from`)
+DEFAULT_MEANING = "default"
+
 @attrs.frozen
 class PubValue:
     kind: Form = attrs.field(converter=Form)

@@ -13,12 +13,12 @@ import re
 
 import attrs
 
-from benchdsl import ast, lexicon, units
+from benchdsl import ast, ir, lexicon, units
 from benchdsl.check.context import Context
 
 _NAME = re.compile(r"[^\W\d]\w*\Z")
 _ELLIPSIS = ("…", "...")  # `word "om lag …"`: the word goes before a number
-DEFAULT = "default"  # the scale in lexicon and docs/audit.md
+DEFAULT = ir.DEFAULT_MEANING  # the scale in lexicon and docs/audit.md
 
 
 @attrs.frozen

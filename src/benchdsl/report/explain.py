@@ -305,7 +305,7 @@ def _verdict(item: Item, norwegian: bool, lang: str = "en") -> list[str]:
     lines.append("  " + tr(lang, "published: {value}", value=published.text(pub, norwegian)) + f"{tol}  {pub.span or ''}")
     word = published.meaning(pub)
     if word is not None:  # the word of the scale, what it means and where that meaning comes from
-        where = (tr(lang, "the scale's default, docs/audit.md") if word[2] == "default"
+        where = (tr(lang, "the scale's default, docs/audit.md") if word[2] == ir.DEFAULT_MEANING
                  else tr(lang, "declared at {where}", where=word[2]))
         lines.append("  " + tr(lang, "“{word}” means {meaning} ({where})", word=word[0], meaning=word[1], where=where))
     lines.append("  " + tr(lang, "audit: {mark} {status}", mark=MARKS[item.status], status=tr(lang, _STATUS[item.status])))

@@ -10,7 +10,7 @@ import textwrap
 from typing import NamedTuple
 
 from benchdsl import ir, published
-from benchdsl.audit import Audit, Item, ItemKind, Status, figure_name
+from benchdsl.audit import Audit, Item, ItemKind, Status, figure_name, tabled
 from benchdsl.report.lang import tr, tr_n
 from benchdsl.report.numbers import DASH, auto, fmt, unit_label
 
@@ -276,10 +276,10 @@ class ValueLine(NamedTuple):
 
 def untabled(program: ir.Program, audit: Audit) -> list[ValueLine]:
     """The measures no table shows, under the bases their claims are under (every basis when none is): their savings, as a table would show them."""
-    tabled = {r.source for t in program.tables.values() for r in t.rows if r.kind == ir.RowKind.MEASURE}
+    shown = tabled(program)
     return [ValueLine(f"{m}.{b}" if b else m, math.nan if f.error is not None else f.value, f.unit,
                       decimals=f.decimals or 0)
-            for (m, b), f in audit.figures.items() if m not in tabled]
+            for (m, b), f in audit.figures.items() if m not in shown]
 
 
 def figure_lists(program: ir.Program, audit: Audit) -> tuple[list[BasisLine], list[ValueLine], list[ValueLine]]:
