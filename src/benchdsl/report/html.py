@@ -287,15 +287,15 @@ def _scale(lo: float, hi: float) -> tuple[float, float, list[tuple[float, int]]]
 # --- every basis value, let and indicator value, each linked to its derivation ---------------------
 
 
-def _value_anchor(kind: str, name: str) -> str:
+def _value_anchor(kind: ItemKind, name: str) -> str:
     """`value-basis-mean-cost`: apart from the figures' `fig-…` anchors, so an indicator named as a
     claim, or a basis value named as a table's cell, never shares an id with it."""
     return f"value-{kind}-" + name.replace(".", "-")
 
 
-def _linked(program: ir.Program, items: dict, kind: str, name: str) -> bool:
+def _linked(program: ir.Program, items: dict, kind: ItemKind, name: str) -> bool:
     """Does `explain NAME` give this figure (an indicator named as a measure or claim gives that instead)?"""
-    return kind != "indicator" or (name not in program.measures and name not in items)
+    return kind != ItemKind.INDICATOR or (name not in program.measures and name not in items)
 
 
 def _figures(program: ir.Program, audit: Audit, listed, items: dict, norwegian: bool, lang: str = "en") -> str:
@@ -315,14 +315,14 @@ def _figures(program: ir.Program, audit: Audit, listed, items: dict, norwegian: 
                 f'<table id="measures"><tr><th>{tr(lang, "measure")}</th><th>{tr(lang, "basis")}</th>'
                 f'<th>{tr(lang, "value")}</th></tr>']
         out += ["<tr>" + "".join(f"<td>{escape(part)}</td>" for part in (x.name.split(".", 1) + [""])[:2])
-                + f'<td><a class="fig" href="#{_value_anchor("measure", x.name)}">'
+                + f'<td><a class="fig" href="#{_value_anchor(ItemKind.MEASURE, x.name)}">'
                 + escape(value_and_unit(x.value, x.unit, norwegian, x.decimals)) + "</a></td></tr>" for x in measures]
         out.append("</table>")
     if bases:
         out += [f"<h2>{escape(tr(lang, 'Basis values ({own} {year})', **where))}</h2>",
                 f'<table id="basis-values"><tr><th>{tr(lang, "basis")}</th><th>{tr(lang, "indicator")}</th>'
                 f'<th>{tr(lang, "value")}</th><th>{tr(lang, "formed by")}</th><th>{tr(lang, "members")}</th></tr>']
-        out += [f"<tr><td>{escape(b.basis)}</td><td>{escape(b.indicator)}</td>{value('basis', b.name, b.value, b.unit)}"
+        out += [f"<tr><td>{escape(b.basis)}</td><td>{escape(b.indicator)}</td>{value(ItemKind.BASIS, b.name, b.value, b.unit)}"
                 f"<td>{escape(formed_by(b))}</td><td>{escape(members_text(b, lang))}</td></tr>" for b in bases]
         out.append("</table>")
     if lets:
@@ -330,13 +330,13 @@ def _figures(program: ir.Program, audit: Audit, listed, items: dict, norwegian: 
                 f'<table id="lets"><tr><th>{tr(lang, "measure")}</th><th>{tr(lang, "basis")}</th><th>let</th>'
                 f'<th>{tr(lang, "value")}</th></tr>']
         out += ["<tr>" + "".join(f"<td>{escape(part)}</td>" for part in x.name.split(".", 2))
-                + value("let", x.name, x.value, x.unit) + "</tr>" for x in lets]
+                + value(ItemKind.LET, x.name, x.value, x.unit) + "</tr>" for x in lets]
         out.append("</table>")
     if indicators:
         out += [f"<h2>{escape(tr(lang, 'Indicators ({own} {year})', **where))}</h2>",
                 f'<table id="indicators"><tr><th>{tr(lang, "indicator")}</th><th>{tr(lang, "value")}</th>'
                 f'<th>{tr(lang, "source")}</th></tr>']
-        out += [f"<tr><td>{escape(x.name)}</td>{value('indicator', x.name, x.value, x.unit)}"
+        out += [f"<tr><td>{escape(x.name)}</td>{value(ItemKind.INDICATOR, x.name, x.value, x.unit)}"
                 f"<td>{escape(x.source or tr(lang, 'by formula'))}</td></tr>" for x in indicators]
         out.append("</table>")
     return "\n".join(out)
@@ -347,8 +347,8 @@ def _figure_derivations(program: ir.Program, audit: Audit, listed, items: dict, 
     """Where the listed figures' links lead: each one's `explain`, from the derivations the audit recorded."""
     bases, lets, indicators = listed
     out = []
-    for kind, lines in (("measure", untabled(program, audit)), ("basis", bases), ("let", lets),
-                        ("indicator", indicators)):
+    for kind, lines in ((ItemKind.MEASURE, untabled(program, audit)), (ItemKind.BASIS, bases), (ItemKind.LET, lets),
+                        (ItemKind.INDICATOR, indicators)):
         for x in lines:
             if _linked(program, items, kind, x.name):
                 text = explain(program, audit, x.name, norwegian, lang)
